@@ -1,0 +1,65 @@
+# Sales KPI Tracker — short targets. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# A Python >= 3.12 (Django 6 needs it): PYTHON312 if given, else pyenv's, else the PATH's.
+FIND_PYTHON = $(or $(PYTHON312),$(shell for p in "$$(pyenv root 2>/dev/null)/versions/$$(cat .python-version)/bin/python" $$HOME/.pyenv/versions/3.1[23]*/bin/python python3.13 python3.12 python3; do \
+	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done))
+TEST_ENV := env -u DATABASE_URL -u REDIS_URL
+
+.PHONY: install run serve test test-sqlite test-postgres lint fmt migrate demo bench messages clean
+
+$(VENV)/.installed: pyproject.toml
+	@py="$(FIND_PYTHON)"; if [ -z "$$py" ]; then echo "No Python >= 3.12 found; set PYTHON312=/path/to/python3.12" >&2; exit 1; fi; \
+	  [ -x $(PYTHON) ] || "$$py" -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed  ## venv with pinned dependencies
+
+.env:
+	cp .env.example .env
+
+migrate: install .env
+	$(PYTHON) manage.py migrate --no-input
+
+demo: migrate  ## demo company (refuses to touch real data)
+	$(PYTHON) manage.py seed_demo
+
+run: demo  ## install, migrate, demo data, dev server on SQLite
+	@echo "Demo logins (password: demo): director, head1, head2, manager1 ... manager8"
+	env -u DATABASE_URL $(PYTHON) manage.py runserver 127.0.0.1:8000
+
+serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
+	$(PYTHON) manage.py collectstatic --no-input
+	$(VENV)/bin/gunicorn kpi_project.wsgi --bind 127.0.0.1:8000 --workers 3
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install  ## refresh and compile the Russian translation
+	$(PYTHON) manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PYTHON) manage.py compilemessages --ignore=.venv
+
+test-sqlite: install
+	$(TEST_ENV) SECRET_KEY=check DEBUG=false $(PYTHON) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) SECRET_KEY=check DEBUG=false $(PYTHON) manage.py check
+	$(TEST_ENV) $(PYTHON) -m pytest
+
+test-postgres: install
+	@if [ -n "$$DATABASE_URL" ]; then echo "== the suite again on $${DATABASE_URL%%@*}@…"; $(PYTHON) -m pytest; \
+	  else echo "DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test: lint test-sqlite test-postgres  ## lint, checks, pytest on SQLite, then on PostgreSQL if DATABASE_URL is set
+
+bench: install  ## benchmarks; SCALE=S|M|L
+	$(PYTHON) manage.py bench --scale $(or $(SCALE),S)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
+
+
+class TranslatedName(models.Model):
+    """A name in English and Russian; `name` picks the active language."""
+
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_ru = models.CharField(_("name (Russian)"), max_length=120)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        lang = (get_language() or "en")[:2]
+        return (self.name_ru if lang == "ru" else self.name_en) or self.name_en
+
+
+class Channel(TranslatedName):
+    class Kind(models.TextChoices):
+        ACTIVE = "active", _("Active (outbound) sales")
+        INBOUND = "inbound", _("Inbound sales")
+        REPEAT_VIP = "repeat_vip", _("Repeat and VIP clients")
+        PARTNER = "partner", _("Partner sales")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    main_indicator = models.SlugField(
+        _("main indicator"),
+        max_length=40,
+        blank=True,
+        help_text=_("Code of the stage or activity that is this channel's main indicator."),
+    )
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    colour = models.CharField(_("colour"), max_length=7, default="#1f77b4", validators=[hex_colour])
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["display_order", "code"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")

@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Channel, TranslatedName
+
+# Money block of every channel, in the order forms and reports show it.
+MONEY_CODES = ("invoiced_amount", "payments_count", "revenue", "variable_costs")
+MONEY_DECIMAL_CODES = ("invoiced_amount", "revenue", "variable_costs")
+MONEY_LABELS = {
+    "invoiced_amount": _("Invoiced amount"),
+    "payments_count": _("Payments received (count)"),
+    "revenue": _("Payments received (revenue)"),
+    "variable_costs": _("Variable costs"),
+}
+MIN_STAGES, MAX_STAGES = 4, 6
+
+
+class Indicator(TranslatedName):
+    """A counter of a channel: a funnel stage (ordered, last = won deal) or an activity."""
+
+    class Kind(models.TextChoices):
+        STAGE = "stage", _("Funnel stage")
+        ACTIVITY = "activity", _("Activity")
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("channel")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.STAGE)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    code = models.SlugField(_("code"), max_length=40)
+
+    class Meta:
+        ordering = ["channel__display_order", "channel_id", "kind", "order", "id"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("stages and activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "code"], name="indicator_code_unique_per_channel"
+            ),
+        ]
+
+    @property
+    def is_stage(self) -> bool:
+        return self.kind == self.Kind.STAGE
+
+
+class DailyFact(models.Model):
+    """What one manager did in one channel on one day: the money block, counts hang below."""
+
+    date = models.DateField(_("date"))
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="facts",
+        verbose_name=_("manager"),
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="facts", verbose_name=_("channel")
+    )
+    invoiced_amount = models.DecimalField(
+        _("invoiced amount"), max_digits=14, decimal_places=2, default=0
+    )
+    payments_count = models.PositiveIntegerField(_("payments received (count)"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2, default=0)
+    variable_costs = models.DecimalField(
+        _("variable costs"), max_digits=14, decimal_places=2, default=0
+    )
+    created_at = models.DateTimeField(_("first entered"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last changed by"),
+    )
+
+    class Meta:
+        ordering = ["-date", "manager_id", "channel_id"]
+        verbose_name = _("daily fact")
+        verbose_name_plural = _("daily facts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "channel", "date"], name="fact_one_per_manager_channel_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(invoiced_amount__gte=0) & Q(revenue__gte=0) & Q(variable_costs__gte=0),
+                name="fact_money_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "channel"], name="fact_date_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.manager} {self.channel.code}"
+
+
+class DailyCount(models.Model):
+    """One stage or activity count of a daily fact."""
+
+    fact = models.ForeignKey(
+        DailyFact, on_delete=models.CASCADE, related_name="counts", verbose_name=_("fact")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="counts", verbose_name=_("indicator")
+    )
+    value = models.PositiveIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("daily count")
+        verbose_name_plural = _("daily counts")
+        constraints = [
+            models.UniqueConstraint(fields=["fact", "indicator"], name="count_one_per_indicator"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} = {self.value}"
+
+
+class FactChange(models.Model):
+    """History: every change of one value of a daily fact. Append-only."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("day form")
+        GRID = "grid", _("week grid")
+        IMPORT = "import", _("import")
+        ADMIN = "admin", _("admin site")
+        DEMO = "demo", _("demo data")
+
+    fact = models.ForeignKey(
+        DailyFact, on_delete=models.CASCADE, related_name="changes", verbose_name=_("fact")
+    )
+    code = models.SlugField(_("indicator"), max_length=40)
+    old_value = models.DecimalField(
+        _("old value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    new_value = models.DecimalField(_("new value"), max_digits=14, decimal_places=2)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("history of changes")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,6 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def app(request: HttpRequest) -> dict:
+    return {"CURRENCY": settings.CURRENCY}

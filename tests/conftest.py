@@ -1,0 +1,51 @@
+"""The cast every view test uses: two teams, their heads, managers, a director, an admin."""
+
+import pytest
+
+from teams.models import User
+from tests.factories import make_team, make_user
+
+
+@pytest.fixture
+def head1(db):
+    return make_user("head1", role=User.Role.HEAD, channels=())
+
+
+@pytest.fixture
+def head2(db):
+    return make_user("head2", role=User.Role.HEAD, channels=())
+
+
+@pytest.fixture
+def team1(head1):
+    return make_team("Team 1", heads=(head1,))
+
+
+@pytest.fixture
+def team2(head2):
+    return make_team("Team 2", heads=(head2,))
+
+
+@pytest.fixture
+def manager_a(team1):
+    return make_user("manager_a", team=team1, full_name="Anna Alekseeva")
+
+
+@pytest.fixture
+def manager_a2(team1):
+    return make_user("manager_a2", team=team1, full_name="Artem Antonov")
+
+
+@pytest.fixture
+def manager_b(team2):
+    return make_user("manager_b", team=team2, full_name="Boris Belov")
+
+
+@pytest.fixture
+def director(db):
+    return make_user("director", role=User.Role.DIRECTOR, channels=())
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin", role=User.Role.ADMIN, channels=(), is_staff=True, is_superuser=True)
