@@ -17,6 +17,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from channels.models import Channel
 from funnel.models import DailyCount, DailyFact, Indicator
 from metrics.compute import ZERO, MoneySums
+from metrics.models import Holiday
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,16 @@ def counts_by_code(sums: dict[tuple, int], channel: Channel, prefix: tuple = ())
     for indicator in (*channel.stage_list, *channel.activity_list):
         totals[indicator.code] = sums.get((*prefix, channel.pk, indicator.pk), 0)
     return dict(totals)
+
+
+def working_day_overrides(date_from: dt.date, date_to: dt.date) -> dict[dt.date, bool]:
+    """The admin's holiday list for a range: {date: is_working_day}. One query.
+
+    Feed it to compute.working_days / compute.forecast: True marks a transferred working
+    day on a weekend, False a holiday.
+    """
+    return dict(
+        Holiday.objects.filter(date__gte=date_from, date__lte=date_to).values_list(
+            "date", "is_working_day"
+        )
+    )
