@@ -1,0 +1,754 @@
+"""Dashboard reads: every panel from a fixed handful of grouped sums (metrics.selectors).
+
+`Dashboard` holds one viewer's filters and computes each panel lazily (cached), so a page
+costs the same queries whatever the number of channels, managers or days, and a fragment
+asked alone costs only what that panel needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+
+from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from channels.models import Channel
+from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
+from metrics import charts, compute
+from metrics.compute import ZERO, MoneyMetrics, MoneySums
+from metrics.models import Plan
+from metrics.selectors import (
+    Scope,
+    channel_catalogue,
+    count_sums,
+    counts_by_code,
+    facts_in,
+    money_sums,
+    working_day_overrides,
+)
+from teams.models import Team, User
+from teams.scope import managers_visible_to
+
+MONEY_DRILL_CODES = ("revenue", "invoiced_amount", "payments_count", "variable_costs")
+# How far back to look for the last working day (long holidays included).
+LOOKBACK_DAYS = 40
+DRILL_ROWS_SHOWN = 500
+
+
+def pct_points(value: Decimal | None, places: int = 1) -> Decimal | None:
+    """A ratio as the percentage the screen shows: 0.12345 → 12.3 (half-up)."""
+    if value is None:
+        return None
+    return (value * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date
+    period: str
+    channel: Channel | None
+    team: Team | None
+    manager: User | None
+    granularity: str
+    stage: str
+    today: dt.date
+    managers: QuerySet  # the people listed on the board and in "not reported"
+    fact_managers: QuerySet | None  # whose facts are summed; None = every fact
+    mine: bool = False
+    viewer: User | None = None
+
+    @property
+    def channel_ids(self) -> tuple[int, ...] | None:
+        return (self.channel.pk,) if self.channel else None
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.date_from, self.date_to, self.channel_ids, self.fact_managers)
+
+    @property
+    def shows_company(self) -> bool:
+        """The valuable final product is the director's (and admin's) number."""
+        return bool(self.viewer and self.viewer.sees_everything and not self.mine)
+
+
+def filters_for(*, cleaned: dict, viewer: User, mine: bool, today: dt.date) -> Filters:
+    """Turn a valid filter form into the managers whose facts the dashboard sums."""
+    team, manager = cleaned.get("team"), cleaned.get("manager")
+    if mine:
+        managers = User.objects.filter(pk=viewer.pk)
+        fact_managers = managers
+    else:
+        managers = managers_visible_to(viewer)
+        if team:
+            managers = managers.filter(team=team)
+        if manager:
+            managers = managers.filter(pk=manager.pk)
+        # The director's whole company includes facts of people who left since.
+        fact_managers = None if viewer.sees_everything and not (team or manager) else managers
+    return Filters(
+        date_from=cleaned["date_from"],
+        date_to=cleaned["date_to"],
+        period=cleaned["period"],
+        channel=cleaned.get("channel"),
+        team=team,
+        manager=manager,
+        granularity=cleaned["granularity"],
+        stage=cleaned.get("stage") or "",
+        today=today,
+        managers=managers,
+        fact_managers=fact_managers,
+        mine=mine,
+        viewer=viewer,
+    )
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    value: Decimal | None
+    kind: str  # "money" or "pct"
+    change: Decimal | None  # relative change for money, percentage-point difference for "pct"
+    previous: Decimal | None
+    drill: str = ""
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    plan: Decimal | None
+    fact: Decimal | None
+    completion: Decimal | None
+    forecast: Decimal | None
+    forecast_completion: Decimal | None
+
+    @property
+    def bar_width(self) -> int:
+        """Width of the progress bar in percent, full at 100 % and beyond."""
+        return int(min(self.completion or 0, 1) * 100)
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    code: str
+    name: str
+    count: int
+    conversion: Decimal | None
+
+
+@dataclass(frozen=True)
+class ChannelFunnel:
+    channel: Channel
+    stages: list[FunnelStage]
+    funnel_conversion: Decimal | None
+    money: MoneyMetrics
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(stage.count for stage in self.stages)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    channel: Channel
+    revenue: list[Decimal]
+    stage: list[int]
+
+
+@dataclass(frozen=True)
+class Trend:
+    granularity: str
+    stage_code: str
+    stage_name: str
+    buckets: list[Bucket]
+    series: list[TrendSeries]
+    stage_choices: list[tuple[str, str]]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(any(s.revenue) or any(s.stage) for s in self.series)
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    rank: int
+    manager: User
+    plan: Decimal | None
+    revenue: Decimal
+    completion: Decimal | None
+    forecast: Decimal | None
+    conversions: list[Decimal | None]  # funnel conversion per channel of the catalogue
+
+
+@dataclass(frozen=True)
+class ConvCell:
+    indicator_code: str
+    count: int
+    conversion: Decimal | None
+    style: str
+
+
+@dataclass(frozen=True)
+class ConvRow:
+    manager: User | None  # None: the channel's total
+    cells: list[ConvCell]
+
+
+@dataclass(frozen=True)
+class ConvBlock:
+    channel: Channel
+    stage_names: list[str]
+    rows: list[ConvRow]
+    total: ConvRow
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    channel: Channel | None  # None: all channels
+    indicator: str
+    indicator_name: str
+    plan: Decimal
+    fact: Decimal
+    completion: Decimal | None
+    forecast: Decimal | None
+
+
+@dataclass(frozen=True)
+class TeamRank:
+    rank: int | None
+    of: int
+    team: Team | None
+    row: LeaderRow | None
+
+
+@dataclass(frozen=True)
+class DrillRow:
+    date: dt.date
+    manager: str
+    channel: str
+    value: Decimal | int
+
+
+@dataclass(frozen=True)
+class Drill:
+    code: str
+    label: str
+    kind: str  # "money" or "count"
+    date_from: dt.date
+    date_to: dt.date
+    channel: Channel | None
+    manager: User | None
+    rows: list[DrillRow]
+    total: Decimal | int
+
+    @property
+    def shown(self) -> list[DrillRow]:
+        return self.rows[:DRILL_ROWS_SHOWN]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) > DRILL_ROWS_SHOWN
+
+
+def _conversion_style(value: Decimal | None, reference: Decimal | None) -> str:
+    """Background from red (well below the channel's own conversion) to green (well above)."""
+    if value is None or not reference:
+        return ""
+    score = min(max(float(value / reference), 0.5), 1.5) - 0.5  # 0 … 1
+    return f"background-color: hsl({round(score * 120)} 65% 86%)"
+
+
+class Dashboard:
+    """The panels of one dashboard request; each property runs its queries once, on demand."""
+
+    def __init__(self, filters: Filters, *, drill_url=None):
+        self.f = filters
+        # Builds the URL of the facts behind a number, keeping the current filters.
+        self.drill_url = drill_url or (lambda **params: "")
+
+    # --- shared sums -------------------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> list[Channel]:
+        return channel_catalogue(self.f.channel_ids)
+
+    @cached_property
+    def counts_mc(self) -> dict[tuple, int]:
+        return count_sums(self.f.scope, ("manager", "channel"))
+
+    @cached_property
+    def money_mc(self) -> dict[tuple, MoneySums]:
+        return money_sums(self.f.scope, ("manager", "channel"))
+
+    @cached_property
+    def previous_range(self) -> tuple[dt.date, dt.date]:
+        return compute.previous_period(self.f.date_from, self.f.date_to)
+
+    @cached_property
+    def money_previous(self) -> MoneySums:
+        start, end = self.previous_range
+        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers)
+        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def money_total(self) -> MoneySums:
+        return sum(self.money_mc.values(), MoneySums())
+
+    @cached_property
+    def overrides(self) -> dict[dt.date, bool]:
+        first, _last = compute.month_bounds(self.f.date_to)
+        start = min(first, self.f.today - dt.timedelta(days=LOOKBACK_DAYS))
+        end = max(compute.month_bounds(self.f.date_to)[1], self.f.today)
+        return working_day_overrides(start, end)
+
+    @cached_property
+    def last_working_day(self) -> dt.date:
+        day = self.f.today - dt.timedelta(days=1)
+        for _step in range(LOOKBACK_DAYS):
+            if compute.is_working_day(day, self.overrides):
+                return day
+            day -= dt.timedelta(days=1)
+        return self.f.today - dt.timedelta(days=1)
+
+    @cached_property
+    def managers(self) -> list[User]:
+        """The people on the board, each marked whether they reported the last working day."""
+        reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=self.last_working_day)
+        return list(
+            self.f.managers.select_related("team")
+            .annotate(has_reported=Exists(reported))
+            .order_by("full_name", "username")
+        )
+
+    # --- headline cards ----------------------------------------------------------------
+    @cached_property
+    def cards(self) -> list[Card]:
+        now = MoneyMetrics.from_sums(self.money_total)
+        before = MoneyMetrics.from_sums(self.money_previous)
+        has_before = bool(self.money_previous.revenue or self.money_previous.variable_costs)
+
+        def money_card(key: str, label: str, value, previous, drill: str = "") -> Card:
+            delta = compute.change(value, previous) if value is not None and previous else None
+            return Card(key, label, value, "money", delta, previous if has_before else None, drill)
+
+        profit_delta = None
+        if now.profitability is not None and before.profitability is not None:
+            profit_delta = now.profitability - before.profitability
+        return [
+            money_card("revenue", _("Revenue"), now.revenue, before.revenue, "revenue"),
+            money_card("margin", _("Margin"), now.margin, before.margin),
+            Card(
+                "profitability",
+                _("Profitability"),
+                now.profitability,
+                "pct",
+                profit_delta,
+                before.profitability,
+            ),
+            money_card(
+                "average_check",
+                _("Average check"),
+                now.average_check,
+                before.average_check,
+                "payments_count",
+            ),
+        ]
+
+    @cached_property
+    def report(self):
+        """The metrics engine's report for the filters: plans, completion, forecast."""
+        try:
+            from metrics.reports import build_report
+        except ImportError:  # until the report engine lands on this branch
+            return None
+        as_of = min(self.f.today, self.f.date_to)
+        return build_report(scope=self.f.scope, as_of=as_of)
+
+    @cached_property
+    def plan_card(self) -> PlanCard | None:
+        report = self.report
+        line = next(
+            (p for p in (report.total.plans if report else []) if p.indicator == "revenue"), None
+        )
+        if line is None:
+            return None
+        forecast_completion = (
+            compute.plan_completion(line.forecast, line.plan)
+            if (line.forecast is not None)
+            else None
+        )
+        return PlanCard(line.plan, line.fact, line.completion, line.forecast, forecast_completion)
+
+    # --- funnels -----------------------------------------------------------------------
+    @cached_property
+    def channel_counts(self) -> dict[tuple[int, int], int]:
+        """{(channel_id, indicator_id): total} over every manager in scope."""
+        totals: dict[tuple[int, int], int] = defaultdict(int)
+        for (_manager, channel_id, indicator_id), value in self.counts_mc.items():
+            totals[channel_id, indicator_id] += value
+        return totals
+
+    @cached_property
+    def channel_money(self) -> dict[int, MoneySums]:
+        totals: dict[int, MoneySums] = defaultdict(MoneySums)
+        for (_manager, channel_id), sums in self.money_mc.items():
+            totals[channel_id] += sums
+        return totals
+
+    @cached_property
+    def funnels(self) -> list[ChannelFunnel]:
+        result = []
+        for channel in self.catalogue:
+            codes = counts_by_code(self.channel_counts, channel)
+            metrics = compute.channel_metrics(
+                stage_counts=[(s.code, codes[s.code]) for s in channel.stage_list],
+                activity_counts=[(a.code, codes[a.code]) for a in channel.activity_list],
+                sums=self.channel_money.get(channel.pk, MoneySums()),
+            )
+            names = {s.code: s.name for s in channel.stage_list}
+            stages = [
+                FunnelStage(m.code, names[m.code], m.count, m.conversion) for m in metrics.stages
+            ]
+            result.append(ChannelFunnel(channel, stages, metrics.funnel_conversion, metrics.money))
+        return result
+
+    @cached_property
+    def has_facts(self) -> bool:
+        return bool(self.money_mc or self.counts_mc)
+
+    # --- trend -------------------------------------------------------------------------
+    @cached_property
+    def buckets(self) -> list[Bucket]:
+        gran, start, end = self.f.granularity, self.f.date_from, self.f.date_to
+        result = []
+        if gran == "day":
+            day = start
+            while day <= end:
+                result.append(Bucket(day, day, date_format(day, "j M")))
+                day += dt.timedelta(days=1)
+        elif gran == "week":
+            monday = start - dt.timedelta(days=start.weekday())
+            while monday <= end:
+                sunday = monday + dt.timedelta(days=6)
+                first, last = max(monday, start), min(sunday, end)
+                label = f"{date_format(first, 'j M')}–{date_format(last, 'j M')}"
+                result.append(Bucket(first, last, label))
+                monday += dt.timedelta(days=7)
+        else:
+            month = start.replace(day=1)
+            while month <= end:
+                last = compute.month_bounds(month)[1]
+                result.append(Bucket(max(month, start), min(last, end), date_format(month, "M Y")))
+                month = last + dt.timedelta(days=1)
+        return result
+
+    @cached_property
+    def stage_choices(self) -> list[tuple[str, str]]:
+        """Stage codes of the channels shown, in funnel order, each once."""
+        seen: dict[str, str] = {}
+        for channel in self.catalogue:
+            for stage in channel.stage_list:
+                seen.setdefault(stage.code, stage.name)
+        return list(seen.items())
+
+    @cached_property
+    def trend(self) -> Trend:
+        gran = self.f.granularity
+        choices = self.stage_choices
+        codes = [code for code, _name in choices]
+        stage = (
+            self.f.stage
+            if self.f.stage in codes
+            else ("invoices_issued" if "invoices_issued" in codes else (codes[0] if codes else ""))
+        )
+        money = money_sums(self.f.scope, (gran, "channel"))
+        counts = count_sums(self.f.scope, (gran, "channel"))
+        key_of = {b.start: i for i, b in enumerate(self.buckets)}
+
+        def bucket_index(value: dt.date) -> int | None:
+            # Week and month keys are the period's first day, which may precede the range.
+            return key_of.get(max(value, self.f.date_from))
+
+        series = []
+        for channel in self.catalogue:
+            revenue = [ZERO] * len(self.buckets)
+            stage_counts = [0] * len(self.buckets)
+            stage_ids = {s.pk for s in channel.stage_list if s.code == stage}
+            for (when, channel_id), sums in money.items():
+                index = bucket_index(when)
+                if channel_id == channel.pk and index is not None:
+                    revenue[index] += sums.revenue
+            for (when, channel_id, indicator_id), value in counts.items():
+                index = bucket_index(when)
+                if channel_id == channel.pk and indicator_id in stage_ids and index is not None:
+                    stage_counts[index] += value
+            series.append(TrendSeries(channel, revenue, stage_counts))
+        return Trend(gran, stage, dict(choices).get(stage, ""), self.buckets, series, choices)
+
+    # --- leaderboard -------------------------------------------------------------------
+    @cached_property
+    def plan_months(self) -> list[dt.date]:
+        months, month = [], self.f.date_from.replace(day=1)
+        while month <= self.f.date_to:
+            months.append(month)
+            month = compute.month_bounds(month)[1] + dt.timedelta(days=1)
+        return months
+
+    def _revenue_plans(self, managers) -> dict[int, Decimal]:
+        plans = Plan.objects.filter(
+            manager__in=managers, indicator="revenue", month__in=self.plan_months
+        )
+        if self.f.channel:
+            plans = plans.filter(channel=self.f.channel)
+        rows = plans.values("manager_id").annotate(total=Sum("value")).order_by()
+        return {row["manager_id"]: Decimal(row["total"]).quantize(ZERO) for row in rows}
+
+    def _forecast(self, fact: Decimal) -> Decimal | None:
+        """Month-end run rate, only when the range is one month from its first day."""
+        start, end = self.f.date_from, self.f.date_to
+        if start.day != 1 or (start.year, start.month) != (end.year, end.month):
+            return None
+        value = compute.forecast(
+            fact, month=start, as_of=min(self.f.today, end), overrides=self.overrides
+        )
+        return None if value is None else compute.money(value)
+
+    def _board(self, managers: list[User], money: dict, plans: dict) -> list[LeaderRow]:
+        revenue: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for (manager_id, _channel), sums in money.items():
+            revenue[manager_id] += sums.revenue
+        rows = []
+        for manager in managers:
+            fact = compute.money(revenue[manager.pk])
+            plan = plans.get(manager.pk)
+            conversions = []
+            for channel in self.catalogue:
+                counts = [
+                    self.counts_mc.get((manager.pk, channel.pk, s.pk), 0)
+                    for s in channel.stage_list
+                ]
+                conversions.append(compute.funnel_conversion(counts))
+            rows.append(
+                LeaderRow(
+                    0,
+                    manager,
+                    plan,
+                    fact,
+                    compute.plan_completion(fact, plan),
+                    self._forecast(fact),
+                    conversions,
+                )
+            )
+        # Ranked by completion of their own plan; without a plan, after everyone, by revenue.
+        rows.sort(
+            key=lambda r: (
+                r.completion is None,
+                -(r.completion or 0),
+                -r.revenue,
+                r.manager.display_name,
+            )
+        )
+        return [
+            LeaderRow(i, r.manager, r.plan, r.revenue, r.completion, r.forecast, r.conversions)
+            for i, r in enumerate(rows, start=1)
+        ]
+
+    @cached_property
+    def leaderboard(self) -> list[LeaderRow]:
+        return self._board(self.managers, self.money_mc, self._revenue_plans(self.f.managers))
+
+    @cached_property
+    def team_rank(self) -> TeamRank:
+        """The manager's place among their team, by completion of the revenue plan."""
+        viewer = self.f.viewer
+        team = viewer.team if viewer else None
+        if team is None:
+            return TeamRank(None, 0, None, None)
+        members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
+        scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members)
+        money = money_sums(scope, ("manager", "channel"))
+        board = self._board(
+            list(members.order_by("full_name", "username")), money, self._revenue_plans(members)
+        )
+        mine = next((row for row in board if row.manager.pk == viewer.pk), None)
+        return TeamRank(mine.rank if mine else None, len(board), team, mine)
+
+    # --- channel × stage × manager -----------------------------------------------------
+    @cached_property
+    def conversion_blocks(self) -> list[ConvBlock]:
+        blocks = []
+        for channel, funnel in zip(self.catalogue, self.funnels, strict=True):
+            reference = [stage.conversion for stage in funnel.stages]
+            total = ConvRow(
+                None,
+                [ConvCell(s.code, s.count, s.conversion, "") for s in funnel.stages],
+            )
+            rows = []
+            for manager in self.managers:
+                counts = [
+                    self.counts_mc.get((manager.pk, channel.pk, s.pk), 0)
+                    for s in channel.stage_list
+                ]
+                if not any(counts):
+                    continue
+                conversions = compute.stage_conversions(counts)
+                cells = [
+                    ConvCell(s.code, n, c, _conversion_style(c, ref))
+                    for s, n, c, ref in zip(
+                        channel.stage_list, counts, conversions, reference, strict=True
+                    )
+                ]
+                rows.append(ConvRow(manager, cells))
+            names = [s.name for s in channel.stage_list]
+            blocks.append(ConvBlock(channel, names, rows, total))
+        return blocks
+
+    # --- plan vs fact ------------------------------------------------------------------
+    def _indicator_name(self, code: str, channel: Channel | None) -> str:
+        if code == "margin":
+            return _("Margin")
+        if code in MONEY_LABELS:
+            return str(MONEY_LABELS[code])
+        for ch in [channel] if channel else self.catalogue:
+            for indicator in (*ch.stage_list, *ch.activity_list):
+                if indicator.code == code:
+                    return indicator.name
+        return code
+
+    @cached_property
+    def plan_rows(self) -> list[PlanRow]:
+        report = self.report
+        if report is None:
+            return []
+        by_code = {c.code: c for c in self.catalogue}
+        rows = []
+        for channel_report in report.channels:
+            channel = by_code.get(channel_report.channel)
+            for line in channel_report.plans:
+                rows.append(
+                    PlanRow(
+                        channel,
+                        line.indicator,
+                        self._indicator_name(line.indicator, channel),
+                        line.plan,
+                        line.fact,
+                        line.completion,
+                        line.forecast,
+                    )
+                )
+        for line in report.total.plans:
+            rows.append(
+                PlanRow(
+                    None,
+                    line.indicator,
+                    self._indicator_name(line.indicator, None),
+                    line.plan,
+                    line.fact,
+                    line.completion,
+                    line.forecast,
+                )
+            )
+        return rows
+
+    # --- who has not reported ----------------------------------------------------------
+    @cached_property
+    def not_reported(self) -> list[User]:
+        return [m for m in self.managers if not m.has_reported]
+
+    # --- the company's valuable final product ------------------------------------------
+    @cached_property
+    def vfp(self):
+        if not self.f.shows_company:
+            return None
+        try:
+            from metrics.reports import valuable_final_product_for
+        except ImportError:  # until the report engine lands on this branch
+            return None
+        return valuable_final_product_for(month=self.f.date_to.replace(day=1))
+
+    # --- charts ------------------------------------------------------------------------
+    @cached_property
+    def funnel_figures(self) -> list[tuple[ChannelFunnel, dict | None, str]]:
+        """(funnel, figure, id of its JSON element) per channel."""
+        return [
+            (f, charts.funnel_figure(f, drill=self.drill_url), f"fig-funnel-{f.channel.code}")
+            for f in self.funnels
+        ]
+
+    @cached_property
+    def trend_figures(self) -> dict[str, dict]:
+        return charts.trend_figures(self.trend, drill=self.drill_url)
+
+    @cached_property
+    def leaderboard_figure(self) -> dict:
+        return charts.leaderboard_figure(self.leaderboard, drill=self.drill_url)
+
+
+def drill(
+    filters: Filters,
+    *,
+    code: str,
+    channel: Channel | None,
+    manager: User | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> Drill:
+    """The daily values behind one number, within the filters. One query."""
+    start = max(date_from or filters.date_from, filters.date_from)
+    end = min(date_to or filters.date_to, filters.date_to)
+    channel_ids = (channel.pk,) if channel else filters.channel_ids
+    managers = filters.fact_managers
+    if manager is not None:
+        managers = User.objects.filter(pk=manager.pk)
+    scope = Scope(start, end, channel_ids, managers)
+    facts = facts_in(scope)
+    rows: list[DrillRow] = []
+    if code in MONEY_DRILL_CODES:
+        kind = "count" if code == "payments_count" else "money"
+        label = str(MONEY_LABELS[code])
+        for fact in facts.select_related("manager", "channel").order_by(
+            "-date", "manager__full_name", "manager__username", "channel__display_order"
+        ):
+            value = getattr(fact, code)
+            if value:
+                rows.append(
+                    DrillRow(fact.date, fact.manager.display_name, fact.channel.name, value)
+                )
+    else:
+        kind = "count"
+        indicator = Indicator.objects.filter(code=code).order_by("channel__display_order").first()
+        if indicator is None:
+            raise Indicator.DoesNotExist(code)
+        label = indicator.name
+        counts = (
+            DailyCount.objects.filter(fact__in=facts, indicator__code=code, value__gt=0)
+            .select_related("fact__manager", "fact__channel")
+            .order_by(
+                "-fact__date",
+                "fact__manager__full_name",
+                "fact__manager__username",
+                "fact__channel__display_order",
+            )
+        )
+        for count in counts:
+            rows.append(
+                DrillRow(
+                    count.fact.date,
+                    count.fact.manager.display_name,
+                    count.fact.channel.name,
+                    count.value,
+                )
+            )
+    total = sum((r.value for r in rows), Decimal(0) if kind == "money" else 0)
+    return Drill(code, label, kind, start, end, channel, manager, rows, total)

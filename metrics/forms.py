@@ -1,0 +1,143 @@
+"""Dashboard filters: a GET form whose choices are limited to what the viewer may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Channel
+from teams.models import Team, User
+from teams.scope import managers_visible_to, teams_visible_to
+
+PRESETS = [
+    ("today", _("Today")),
+    ("yesterday", _("Yesterday")),
+    ("this_week", _("This week")),
+    ("last_week", _("Last week")),
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("this_quarter", _("This quarter")),
+    ("this_year", _("This year")),
+    ("custom", _("Custom range")),
+]
+DEFAULT_PRESET = "this_month"
+GRANULARITIES = [
+    ("", _("Automatic")),
+    ("day", _("By day")),
+    ("week", _("By week")),
+    ("month", _("By month")),
+]
+# A range longer than this is refused: a dashboard over decades helps nobody and costs a lot.
+MAX_DAYS = 366 * 3
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The dates of a preset; current periods end today, since the future has no facts."""
+    one = dt.timedelta(days=1)
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        return today - one, today - one
+    monday = today - dt.timedelta(days=today.weekday())
+    if preset == "this_week":
+        return monday, today
+    if preset == "last_week":
+        return monday - dt.timedelta(days=7), monday - one
+    if preset == "last_month":
+        last = _month_start(today) - one
+        return _month_start(last), last
+    if preset == "this_quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today
+    if preset == "this_year":
+        return today.replace(month=1, day=1), today
+    return _month_start(today), today
+
+
+def auto_granularity(date_from: dt.date, date_to: dt.date) -> str:
+    days = (date_to - date_from).days + 1
+    if days <= 31:
+        return "day"
+    return "week" if days <= 120 else "month"
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.none(), required=False
+    )
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    manager = forms.ModelChoiceField(
+        label=_("Manager"), queryset=User.objects.none(), required=False
+    )
+    granularity = forms.ChoiceField(label=_("Step"), choices=GRANULARITIES, required=False)
+    stage = forms.SlugField(label=_("Stage"), required=False)
+
+    def __init__(self, data, *, user: User, mine: bool, today: dt.date):
+        data = data.copy()
+        if not data.get("period"):
+            data["period"] = DEFAULT_PRESET
+        super().__init__(data)
+        self.today = today
+        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)
+        self.fields["channel"].empty_label = _("All channels")
+        if mine:
+            # A manager's own dashboard: the scope is the manager, nothing to choose.
+            del self.fields["team"], self.fields["manager"]
+        else:
+            self.fields["team"].queryset = teams_visible_to(user)
+            self.fields["team"].empty_label = _("All teams")
+            self.fields["manager"].queryset = managers_visible_to(user).order_by(
+                "full_name", "username"
+            )
+            self.fields["manager"].empty_label = _("All managers")
+        for name in ("period", "channel", "team", "manager", "granularity"):
+            if name in self.fields:
+                self.fields[name].widget.attrs["id"] = f"id_{name}"
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if data["period"] == "custom":
+            date_from, date_to = data.get("date_from"), data.get("date_to")
+            if not date_from or not date_to:
+                raise forms.ValidationError(_("Enter both dates of the custom range."))
+        else:
+            date_from, date_to = preset_range(data["period"], self.today)
+        if date_from > date_to:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        if (date_to - date_from).days >= MAX_DAYS:
+            raise forms.ValidationError(_("Choose a range of at most three years."))
+        team, manager = data.get("team"), data.get("manager")
+        if team and manager and manager.team_id != team.pk:
+            self.add_error("manager", _("This manager is not in the chosen team."))
+        data["date_from"], data["date_to"] = date_from, date_to
+        # Show the resolved dates in the form, so a preset reads as a range too.
+        self.data["date_from"], self.data["date_to"] = date_from.isoformat(), date_to.isoformat()
+        data["granularity"] = data.get("granularity") or auto_granularity(date_from, date_to)
+        return data
+
+
+class DrillForm(forms.Form):
+    """Which facts behind a number: an indicator or money code, narrowed by channel, manager, days.
+
+    Ids outside the viewer's scope are refused by the view with a 404, never answered.
+    """
+
+    d_code = forms.SlugField(required=True)
+    d_channel = forms.IntegerField(required=False, min_value=1)
+    d_manager = forms.IntegerField(required=False, min_value=1)
+    d_from = forms.DateField(required=False)
+    d_to = forms.DateField(required=False)
