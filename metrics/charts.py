@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from metrics.dashboard import ChannelFunnel, LeaderRow, Trend
 
 DrillUrl = Callable[..., str]
-LABEL_WIDTH = 22
+LABEL_WIDTH = 18
+INSIDE_SHARE = 0.45
 
 
 def separators() -> str:
@@ -59,6 +60,7 @@ def funnel_figure(funnel: ChannelFunnel, *, drill: DrillUrl) -> dict | None:
     """One channel's funnel: a bar per stage with its count and conversion from the previous."""
     if funnel.is_empty:
         return None
+    widest = max(stage.count for stage in funnel.stages)
     texts = []
     for stage in funnel.stages:
         text = count(stage.count)
@@ -71,8 +73,16 @@ def funnel_figure(funnel: ChannelFunnel, *, drill: DrillUrl) -> dict | None:
         "x": [stage.count for stage in funnel.stages],
         "text": texts,
         "textinfo": "text",
-        "textposition": "inside",
+        # Narrow bars cannot hold their label: it goes beside them instead of shrinking away.
+        "textposition": [
+            "inside" if stage.count >= widest * INSIDE_SHARE else "outside"
+            for stage in funnel.stages
+        ],
         "insidetextanchor": "middle",
+        "insidetextfont": {"color": "#ffffff"},
+        "outsidetextfont": {"color": "#1d2330"},
+        "constraintext": "none",
+        "cliponaxis": False,
         "hovertemplate": "%{y}<br>%{text}<extra></extra>",
         "marker": {"color": funnel.channel.colour},
         "connector": {"fillcolor": "#e6e9ef"},

@@ -118,6 +118,19 @@ class Card:
     previous: Decimal | None
     drill: str = ""
 
+    @property
+    def change_shown(self) -> Decimal | None:
+        """The change as the percentage (or points) on screen, 1 decimal."""
+        return pct_points(self.change)
+
+    @property
+    def direction(self) -> str:
+        """up, down or flat, from the rounded number the reader sees."""
+        shown = self.change_shown
+        if not shown:
+            return "flat"
+        return "up" if shown > 0 else "down"
+
 
 @dataclass(frozen=True)
 class PlanCard:

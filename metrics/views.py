@@ -118,7 +118,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
         ctx |= {
             "dash": Dashboard(filters, drill_url=drill_url),
             "query": query,
-            "drill": _drill_for(request, filters),
+            "drill": _drill_for(request, filters) if panel in ("", "drill") else None,
             "drill_query": _query(request.GET, FILTER_FIELDS + DRILL_FIELDS),
         }
     template = TEMPLATE
