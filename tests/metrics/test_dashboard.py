@@ -1,0 +1,274 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+
+from metrics import dashboard
+from metrics.dashboard import Dashboard
+from metrics.forms import DashboardFilterForm, auto_granularity, preset_range
+from metrics.models import Holiday, Plan
+from teams.models import User
+from tests.factories import channel, make_user, write_fact
+from tests.metrics.conftest import MARCH
+
+TODAY = dt.date(2025, 3, 11)  # a Tuesday
+
+
+def make_dashboard(user: User, *, mine: bool = False, today=TODAY, **params) -> Dashboard:
+    data = QueryDict(mutable=True)
+    data.update({**MARCH, **params})
+    form = DashboardFilterForm(data, user=user, mine=mine, today=today)
+    assert form.is_valid(), form.errors
+    filters = dashboard.filters_for(cleaned=form.cleaned_data, viewer=user, mine=mine, today=today)
+    return Dashboard(filters)
+
+
+# --- filters ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("today", (dt.date(2025, 3, 11), dt.date(2025, 3, 11))),
+        ("yesterday", (dt.date(2025, 3, 10), dt.date(2025, 3, 10))),
+        ("this_week", (dt.date(2025, 3, 10), dt.date(2025, 3, 11))),
+        ("last_week", (dt.date(2025, 3, 3), dt.date(2025, 3, 9))),
+        ("this_month", (dt.date(2025, 3, 1), dt.date(2025, 3, 11))),
+        ("last_month", (dt.date(2025, 2, 1), dt.date(2025, 2, 28))),
+        ("this_quarter", (dt.date(2025, 1, 1), dt.date(2025, 3, 11))),
+        ("this_year", (dt.date(2025, 1, 1), dt.date(2025, 3, 11))),
+    ],
+)
+def test_presets_cover_the_expected_days(preset, expected):
+    assert preset_range(preset, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("days", "granularity"), [(1, "day"), (31, "day"), (32, "week"), (120, "week"), (121, "month")]
+)
+def test_granularity_follows_the_length_of_the_range(days, granularity):
+    start = dt.date(2025, 1, 1)
+    assert auto_granularity(start, start + dt.timedelta(days=days - 1)) == granularity
+
+
+def test_a_preset_shows_its_dates_in_the_form(director):
+    data = QueryDict("period=last_month")
+    form = DashboardFilterForm(data, user=director, mine=False, today=TODAY)
+    assert form.is_valid()
+    assert form["date_from"].value() == "2025-02-01"
+    assert form["date_to"].value() == "2025-02-28"
+
+
+# --- headline cards ---------------------------------------------------------------------
+
+
+def test_cards_sum_money_and_compare_with_the_previous_period(director, march_facts):
+    cards = {card.key: card for card in make_dashboard(director).cards}
+    assert cards["revenue"].value == Decimal("4500.00")
+    # February (the previous 31 days) had 2000.00: +125 %.
+    assert cards["revenue"].change == Decimal("1.25")
+    assert cards["revenue"].direction == "up"
+    assert cards["margin"].value == Decimal("3100.00")
+    assert cards["profitability"].value == Decimal("3100") / Decimal("4500")
+    # February: revenue 2000, no costs → profitability 1; the change is in points.
+    assert cards["profitability"].change_shown == Decimal("-31.1")
+    assert cards["average_check"].value == Decimal("1125.00")
+
+
+def test_cards_without_an_earlier_period_have_no_change(director, manager_a):
+    write_fact(manager_a, "active", dt.date(2025, 3, 3), revenue="100.00", payments_count=1)
+    cards = make_dashboard(director).cards
+    assert [card.change for card in cards] == [None, None, None, None]
+
+
+# --- funnels and conversions ------------------------------------------------------------
+
+
+def test_funnel_counts_and_stage_conversions_per_channel(director, march_facts):
+    funnels = {f.channel.code: f for f in make_dashboard(director).funnels}
+    active = funnels["active"]
+    assert [s.count for s in active.stages] == [30, 10, 9, 6, 4, 4]
+    assert [s.conversion for s in active.stages][:3] == [
+        None,
+        Decimal(10) / Decimal(30),
+        Decimal("0.9"),
+    ]
+    assert active.funnel_conversion == Decimal(4) / Decimal(30)
+    assert funnels["partner"].is_empty
+    assert funnels["inbound"].money.revenue == Decimal("500.00")
+
+
+def test_conversion_table_colours_a_manager_against_the_channel(director, march_facts):
+    blocks = {b.channel.code: b for b in make_dashboard(director).conversion_blocks}
+    active = blocks["active"]
+    assert [row.manager.username for row in active.rows] == ["manager_a", "manager_a2"]
+    anna = active.rows[0]
+    # Anna: 5 of 10 first contacts got a meeting (50 %), the channel 10 of 30 (33 %): green.
+    assert anna.cells[1].conversion == Decimal("0.5")
+    assert anna.cells[1].style == "background-color: hsl(120 65% 86%)"
+    artem = active.rows[1]
+    # Artem: 5 of 20 (25 %), below the channel: towards red.
+    assert artem.cells[1].style == "background-color: hsl(30 65% 86%)"
+    assert [c.count for c in active.total.cells] == [30, 10, 9, 6, 4, 4]
+    assert blocks["partner"].rows == []
+
+
+# --- trend ------------------------------------------------------------------------------
+
+
+def test_trend_by_week_keeps_partial_weeks_inside_the_range(director, march_facts):
+    trend = make_dashboard(director, granularity="week", stage="first_contacts").trend
+    assert [(b.start, b.end) for b in trend.buckets][:3] == [
+        (dt.date(2025, 3, 1), dt.date(2025, 3, 2)),
+        (dt.date(2025, 3, 3), dt.date(2025, 3, 9)),
+        (dt.date(2025, 3, 10), dt.date(2025, 3, 16)),
+    ]
+    active = next(s for s in trend.series if s.channel.code == "active")
+    assert active.stage[:3] == [0, 30, 0]
+    assert active.revenue[:3] == [Decimal(0), Decimal("4000.00"), Decimal(0)]
+    assert trend.stage_code == "first_contacts"
+
+
+def test_trend_by_month_and_default_stage(director, march_facts):
+    trend = make_dashboard(
+        director, date_from="2025-01-15", date_to="2025-03-31", granularity="month"
+    ).trend
+    assert [b.start for b in trend.buckets] == [
+        dt.date(2025, 1, 15),
+        dt.date(2025, 2, 1),
+        dt.date(2025, 3, 1),
+    ]
+    assert trend.stage_code == "invoices_issued"
+    active = next(s for s in trend.series if s.channel.code == "active")
+    assert active.revenue == [Decimal(0), Decimal("2000.00"), Decimal("4000.00")]
+    assert active.stage == [0, 0, 4]
+
+
+# --- leaderboard ------------------------------------------------------------------------
+
+
+def test_leaderboard_ranks_by_completion_of_each_managers_own_plan(
+    director, manager_a, manager_a2, manager_b, march_facts
+):
+    month = dt.date(2025, 3, 1)
+    Plan.objects.create(
+        month=month, channel=channel("active"), manager=manager_a, indicator="revenue", value=800
+    )
+    Plan.objects.create(
+        month=month, channel=channel("active"), manager=manager_a2, indicator="revenue", value=6000
+    )
+    board = make_dashboard(director).leaderboard
+    assert [(r.rank, r.manager.username) for r in board] == [
+        (1, "manager_a"),  # 1000 of 800: 125 %
+        (2, "manager_a2"),  # 3000 of 6000: 50 %
+        (3, "manager_b"),  # no plan: after everyone with one
+    ]
+    assert board[0].completion == Decimal("1.25")
+    assert board[2].plan is None
+    assert board[2].completion is None
+    # Funnel conversion per channel: Anna 1 of 10 in active sales, nothing elsewhere.
+    assert board[0].conversions[0] == Decimal("0.1")
+    assert board[0].conversions[1] is None
+
+
+def test_forecast_runs_the_month_at_its_rate(director, manager_a):
+    write_fact(manager_a, "active", dt.date(2025, 3, 3), revenue="700.00", payments_count=1)
+    dash = make_dashboard(director, period="this_month")
+    # 1–11 March 2025: 7 working days of 21; 700 / 7 × 21.
+    assert dash.leaderboard[0].forecast == Decimal("2100.00")
+
+
+def test_my_place_on_the_team_board(manager_a, manager_a2, march_facts):
+    rank = make_dashboard(manager_a, mine=True).team_rank
+    assert (rank.rank, rank.of) == (2, 2)
+    assert rank.row.revenue == Decimal("1000.00")
+
+
+# --- who has not reported ---------------------------------------------------------------
+
+
+def test_not_reported_looks_at_the_last_working_day(director, manager_a, manager_a2, manager_b):
+    write_fact(manager_a, "active", dt.date(2025, 3, 10), first_contacts=1)
+    dash = make_dashboard(director)
+    assert dash.last_working_day == dt.date(2025, 3, 10)
+    assert [m.username for m in dash.not_reported] == ["manager_a2", "manager_b"]
+
+
+def test_not_reported_skips_weekends_and_holidays(director, manager_a):
+    Holiday.objects.create(date=dt.date(2025, 3, 7), name="Holiday")
+    write_fact(manager_a, "active", dt.date(2025, 3, 6), first_contacts=1)
+    # Monday 10 March: the day before is Sunday, Friday the 7th is a holiday → Thursday.
+    dash = make_dashboard(director, today=dt.date(2025, 3, 10))
+    assert dash.last_working_day == dt.date(2025, 3, 6)
+    assert dash.not_reported == []
+
+
+def test_a_worked_saturday_counts_as_the_last_working_day(director, manager_a):
+    Holiday.objects.create(date=dt.date(2025, 3, 8), is_working_day=True)
+    dash = make_dashboard(director, today=dt.date(2025, 3, 10))
+    assert dash.last_working_day == dt.date(2025, 3, 8)
+    assert [m.username for m in dash.not_reported] == ["manager_a"]
+
+
+def test_not_reported_lists_only_the_heads_teams(head1, manager_a, manager_b):
+    dash = make_dashboard(head1)
+    assert [m.username for m in dash.not_reported] == ["manager_a"]
+
+
+# --- drill-down -------------------------------------------------------------------------
+
+
+def test_drill_lists_the_daily_values_behind_a_number(director, manager_a, march_facts):
+    dash = make_dashboard(director)
+    drill = dashboard.drill(
+        dash.f, code="first_contacts", channel=None, manager=None, date_from=None, date_to=None
+    )
+    assert [(r.date, r.manager, r.value) for r in drill.rows] == [
+        (dt.date(2025, 3, 4), "Artem Antonov", 20),
+        (dt.date(2025, 3, 3), "Anna Alekseeva", 10),
+    ]
+    assert drill.total == 30
+    assert drill.label == "First contacts"
+    revenue = dashboard.drill(
+        dash.f,
+        code="revenue",
+        channel=None,
+        manager=manager_a,
+        date_from=dt.date(2025, 2, 1),  # clipped to the filter's range
+        date_to=None,
+    )
+    assert [(r.date, r.value) for r in revenue.rows] == [(dt.date(2025, 3, 3), Decimal("1000.00"))]
+    assert revenue.date_from == dt.date(2025, 3, 1)
+
+
+def test_drill_of_an_unknown_code_is_refused(director):
+    dash = make_dashboard(director)
+    with pytest.raises(Exception, match="nonsense"):
+        dashboard.drill(
+            dash.f, code="nonsense", channel=None, manager=None, date_from=None, date_to=None
+        )
+
+
+def test_director_totals_include_people_who_left(director, manager_a, march_facts):
+    User.objects.filter(pk=manager_a.pk).update(is_active=False)
+    dash = make_dashboard(director)
+    assert dash.cards[0].value == Decimal("4500.00")
+    assert "manager_a" not in [row.manager.username for row in dash.leaderboard]
+
+
+def test_a_head_filtered_to_one_manager_sees_only_that_manager(head1, manager_a, march_facts):
+    dash = make_dashboard(head1, manager=manager_a.pk)
+    assert dash.cards[0].value == Decimal("1000.00")
+    assert [row.manager for row in dash.leaderboard] == [manager_a]
+
+
+def test_channel_filter_narrows_every_panel(director, march_facts):
+    inbound = channel("inbound")
+    dash = make_dashboard(director, channel=inbound.pk)
+    assert [f.channel.code for f in dash.funnels] == ["inbound"]
+    assert dash.cards[0].value == Decimal("500.00")
+    make_user("idle")  # a manager with nothing in the channel keeps a zero row
+    assert [r.revenue for r in make_dashboard(director, channel=inbound.pk).leaderboard][:1] == [
+        Decimal("500.00")
+    ]
