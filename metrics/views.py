@@ -95,7 +95,7 @@ def _drill_for(request: HttpRequest, filters: Filters) -> Drill | None:
 
 def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     """One view for the page and every panel: `?panel=name` serves that panel alone,
-    an HTMX filter change gets the whole dashboard form back."""
+    an HTMX filter change gets all the panels back (the filter inputs stay as typed)."""
     _check_role(request.user, mine=mine)
     form = _filter_form(request, mine=mine)
     panel = request.GET.get("panel", "")
@@ -125,7 +125,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     if panel:
         template += f"#{panel}" if form.is_valid() else "#errors"
     elif request.htmx and not request.htmx.history_restore_request:
-        template += "#dashboard"
+        template += "#panels"
     response = render(request, template, ctx)
     patch_vary_headers(response, ["HX-Request"])
     return response

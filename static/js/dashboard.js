@@ -52,7 +52,22 @@
     true
   );
 
+  // After a preset changed, show its dates in the (untouched) date inputs.
+  function syncDates() {
+    var panels = document.getElementById("panels");
+    var form = document.getElementById("dashboard");
+    if (!panels || !form || !panels.dataset.dateFrom) {
+      return;
+    }
+    var period = form.querySelector("[name=period]");
+    if (period && period.value !== "custom") {
+      form.querySelector("[name=date_from]").value = panels.dataset.dateFrom;
+      form.querySelector("[name=date_to]").value = panels.dataset.dateTo;
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
+    syncDates();
     var target = event.detail.target;
     if (target && target.id === "drill") {
       var drill = document.getElementById("drill");
@@ -62,16 +77,42 @@
     }
   });
 
+  // The back button restores a snapshot of the HTML, where a select shows the option it was
+  // rendered with, not the one picked since: put the URL's filters back into the inputs.
+  function syncFiltersFromUrl() {
+    var form = document.getElementById("dashboard");
+    if (!form) {
+      return;
+    }
+    var params = new URLSearchParams(window.location.search);
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name || input.type === "submit") {
+        return;
+      }
+      if (params.has(input.name)) {
+        input.value = params.get(input.name);
+      } else if (input.tagName === "SELECT") {
+        Array.prototype.forEach.call(input.options, function (option) {
+          option.selected = option.defaultSelected;
+        });
+      } else {
+        input.value = input.defaultValue;
+      }
+    });
+  }
+
   document.addEventListener("htmx:historyRestore", function () {
+    syncFiltersFromUrl();
     document.querySelectorAll("[data-figure]").forEach(function (element) {
       element.dataset.drawn = "";
     });
     drawAll(document);
   });
 
-  if (window.htmx) {
-    htmx.onLoad(drawAll);
-  }
+  // htmx is loaded with `defer`, after this file: listen to its events on the document.
+  document.addEventListener("htmx:load", function (event) {
+    drawAll(event.detail.elt);
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
   } else {

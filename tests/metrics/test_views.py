@@ -209,13 +209,13 @@ def test_unknown_panel_is_not_found(client, director):
     assert client.get(my_url(panel="leaderboard")).status_code == 404
 
 
-def test_filter_change_through_htmx_returns_the_dashboard_form_only(client, director, march_facts):
+def test_filter_change_through_htmx_returns_the_panels_only(client, director, march_facts):
     client.force_login(director)
     response = client.get(dashboard_url(), headers=HTMX)
     body = response.content.decode()
-    assert body.lstrip().startswith('<form id="dashboard"')
+    assert body.lstrip().startswith('<div id="panels" data-date-from="2025-03-01"')
     assert "<html" not in body
-    assert 'hx-push-url="true"' in body
+    assert 'id="id_period"' not in body
     assert "HX-Request" in response["Vary"]
 
 

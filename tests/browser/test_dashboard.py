@@ -1,0 +1,182 @@
+"""The dashboard in Chromium: filters through HTMX, charts drawn, drill-down, exports,
+nothing fetched from outside the server and no JavaScript error on the way."""
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from channels.models import Channel
+from tests.metrics.sample_company import build_company
+
+# Serialized rollback: the live server's flush would otherwise drop the default channels.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def company(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return build_company(today=timezone.localdate())
+
+
+@pytest.fixture
+def watched(page: Page, live_server):
+    """The page, recording every request that leaves the server and every script error."""
+    outside, errors = [], []
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(live_server.url) or request.url.startswith("data:")
+            else outside.append(request.url)
+        ),
+    )
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert outside == []
+    assert errors == []
+
+
+def log_in(page: Page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def open_dashboard(page: Page, live_server, user, path: str = "/dashboard/") -> None:
+    log_in(page, live_server, user)
+    page.goto(f"{live_server.url}{path}")
+    expect(page.locator("#chart-funnel-active.js-plotly-plot")).to_be_visible()
+
+
+def test_every_chart_is_drawn_with_a_bar_per_stage(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    # Four funnels, revenue and stage trends, the leaderboard.
+    expect(watched.locator(".js-plotly-plot")).to_have_count(7)
+    for channel in Channel.objects.all():
+        stages = channel.indicators.filter(kind="stage").count()
+        points = watched.locator(f"#chart-funnel-{channel.code} .trace .point")
+        expect(points).to_have_count(stages)
+    expect(watched.locator("#chart-trend-revenue .trace")).to_have_count(4)
+    expect(watched.locator("#chart-leaderboard .trace .point")).to_have_count(6)
+
+
+def test_changing_a_filter_swaps_the_panels_and_the_url(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    start_url = watched.url
+    inbound = Channel.objects.get(code="inbound")
+    watched.select_option("#id_channel", str(inbound.pk))
+    expect(watched).to_have_url(re.compile(rf"channel={inbound.pk}"))
+    expect(watched.locator(".funnel-chart")).to_have_count(1)
+    expect(watched.locator("#chart-funnel-inbound.js-plotly-plot")).to_be_visible()
+    team = company["teams"][0]
+    watched.select_option("#id_team", str(team.pk))
+    expect(watched).to_have_url(re.compile(rf"team={team.pk}"))
+    expect(watched.locator("table.leaderboard tbody tr")).to_have_count(3)
+    watched.go_back()
+    expect(watched).to_have_url(re.compile(rf"channel={inbound.pk}&team=&"))
+    expect(watched.locator("table.leaderboard tbody tr")).to_have_count(6)
+    expect(watched.locator("#id_channel")).to_have_value(str(inbound.pk))
+    expect(watched.locator("#id_team")).to_have_value("")
+    watched.go_back()
+    expect(watched).to_have_url(start_url)
+    expect(watched.locator(".funnel-chart")).to_have_count(4)
+    expect(watched.locator("#chart-funnel-active.js-plotly-plot")).to_be_visible()
+    expect(watched.locator("#id_channel")).to_have_value("")
+
+
+def test_a_custom_range_typed_in_switches_the_period(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    today = timezone.localdate()
+    watched.fill("#id_date_from", today.replace(day=1).isoformat())
+    watched.locator("#id_date_from").dispatch_event("change")
+    expect(watched).to_have_url(re.compile("period=custom"))
+    expect(watched.locator("#id_period")).to_have_value("custom")
+
+
+def test_bad_dates_show_an_error_in_place(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    watched.select_option("#id_period", "custom")
+    watched.fill("#id_date_from", "2025-03-10")
+    watched.fill("#id_date_to", "2025-03-01")
+    watched.click("button[type=submit].primary")
+    expect(watched.locator("#filter-errors")).to_contain_text(
+        "The start date is after the end date."
+    )
+
+
+def test_clicking_a_funnel_bar_opens_the_facts_behind_it(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    watched.locator("#chart-funnel-active").scroll_into_view_if_needed()
+    bar = watched.locator("#chart-funnel-active .trace .point").nth(1).bounding_box()
+    watched.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+    drill = watched.locator("#drill")
+    expect(drill).to_contain_text("Meetings and presentations set")
+    expect(drill.locator("tbody tr").first).to_be_visible()
+    # The drill's total is the number the funnel shows for that stage.
+    total = drill.locator("tfoot .num").inner_text()
+    expect(watched.locator("#chart-funnel-active .trace .point").nth(1)).to_be_attached()
+    assert watched.locator("#chart-funnel-active text").filter(has_text=total).count() >= 1
+
+
+def test_clicking_a_number_opens_its_facts_in_place(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    first = watched.locator("table.leaderboard tbody tr").first
+    revenue = first.locator("td").nth(4)
+    shown = revenue.inner_text()
+    revenue.locator("a").click()
+    expect(watched.locator("#drill tfoot .num")).to_have_text(shown)
+    assert "d_code" not in watched.url  # opened in place, the page URL stays the filters'
+
+
+def test_export_downloads_the_numbers_on_screen(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    first = watched.locator("table.leaderboard tbody tr").first
+    name = first.locator("td").nth(1).inner_text()
+    revenue = first.locator("td").nth(4).inner_text()
+    completion = first.locator("td").nth(5).inner_text()
+    with watched.expect_download() as info:
+        watched.locator("#leaderboard a", has_text="CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text("utf-8-sig"))))
+    assert rows[1][1] == name
+    assert rows[1][4] == revenue.replace(",", "").replace("\u00a0₽", "")
+    assert rows[1][5] + "\u00a0%" == completion
+
+
+def test_manager_sees_their_own_numbers_and_place(watched, live_server, company):
+    manager = company["managers"][0]
+    open_dashboard(watched, live_server, manager, "/dashboard/my/")
+    expect(watched.locator("#rank")).to_contain_text("of 3 in North")
+    expect(watched.locator("#leaderboard")).to_have_count(0)
+    expect(watched.locator(".mainnav a", has_text="My numbers")).to_have_attribute(
+        "aria-current", "page"
+    )
+
+
+@pytest.mark.skipif(os.environ.get("SCREENSHOTS") != "1", reason="set SCREENSHOTS=1 to refresh")
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    ("suffix", "size"), [("", (1366, 900)), ("-phone", (390, 844))], ids=["desktop", "phone"]
+)
+def test_screenshots_for_the_docs(page: Page, live_server, company, language, suffix, size):
+    director = company["director"]
+    director.language = language
+    director.save(update_fields=["language"])
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_dashboard(page, live_server, director)
+    page.wait_for_timeout(500)  # Plotly's resize after layout
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"dashboard{suffix}-{language}.png", full_page=True)
