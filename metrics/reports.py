@@ -12,7 +12,8 @@ touches, whole months even when the period starts or ends mid-month. The forecas
 given only while the period contains `as_of`: the facts of the period's earlier months
 plus the run rate of the month containing `as_of` (over its working days, from the later
 of the month's first day and the period's start, holidays and transferred working days
-from the admin's calendar).
+from the admin's calendar). The total's plan lines add up the channels' money plans
+(revenue, margin, payments_count) and compare them with the facts of the planned channels.
 """
 
 from __future__ import annotations
@@ -121,9 +122,7 @@ def build_report(*, scope: Scope, as_of: dt.date) -> Report:
     )
 
     channels: list[ChannelReport] = []
-    total_counts_by_month = {month: {} for month in months}
-    total_sums_by_month = {month: MoneySums() for month in months}
-    total_plans: dict[str, Decimal] = {}
+    total_sums = MoneySums()
     for channel in catalogue:
         has_facts = any((month, channel.pk) in sums for month in months)
         if not channel.is_active and not has_facts:
@@ -146,29 +145,37 @@ def build_report(*, scope: Scope, as_of: dt.date) -> Report:
             for indicator in _ordered(channel_plans, order)
         ]
         channels.append(ChannelReport(channel=channel, metrics=metrics, plans=lines))
-        for month in months:
-            total_sums_by_month[month] += sums_by_month[month]
-        for indicator, value in channel_plans.items():
-            if indicator in PLAN_MONEY_CODES:
-                total_plans[indicator] = total_plans.get(indicator, Decimal(0)) + value
+        total_sums += channel_sums
 
-    total_lines = [
-        _plan_line(
-            indicator,
-            total_plans[indicator],
-            total_counts_by_month,
-            total_sums_by_month,
-            forecasting,
-        )
-        for indicator in _ordered(total_plans, [])
-    ]
-    total_money = MoneyMetrics.from_sums(sum(total_sums_by_month.values(), MoneySums()))
     return Report(
         date_from=scope.date_from,
         date_to=scope.date_to,
         channels=channels,
-        total=TotalReport(money=total_money, plans=total_lines),
+        total=TotalReport(money=MoneyMetrics.from_sums(total_sums), plans=_total_lines(channels)),
     )
+
+
+def _total_lines(channels: list[ChannelReport]) -> list[PlanLine]:
+    """Money plans added up over the channels that have them, facts of those channels only:
+    a revenue plan set for one channel is not compared with every channel's revenue."""
+    lines = []
+    for indicator in PLAN_MONEY_CODES:
+        parts = [line for c in channels for line in c.plans if line.indicator == indicator]
+        if not parts:
+            continue
+        plan = sum((line.plan for line in parts), Decimal(0))
+        fact = sum((line.fact for line in parts), Decimal(0))
+        forecasts = [line.forecast for line in parts]
+        lines.append(
+            PlanLine(
+                indicator=indicator,
+                plan=plan,
+                fact=fact,
+                completion=plan_completion(fact, plan),
+                forecast=None if None in forecasts else sum(forecasts, Decimal(0)),
+            )
+        )
+    return lines
 
 
 def _plans_over_months(plans: Mapping[tuple, Decimal], channel_id: int) -> dict[str, Decimal]:
