@@ -49,3 +49,9 @@ def director(db):
 @pytest.fixture
 def admin_user(db):
     return make_user("admin", role=User.Role.ADMIN, channels=(), is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default hasher costs about a second per user on these machines; tests need none of it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

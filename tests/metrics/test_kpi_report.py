@@ -21,11 +21,6 @@ D = Decimal
 MAR = dt.date(2026, 3, 1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def report(*args: str) -> str:
     out = io.StringIO()
     call_command("kpi_report", *args, stdout=out)

@@ -17,11 +17,6 @@ MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 AFTER = dt.date(2026, 4, 15)  # as_of after the period: no forecast
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def scope(*people, date_from=MARCH[0], date_to=MARCH[1], channels=None):
     managers = User.objects.filter(pk__in=[p.pk for p in people]) if people else None
     return Scope(date_from, date_to, channel_ids=channels, managers=managers)

@@ -35,12 +35,6 @@ HYPOTHESIS = settings(
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast's users are created with a password; the default hasher costs ~1 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def users(*people):
     return User.objects.filter(pk__in=[p.pk for p in people])
 
