@@ -84,10 +84,19 @@ class _Lookups:
 
 def _decode(data: bytes) -> tuple[str | None, BadRow | None]:
     try:
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return None, BadRow(line, "", _("The file is not UTF-8 text."))
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, BadRow(line, "", _("The file contains binary data; save it as CSV (UTF-8)."))
+    return text, None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """A value echoed in a message, cut so that junk cannot flood the report."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def kpi_import(file, *, by: User | None, dry_run: bool = False) -> ImportReport:
@@ -113,6 +122,7 @@ def kpi_import(file, *, by: User | None, dry_run: bool = False) -> ImportReport:
     seen: dict[tuple, int] = {}
     dates: dict[str, dt.date | str] = {}
     bad_rows = report.bad_rows
+    data_rows = 0
     try:
         header = next(reader)
         if tuple(h.strip().lower() for h in header) != HEADER:
@@ -126,6 +136,7 @@ def kpi_import(file, *, by: User | None, dry_run: bool = False) -> ImportReport:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
+            data_rows += 1
             if len(row) != len(HEADER):
                 bad_rows.append(
                     BadRow(
@@ -151,7 +162,7 @@ def kpi_import(file, *, by: User | None, dry_run: bool = False) -> ImportReport:
         bad_rows.append(
             BadRow(reader.line_num, "", _("Not a valid CSV file: %(error)s") % {"error": error})
         )
-    report.rows = len(writes) + len(bad_rows)
+    report.rows = data_rows
     if bad_rows:
         return report
     if not writes:
@@ -196,19 +207,23 @@ def _row_check(
     manager_id = lookups.managers.get(username)
     if manager_id is None:
         bad_rows.append(
-            BadRow(line, "manager", _("Unknown manager “%(name)s”.") % {"name": username})
+            BadRow(line, "manager", _("Unknown manager “%(name)s”.") % {"name": _short(username)})
         )
     elif manager_id not in lookups.allowed:
         bad_rows.append(
             BadRow(
-                line, "manager", _("Manager “%(name)s” is not in your teams.") % {"name": username}
+                line,
+                "manager",
+                _("Manager “%(name)s” is not in your teams.") % {"name": _short(username)},
             )
         )
 
     channel_id = lookups.channels.get(channel_code)
     if channel_id is None:
         bad_rows.append(
-            BadRow(line, "channel", _("Unknown channel “%(code)s”.") % {"code": channel_code})
+            BadRow(
+                line, "channel", _("Unknown channel “%(code)s”.") % {"code": _short(channel_code)}
+            )
         )
     elif manager_id is not None and channel_id not in lookups.manager_channels.get(manager_id, ()):
         bad_rows.append(
@@ -225,7 +240,7 @@ def _row_check(
                 line,
                 "indicator",
                 _("Unknown indicator “%(code)s” for channel “%(channel)s”.")
-                % {"code": code, "channel": channel_code},
+                % {"code": _short(code), "channel": channel_code},
             )
         )
     elif channel_id is None and not code:
