@@ -45,6 +45,7 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 # A page lists this many bad rows; the command prints all of them.
 SHOWN_BAD_ROWS = 1000
 SAVED_EVENT = "counts-saved"
+INVALID_EVENT = "cell-invalid"
 
 
 class Refusal(Exception):
@@ -329,8 +330,7 @@ def cell(request: HttpRequest) -> HttpResponse:
         "history_url": reverse("funnel:history"),
     }
     response = render(request, "funnel/week.html#cell", ctx)
-    if grid_cell.state == "saved":
-        trigger_client_event(response, SAVED_EVENT)
+    trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
     return response
 
 

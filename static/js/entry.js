@@ -111,8 +111,13 @@
     }
   }
 
-  function wholeSelected(input) {
-    return input.selectionStart === 0 && input.selectionEnd === input.value.length;
+  // Like a spreadsheet: a cell reached from another cell is in "enter" mode, where left and
+  // right arrows move to the next cell; a click or F2 puts it in "edit" mode, where they move
+  // the caret until it reaches the start or the end of the text.
+  function arrowMoves(input, forward) {
+    if (input.dataset.mode !== "edit") return true;
+    var caret = forward ? input.selectionEnd : input.selectionStart;
+    return forward ? caret >= input.value.length : caret <= 0;
   }
 
   document.addEventListener("keydown", function (event) {
@@ -135,15 +140,20 @@
         target = vertical(input, -1);
         break;
       case "ArrowLeft":
-        if (!wholeSelected(input) && input.selectionStart > 0) return;
+        if (!arrowMoves(input, false)) return;
         event.preventDefault();
         target = horizontal(input, -1);
         break;
       case "ArrowRight":
-        if (!wholeSelected(input) && input.selectionEnd < input.value.length) return;
+        if (!arrowMoves(input, true)) return;
         event.preventDefault();
         target = horizontal(input, 1);
         break;
+      case "F2":
+        event.preventDefault();
+        input.dataset.mode = "edit";
+        input.setSelectionRange(input.value.length, input.value.length);
+        return;
       default:
         return;
     }
@@ -151,7 +161,14 @@
   });
 
   document.addEventListener("focusin", function (event) {
-    if (event.target.matches && event.target.matches(EDITABLE)) event.target.select();
+    if (event.target.matches && event.target.matches(EDITABLE)) {
+      event.target.dataset.mode = "enter";
+      event.target.select();
+    }
+  });
+
+  document.addEventListener("mouseup", function (event) {
+    if (event.target.matches && event.target.matches(EDITABLE)) event.target.dataset.mode = "edit";
   });
 
   document.addEventListener("input", function (event) {
@@ -195,6 +212,13 @@
     return element && element.matches && element.matches(CELL);
   }
 
+  // The input that sent the request: htmx re-targets some events at the swap target or,
+  // once the input is swapped out, at its closest parent still on the page.
+  function sender(event) {
+    var config = event.detail.requestConfig;
+    return (config && config.elt) || event.detail.elt;
+  }
+
   function markError(input, message) {
     var td = input.closest("td");
     if (!td) return;
@@ -212,19 +236,27 @@
     failed = true;
   }
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if (!isCell(event.detail.elt)) return;
+  // Counted from the change, not from the request: queued requests (hx-sync) start later.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(EDITABLE)) return;
     pending += 1;
-    var td = event.detail.elt.closest("td");
-    td.classList.remove("saved", "error");
-    td.classList.add("saving");
+    input.closest("td").classList.remove("saved", "error");
+    input.closest("td").classList.add("saving");
     status("saving");
   });
 
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var input = event.detail.elt;
+    if (isCell(input)) input.dataset.sent = input.value;
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!isCell(event.detail.elt)) return;
+    // Once the input is swapped out this reaches us from its row instead.
+    var input = sender(event);
+    if (!isCell(input)) return;
     pending = Math.max(0, pending - 1);
-    var td = event.detail.elt.closest("td");
+    var td = input.closest("td");
     if (td) td.classList.remove("saving");
     if (pending === 0) {
       status(failed ? "error" : "saved");
@@ -232,27 +264,60 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var td = event.detail.target;
-    if (td && td.classList && td.classList.contains("error")) failed = true;
-    if (td && td.matches && td.matches("td.cell")) {
-      var input = td.querySelector(CELL);
-      if (input) refreshTotals(input);
+  // Cells are never swapped (hx-swap="none"): replacing an input would eat typing that
+  // happened meanwhile and would stall htmx's request queue. The answer, a server-rendered
+  // cell, lends its state, its message and the normalised value ("08" → "8").
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var input = sender(event);
+    if (!isCell(input) || !event.detail.shouldSwap) return;
+    var template = document.createElement("template");
+    template.innerHTML = event.detail.serverResponse.trim();
+    var fresh = template.content.querySelector("td");
+    var td = input.closest("td");
+    if (!fresh || !td) return;
+    td.className = fresh.className;
+    var oldMsg = td.querySelector(".cell-msg");
+    if (oldMsg) oldMsg.remove();
+    var msg = fresh.querySelector(".cell-msg");
+    if (msg) td.appendChild(msg);
+    var freshInput = fresh.querySelector("input");
+    if (freshInput && document.activeElement !== input && input.value === input.dataset.sent) {
+      input.value = freshInput.value;
+      refreshTotals(input);
     }
+    if (fresh.classList.contains("error")) {
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  });
+
+  // The server marks a refused value with this event (HX-Trigger), before the swap.
+  document.addEventListener("cell-invalid", function () {
+    failed = true;
   });
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    if (!isCell(event.detail.elt)) return;
+    var input = sender(event);
+    var state = input && input.matches && input.matches("#day-form") && input.querySelector(".saved-state");
+    if (state) {
+      // A refused day form (edit window, scope) says why instead of silently doing nothing.
+      state.textContent = xhr.responseText;
+      state.classList.add("error");
+      return;
+    }
+    if (!isCell(input)) return;
     var type = xhr.getResponseHeader("Content-Type") || "";
     var message = type.indexOf("text/plain") === 0 ? xhr.responseText : xhr.statusText;
-    markError(event.detail.elt, message);
+    markError(input, message);
   });
 
   document.addEventListener("htmx:sendError", function (event) {
-    if (!isCell(event.detail.elt)) return;
+    var input = sender(event);
+    if (!isCell(input)) return;
     var line = document.querySelector(".grid-status");
-    markError(event.detail.elt, line ? line.getAttribute("data-offline") : "");
+    markError(input, line ? line.getAttribute("data-offline") : "");
   });
 
   /* ---- day form: picking a date opens it ---- */

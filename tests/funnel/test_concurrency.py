@@ -1,8 +1,10 @@
 import datetime as dt
+import importlib
 import threading
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections
 
 from funnel.models import DailyCount, DailyFact, FactChange
@@ -14,7 +16,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.fixture
+def default_channels(transactional_db):
+    # Transactional tests run after others have flushed the tables, channels included.
+    migration = importlib.import_module("funnel.migrations.0003_default_channels")
+    migration.create_channels(apps, None)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_channels")
 def test_two_saves_of_one_cell_at_once_keep_one_row_and_both_changes(manager_a, head1):
     day = dt.date(2026, 1, 5)
     active = channel("active")

@@ -441,6 +441,7 @@ def test_bad_cell_value_shows_its_message_in_the_cell(client, manager_a, today, 
     html = response.content.decode()
     assert html.startswith('<td class="cell error">')
     assert message in html
+    assert "cell-invalid" in response["HX-Trigger"]
     assert not DailyFact.objects.exists()
 
 
