@@ -51,13 +51,18 @@ def value_parse(code: str, raw: str | None) -> Decimal | None:
 
 
 def date_parse(raw: str | None) -> dt.date:
-    """A YYYY-MM-DD date; ValidationError otherwise."""
+    """A YYYY-MM-DD date between 1900 and 2999; ValidationError otherwise."""
     text = (raw or "").strip()
     if DATE_RE.fullmatch(text):
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            # Far dates are typos, and day/week arithmetic must not overflow date.min/max.
+            if not 1900 <= day.year <= 2999:
+                raise ValidationError(_("Enter a date between 1900 and 2999."), code="date_range")
+            return day
     raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="bad_date")
 
 

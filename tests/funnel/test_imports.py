@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from funnel.imports import BadRow, kpi_import
 from funnel.models import DailyCount, DailyFact, FactChange
@@ -327,3 +327,16 @@ def test_upload_page_dry_run_writes_nothing(client, director, manager_a, manager
     response = client.post(reverse("funnel:import"), {"file": upload(GOOD), "dry_run": "on"})
     assert "Nothing was written." in response.content.decode()
     assert not DailyFact.objects.exists()
+
+
+def test_import_page_and_its_report_read_in_russian(client, head1, manager_a):
+    head1.language = "ru"
+    head1.save()
+    client.force_login(head1)
+    page = client.get(reverse("funnel:import")).content.decode()
+    data = csv_bytes(f"{DAY},manager_a,active,first_contacts,-1")
+    result = client.post(reverse("funnel:import"), {"file": upload(data)}).content.decode()
+    translation.activate("en")
+    assert "Импорт прошлых данных" in page
+    assert "Значение не может быть отрицательным." in result
+    assert "Найдена 1 ошибка." in result

@@ -217,6 +217,16 @@ def test_bad_date_in_the_url_is_a_400_with_a_message(client, manager_a, raw):
     assert "Enter a date as YYYY-MM-DD." in response.content.decode()
 
 
+@pytest.mark.parametrize("name", ["funnel:day", "funnel:week", "funnel:history"])
+@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_refused(client, manager_a, name, raw):
+    client.force_login(manager_a)
+    param = "week" if name == "funnel:week" else "date"
+    response = client.get(reverse(name), {param: raw})
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+
+
 def test_future_day_cannot_be_opened_or_saved(client, manager_a, today):
     client.force_login(manager_a)
     tomorrow = (today + dt.timedelta(days=1)).isoformat()
@@ -586,3 +596,17 @@ def test_inactive_manager_is_not_reachable(client, head1, team1):
     gone = make_user("gone", team=team1, is_active=False)
     client.force_login(head1)
     assert client.get(day_url(manager=gone.pk)).status_code == 404
+
+
+def test_week_grid_and_history_read_in_russian(client, manager_a, today):
+    write_fact(manager_a, "active", today, first_contacts=1)
+    manager_a.language = "ru"
+    manager_a.save()
+    client.force_login(manager_a)
+    week = client.get(reverse("funnel:week")).content.decode()
+    history = client.get(reverse("funnel:history")).content.decode()
+    translation.activate("en")
+    assert "Моя неделя" in week
+    assert "Этапы и активности, итого" in week
+    assert "История дня" in history
+    assert "форма дня" in history
