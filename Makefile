@@ -27,9 +27,10 @@ migrate: install .env
 demo: migrate  ## demo company (refuses to touch real data)
 	$(PYTHON) manage.py seed_demo
 
-run: demo  ## install, migrate, demo data, dev server on SQLite
-	@echo "Demo logins (password: demo): director, head1, head2, manager1 ... manager8"
-	env -u DATABASE_URL $(PYTHON) manage.py runserver 127.0.0.1:8000
+run: migrate  ## install, migrate, demo data, dev server on SQLite
+	@# A database with real users keeps its data: seed_demo refuses and the server starts anyway.
+	-$(PYTHON) manage.py seed_demo
+	$(PYTHON) manage.py runserver 127.0.0.1:8000
 
 serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
 	$(PYTHON) manage.py collectstatic --no-input
