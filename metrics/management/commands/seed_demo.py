@@ -17,7 +17,6 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from channels.models import Channel
 from funnel.models import FactChange
@@ -270,26 +269,20 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, force: bool, months: int, seed: int, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
-                _(
-                    "seed_demo writes made-up data, so it runs only with DEBUG on. "
-                    "Use --force to run it anyway."
-                )
+                "seed_demo writes made-up data, so it runs only with DEBUG on. "
+                "Use --force to run it anyway."
             )
         real = User.objects.filter(is_demo=False)
         if real.exists() and not force:
             names = ", ".join(real.order_by("username").values_list("username", flat=True)[:5])
             raise CommandError(
-                _(
-                    "This database has real (non-demo) users (%(names)s); seed_demo will not "
-                    "mix demo data into it. Use --force to do it anyway."
-                )
-                % {"names": names}
+                f"This database has real (non-demo) users ({names}); seed_demo will not "
+                "mix demo data into it. Use --force to do it anyway."
             )
         taken = real.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
         if taken:
             raise CommandError(
-                _("These usernames belong to real users, not demo ones: %(names)s.")
-                % {"names": ", ".join(taken)}
+                f"These usernames belong to real users, not demo ones: {', '.join(taken)}."
             )
         today = timezone.localdate()
         start = month_start(today, -months)
@@ -300,14 +293,14 @@ class Command(BaseCommand):
             funnels = demo_funnels()
             facts = self._facts(people, funnels, start, end, holidays, seed)
             self._plans(people, funnels, start, month_start(today, 1), holidays, seed)
+        # Console output for whoever runs `make run`, like Django's own commands: English.
         self.stdout.write(
-            _("Demo company ready: %(facts)s daily facts from %(start)s to %(end)s.")
-            % {"facts": facts, "start": start, "end": end}
+            f"Demo company ready: {facts} daily facts from {start} to {end}.\n"
+            f"Demo logins (password “{password}”) at http://127.0.0.1:8000/ :\n"
+            "  director — sales director, sees every team; also the admin site\n"
+            "  head1, head2 — heads of the two teams\n"
+            "  manager1 … manager8 — managers"
         )
-        self.stdout.write(_("Demo logins (password “%(password)s”):") % {"password": password})
-        self.stdout.write(_("  director — sales director, sees every team; also the admin site"))
-        self.stdout.write(_("  head1, head2 — heads of the two teams"))
-        self.stdout.write(_("  manager1 … manager8 — managers"))
 
     def _holidays(self, start: dt.date, end: dt.date) -> dict[dt.date, str]:
         holidays = russian_holidays(start, end)

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from teams.services import PeopleImportError, people_import
 
@@ -35,9 +36,14 @@ class Command(BaseCommand):
         except PeopleImportError as error:
             for row_error in error.errors:
                 self.stderr.write(str(row_error))
+            count = len(error.errors)
             raise CommandError(
-                _("Nothing imported: %(count)s error(s) in %(file)s.")
-                % {"count": len(error.errors), "file": file}
+                ngettext(
+                    "Nothing imported: %(count)s error in %(file)s.",
+                    "Nothing imported: %(count)s errors in %(file)s.",
+                    count,
+                )
+                % {"count": count, "file": file}
             ) from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
