@@ -9,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.models import Team, User
 
+# The admin is the app's settings area (the nav links to it as "Settings").
+admin.site.site_header = _("Sales KPI Tracker settings")
+admin.site.site_title = _("Sales KPI Tracker")
+admin.site.index_title = _("Settings")
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
