@@ -186,8 +186,9 @@ class DailyFactAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: DailyFact | None = None):
         # The key of an existing fact is fixed: moving values means writing another day.
-        key = ("date", "manager", "channel") if obj else ()
-        return (*key, *self.readonly_fields)
+        if obj is None:
+            return ()
+        return ("date", "manager", "channel", *self.readonly_fields)
 
     def get_inline_instances(self, request: HttpRequest, obj: DailyFact | None = None):
         # Counts need the channel's indicators, known once the fact exists.

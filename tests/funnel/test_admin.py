@@ -319,6 +319,7 @@ def test_fact_list_and_change_page_render_with_filters(admin_client, manager_a, 
         "admin:funnel_factchange_changelist",
         "admin:channels_channel_changelist",
         "admin:channels_channel_add",
+        "admin:funnel_dailyfact_add",
         "admin:teams_team_changelist",
         "admin:teams_user_changelist",
         "admin:metrics_plan_changelist",
@@ -327,9 +328,12 @@ def test_fact_list_and_change_page_render_with_filters(admin_client, manager_a, 
         "admin:metrics_monthlyexpense_changelist",
     ],
 )
-def test_admin_pages_open_for_staff_and_send_a_manager_to_the_admin_login(
+def test_admin_pages_open_for_staff_and_send_others_to_the_admin_login(
     client, admin_user, manager_a, name
 ):
+    anonymous = client.get(reverse(name))
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("admin:login"))
     client.force_login(manager_a)
     response = client.get(reverse(name))
     assert response.status_code == 302
