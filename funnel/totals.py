@@ -32,9 +32,10 @@ Every change adds (new − old) to the two rows it belongs to, in the transactio
   when there is one, as in the admin; in autocommit mode in a transaction of its own right
   after the save). Deleting a team merges its rows into NO_TEAM, as its members' team becomes
   NULL. Renaming an indicator's code renames its rows.
-* `User.objects.filter(...).update(team=...)` and raw SQL send no signals: the totals then
-  still count those managers under their former team. `totals_verify` reports the difference
-  and `totals_rebuild` repairs it.
+* `User.objects.filter(...).update(team=...)`, raw SQL and `loaddata` (raw saves) send no
+  usable signals: the totals then miss those changes (a bulk team update leaves the managers
+  counted under their former team). `totals_verify` reports every difference and
+  `totals_rebuild` repairs them.
 
 Concurrency: increments are atomic upserts (INSERT … ON CONFLICT DO UPDATE SET value =
 value + excluded.value, the same SQL on SQLite ≥ 3.24 and PostgreSQL), so two transactions
