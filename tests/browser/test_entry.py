@@ -1,8 +1,6 @@
 import datetime as dt
-import importlib
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -10,17 +8,6 @@ from funnel.models import DailyCount, DailyFact
 from tests.factories import channel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def default_channels(db):
-    """Live-server tests flush the database, default channels included: put them back.
-
-    (serialized_rollback is not reliable here: once Playwright runs, the test sees a fresh
-    connection object without the serialized copy.)
-    """
-    migration = importlib.import_module("funnel.migrations.0003_default_channels")
-    migration.create_channels(apps, None)
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 import datetime as dt
-import importlib
 import threading
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.db import connection, connections
 
 from funnel.models import DailyCount, DailyFact, FactChange
@@ -14,13 +12,6 @@ from tests.factories import channel
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite serialises writers with a file lock"
 )
-
-
-@pytest.fixture
-def default_channels(transactional_db):
-    # Transactional tests run after others have flushed the tables, channels included.
-    migration = importlib.import_module("funnel.migrations.0003_default_channels")
-    migration.create_channels(apps, None)
 
 
 @pytest.mark.django_db(transaction=True)

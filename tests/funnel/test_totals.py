@@ -1,7 +1,6 @@
 """Maintained totals stay exactly equal to the facts, whatever path wrote them."""
 
 import datetime as dt
-import importlib
 import threading
 import time
 from collections import defaultdict
@@ -9,13 +8,11 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channels.models import Channel
 from funnel.models import MONEY_CODES, DailyFact, DailyTotal, Indicator
 from funnel.services import ValueWrite, facts_write
 from funnel.totals import ALL_TEAMS, NO_TEAM, total_value, totals_differences, totals_rebuild
@@ -248,16 +245,6 @@ def test_any_sequence_of_writes_and_moves_leaves_totals_equal_to_the_facts(
 
 
 # ---- concurrency (PostgreSQL: SQLite serialises writers anyway) ----------------------------
-
-
-@pytest.fixture
-def default_channels(transactional_db):
-    """Transactional tests run on a flushed database: put the migration's channels back.
-
-    (serialized_rollback would clash with the content types a flush recreates.)"""
-    if not Channel.objects.exists():
-        migration = importlib.import_module("funnel.migrations.0003_default_channels")
-        migration.create_channels(django_apps, None)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
