@@ -125,6 +125,10 @@ def _manager_param(user: User, raw: str | None) -> User:
     return manager
 
 
+def _small_int(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 6 else 0
+
+
 def _plan_grid(
     *, managers: QuerySet[User], month: dt.date, override: Cell | None = None
 ) -> tuple[list[ChannelTable], list[PlanChange], list[User]]:
@@ -267,6 +271,9 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
         label=column.label if column else code,
         kind=column.kind if column else "count",
         text=data.get("value", "")[:40],
+        # Where the cell sits in the grid, so the swapped-in cell keeps its keyboard place.
+        row=_small_int(data.get("row")),
+        col=_small_int(data.get("col")),
     )
     month = None
     try:

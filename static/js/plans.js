@@ -89,6 +89,21 @@
     }
   });
 
+  // A cell answered while the user is back in it and typing: keep what they type (the next
+  // change saves it). Focus itself survives the swap because each input has an id.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    const input = event.detail.elt.querySelector && event.detail.elt.querySelector(".plan-input");
+    if (input) input.dataset.sent = input.value;
+  });
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    const input = target.querySelector && target.querySelector(".plan-input");
+    if (input && document.activeElement === input && input.value !== input.dataset.sent) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   document.body.addEventListener("htmx:afterSwap", function (event) {
     const cell = event.detail.target;
     const block = document.getElementById(cell.id) ? document.getElementById(cell.id).closest("tbody") : null;

@@ -154,16 +154,16 @@ def test_copy_last_month_fills_only_empty_cells(manager_a, manager_a2, head1, ac
         month=APRIL, managers=[manager_a, manager_a2], by=head1, today=TODAY
     )
     assert (result.created, result.kept) == (2, 1)
-    april = {
-        (p.manager_id, p.indicator): p.value for p in Plan.objects.filter(month=APRIL)
-    }
+    april = {(p.manager_id, p.indicator): p.value for p in Plan.objects.filter(month=APRIL)}
     assert april == {
         (manager_a.pk, "revenue"): Decimal("1500.00"),
         (manager_a.pk, "first_contacts"): Decimal("100.00"),
         (manager_a2.pk, "revenue"): Decimal("2000.00"),
     }
     assert not PlanChange.objects.exists()
-    again = plans_copy_previous(month=APRIL, managers=[manager_a, manager_a2], by=head1, today=TODAY)
+    again = plans_copy_previous(
+        month=APRIL, managers=[manager_a, manager_a2], by=head1, today=TODAY
+    )
     assert (again.created, again.kept) == (0, 3)
 
 

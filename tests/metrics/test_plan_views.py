@@ -116,9 +116,7 @@ def test_plan_page_shows_plans_and_team_totals(client, head1, manager_a, manager
     assert "3,000.50" in response.content.decode()
 
 
-def test_plan_page_costs_a_fixed_number_of_queries(
-    client, head1, team1, django_assert_num_queries
-):
+def test_plan_page_costs_a_fixed_number_of_queries(client, head1, team1, django_assert_num_queries):
     client.force_login(head1)
     for _ in range(3):
         manager = make_user(team=team1)

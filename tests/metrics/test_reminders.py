@@ -112,3 +112,14 @@ def test_the_command_prints_how_many_mails_were_sent(cast, mailoutbox, capsys):
     call_command("send_reminders", "--date", "2026-03-10")
     out = capsys.readouterr().out
     assert "Report day 2026-03-09: 2 reminder(s) and 3 digest(s) sent." in out
+
+
+def test_a_russian_head_gets_the_digest_in_russian(cast, mailoutbox, head2):
+    head2.language = "ru"
+    head2.save()
+    reminders_send(today=TODAY)
+    (digest,) = mails_to(mailoutbox, "head2@example.com")
+    assert digest.subject == "Утренняя сводка за 9 марта 2026 г."
+    assert "Не сдали отчёт: Boris Belov" in digest.body
+    assert "Первичные касания 0/—" in digest.body
+    assert "Не сдали отчёт" in digest.alternatives[0].content
