@@ -31,7 +31,6 @@ from metrics.compute import (
     average_check,
     margin,
     month_bounds,
-    ratio,
     working_days,
 )
 
@@ -224,15 +223,6 @@ def channel_norms(
         activities=activities,
         days_left=left_days,
     )
-
-
-def pace(
-    fact: Decimal, plan: Decimal | None, *, forecast: Decimal | None
-) -> tuple[Decimal | None, bool]:
-    """(completion forecast, behind) — behind when the month's forecast is below plan."""
-    if plan is None or forecast is None:
-        return None, False
-    return ratio(forecast, plan), forecast < plan
 
 
 # --- reads --------------------------------------------------------------------------------

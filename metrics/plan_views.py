@@ -191,11 +191,20 @@ def _plan_grid(
             )
         if blocks:
             tables.append(ChannelTable(channel=channel, columns=columns, blocks=blocks))
+    labels = {
+        (channel.pk, column.code): column for channel in catalogue for column in _columns(channel)
+    }
     history = sorted(
         (change for plan in plans.values() for change in plan.changes.all()),
         key=lambda c: (c.changed_at, c.pk),
         reverse=True,
     )
+    for change in history:
+        column = labels.get((change.plan.channel_id, change.plan.indicator))
+        kind = column.kind if column else "money"
+        change.indicator_label = column.label if column else change.plan.indicator
+        change.old_text = _value_text(change.old_value, kind) or "—"
+        change.new_text = _value_text(change.new_value, kind)
     return tables, history, people
 
 
@@ -320,7 +329,11 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
             return _render_plans(request, month=month, team=team, override=cell)
         messages.success(request, _("Plan saved."))
         return redirect(_plans_url(month, team))
-    ctx = {"cell": cell, "month_value": f"{month:%Y-%m}" if month else data.get("month", "")}
+    ctx = {
+        "cell": cell,
+        "month_value": f"{month:%Y-%m}" if month else data.get("month", ""),
+        "team": _team_param(request.user, data.get("team")),
+    }
     return render(request, "metrics/plans.html#plan-cell", ctx)
 
 
