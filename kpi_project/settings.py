@@ -165,6 +165,8 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="kpi@localhost")
+# Links in e-mails (reminders, digests) point here.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

@@ -6,3 +6,13 @@ app_name = "metrics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
 ]
+
+from metrics import plan_views  # noqa: E402
+
+urlpatterns += [
+    path("plans/", plan_views.plans, name="plans"),
+    path("plans/cell/", plan_views.plan_cell, name="plan_cell"),
+    path("plans/copy/", plan_views.plan_copy, name="plan_copy"),
+    path("norms/", plan_views.norms, name="norms"),
+    path("discipline/", plan_views.discipline, name="discipline"),
+]
