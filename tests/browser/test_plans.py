@@ -1,22 +1,13 @@
 import datetime as dt
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from metrics.models import Plan
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def default_channels(transactional_db):
-    """Live-server tests flush every table, the migration's default channels included."""
-    migration = importlib.import_module("funnel.migrations.0003_default_channels")
-    migration.create_channels(django_apps, None)
 
 
 def next_month() -> dt.date:

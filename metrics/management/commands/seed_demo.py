@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
-from funnel.models import FactChange
+from funnel.models import DailyFact, FactChange
 from funnel.services import ValueWrite, facts_write
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
@@ -292,6 +292,7 @@ class Command(BaseCommand):
             people = self._people(password)
             funnels = demo_funnels()
             facts = self._facts(people, funnels, start, end, holidays, seed)
+            self._report_times(start, end, seed)
             self._plans(people, funnels, start, month_start(today, 1), holidays, seed)
         # Console output for whoever runs `make run`, like Django's own commands: English.
         self.stdout.write(
@@ -301,6 +302,24 @@ class Command(BaseCommand):
             "  head1, head2 — heads of the two teams\n"
             "  manager1 … manager8 — managers"
         )
+
+    def _report_times(self, start: dt.date, end: dt.date, seed: int) -> None:
+        """Date each demo report as typed in the evening of its day, a few the next morning.
+
+        Without this every report would look entered today, i.e. late, to the discipline KPI.
+        """
+        tz = timezone.get_current_timezone()
+        facts = list(
+            DailyFact.objects.filter(
+                manager__is_demo=True, date__gte=start, date__lte=end
+            ).select_related("manager")
+        )
+        for fact in facts:
+            rng = random.Random(f"{seed}:{fact.manager.username}:{fact.date}:entered")
+            late = rng.random() < (0.2 if fact.manager.username == "manager4" else 0.04)
+            when = dt.datetime.combine(fact.date, dt.time(18, rng.randrange(60)), tzinfo=tz)
+            fact.created_at = when + dt.timedelta(hours=15) if late else when
+        DailyFact.objects.bulk_update(facts, ["created_at"], batch_size=500)
 
     def _holidays(self, start: dt.date, end: dt.date) -> dict[dt.date, str]:
         holidays = russian_holidays(start, end)
