@@ -610,3 +610,12 @@ def test_week_grid_and_history_read_in_russian(client, manager_a, today):
     assert "Этапы и активности, итого" in week
     assert "История дня" in history
     assert "форма дня" in history
+
+
+def test_day_page_loads_the_managers_norms_for_today(client, manager_a, head1):
+    client.force_login(manager_a)
+    page = client.get(reverse("funnel:day")).content.decode()
+    assert f'hx-get="{reverse("metrics:norms")}"' in page
+    client.force_login(head1)
+    page = client.get(reverse("funnel:day"), {"manager": manager_a.pk}).content.decode()
+    assert f'hx-get="{reverse("metrics:norms")}?manager={manager_a.pk}"' in page
