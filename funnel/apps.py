@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class FunnelConfig(AppConfig):
     name = "funnel"
     verbose_name = _("Funnel and daily facts")
+
+    def ready(self) -> None:
+        from funnel.totals import connect_signals
+
+        connect_signals()

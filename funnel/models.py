@@ -55,6 +55,7 @@ class DailyFact(models.Model):
         on_delete=models.PROTECT,
         related_name="facts",
         verbose_name=_("manager"),
+        db_index=False,  # the unique key and fact_manager_date both lead with manager
     )
     channel = models.ForeignKey(
         Channel, on_delete=models.PROTECT, related_name="facts", verbose_name=_("channel")
@@ -91,7 +92,14 @@ class DailyFact(models.Model):
                 name="fact_money_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["date", "channel"], name="fact_date_channel")]
+        indexes = [
+            # Who reported on a day, and a day's drill-down, read the facts by date.
+            models.Index(fields=["date", "channel"], name="fact_date_channel"),
+            # A manager's own views read a date range of one manager across all channels;
+            # the unique key starts (manager, channel, date), so without this index such a
+            # range would walk every channel's whole history of that manager.
+            models.Index(fields=["manager", "date"], name="fact_manager_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.manager} {self.channel.code}"
@@ -101,7 +109,11 @@ class DailyCount(models.Model):
     """One stage or activity count of a daily fact."""
 
     fact = models.ForeignKey(
-        DailyFact, on_delete=models.CASCADE, related_name="counts", verbose_name=_("fact")
+        DailyFact,
+        on_delete=models.CASCADE,
+        related_name="counts",
+        verbose_name=_("fact"),
+        db_index=False,  # the unique key (fact, indicator) leads with it
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="counts", verbose_name=_("indicator")
@@ -155,3 +167,42 @@ class FactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.old_value} → {self.new_value}"
+
+
+class DailyTotal(models.Model):
+    """Maintained sum of the daily facts of one day, channel and code, per team and overall.
+
+    Kept exactly equal to the facts by `funnel.totals` (see its docstring for the design).
+    `team_key` is a team id, NO_TEAM (0) for managers without a team, or ALL_TEAMS (-1) for
+    every manager. `value` is an integer: counts as they are, money amounts in hundredths.
+    """
+
+    NO_TEAM = 0
+    ALL_TEAMS = -1
+
+    # The key doubles as the index of every read: team_key = ALL_TEAMS for unfiltered views,
+    # team_key IN (...) for team views, each followed by a date range.
+    pk = models.CompositePrimaryKey("team_key", "date", "channel", "code")
+    team_key = models.BigIntegerField(_("team"))
+    date = models.DateField(_("date"))
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("channel"),
+        db_index=False,  # only a channel's deletion would use it; every upsert would pay
+    )
+    code = models.CharField(_("indicator"), max_length=40)
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("daily total")
+        verbose_name_plural = _("daily totals")
+        indexes = [
+            # Date ranges across all teams at once (a comparison of teams) without walking
+            # every team's whole history in the key above.
+            models.Index(fields=["date", "team_key"], name="total_date_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.team_key} {self.code} = {self.value}"

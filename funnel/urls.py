@@ -5,4 +5,8 @@ from funnel import views
 app_name = "funnel"
 urlpatterns = [
     path("", views.day, name="day"),
+    path("week/", views.week, name="week"),
+    path("cell/", views.cell, name="cell"),
+    path("history/", views.history, name="history"),
+    path("import/", views.import_page, name="import"),
 ]

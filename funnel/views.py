@@ -1,8 +1,400 @@
+"""Entry pages: the day form, the week grid with its cells, history and the CSV import.
+
+Every view finds the manager through `_manager_for` (scope of teams/scope.py) and checks
+`can_edit_facts` before writing; a refusal is a `Refusal` turned into a short 4xx page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from channels.models import Channel
+from funnel.forms import DayForm, ImportForm, date_parse, field_name, value_parse
+from funnel.imports import kpi_import
+from funnel.models import FactChange
+from funnel.selectors import (
+    GridCell,
+    entry_channels,
+    entry_values,
+    fact_history,
+    value_display,
+    week_grid,
+)
+from funnel.services import ValueWrite, facts_write
+from teams.models import User
+from teams.scope import can_edit_facts, can_lead, edit_window_start, managers_visible_to
+
+ID_RE = re.compile(r"[0-9]{1,18}", re.ASCII)
+CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,40}", re.ASCII)
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+# A page lists this many bad rows; the command prints all of them.
+SHOWN_BAD_ROWS = 1000
+SAVED_EVENT = "counts-saved"
+INVALID_EVENT = "cell-invalid"
+
+
+class Refusal(Exception):
+    """A request we answer with a message and a 4xx status instead of a page."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def refusals(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Refusal as refusal:
+            if request.htmx:
+                # htmx does not swap 4xx; entry.js shows this text next to the field.
+                return HttpResponse(
+                    refusal.message,
+                    status=refusal.status,
+                    content_type="text/plain; charset=utf-8",
+                )
+            ctx = {"message": refusal.message, "status": refusal.status}
+            return render(request, "funnel/refused.html", ctx, status=refusal.status)
+
+    return wrapper
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    """A parameter from the POST body if it is there, else from the query string."""
+    if request.method == "POST" and name in request.POST:
+        return request.POST.get(name)
+    return request.GET.get(name)
+
+
+def _id_param(request: HttpRequest, name: str, message: str) -> int:
+    raw = (_param(request, name) or "").strip()
+    if not ID_RE.fullmatch(raw):
+        raise Refusal(message, 400)
+    return int(raw)
+
+
+def _date_param(request: HttpRequest, name: str, default: dt.date | None = None) -> dt.date:
+    raw = _param(request, name)
+    if not raw and default is not None:
+        return default
+    try:
+        return date_parse(raw)
+    except ValidationError as error:
+        raise Refusal(error.messages[0], 400) from error
+
+
+def _manager_for(request: HttpRequest) -> User | None:
+    """The manager whose entries the request is about; None when a leader has not chosen yet."""
+    raw = (_param(request, "manager") or "").strip()
+    if not raw:
+        return request.user if request.user.is_manager else None
+    if not ID_RE.fullmatch(raw):
+        raise Refusal(_("Unknown manager."), 404)
+    manager = managers_visible_to(request.user).filter(pk=int(raw)).first()
+    if manager is None:
+        raise Refusal(_("This manager is not in your teams."), 404)
+    return manager
+
+
+def _readonly_reason(user: User, manager: User, day: dt.date, today: dt.date) -> str:
+    if day > today:
+        return _("Future days cannot be filled in yet.")
+    if user.pk == manager.pk:
+        return _(
+            "Only the last %(days)s days can be changed. Ask your head of sales to correct "
+            "older entries."
+        ) % {"days": settings.KPI_EDIT_WINDOW_DAYS}
+    return _("You cannot change this manager's entries.")
+
+
+def _query(manager: User, request: HttpRequest, **params) -> str:
+    """A query string that keeps the chosen manager for leaders."""
+    if manager.pk != request.user.pk:
+        params["manager"] = manager.pk
+    return "?" + urlencode(params)
+
+
+def _manager_pick(request: HttpRequest, url_name: str) -> HttpResponse:
+    """Leaders choose whose entries to open."""
+    ctx = {
+        "managers": managers_visible_to(request.user).select_related("team"),
+        "url": reverse(url_name),
+        "title": _("Choose a manager"),
+    }
+    return render(request, "funnel/pick_manager.html", ctx)
+
+
+def _day_sections(form: DayForm, previous: dict) -> list[dict]:
+    return [
+        {
+            "block": block,
+            "fields": [
+                {
+                    "row": row,
+                    "field": form[field_name(block.channel.pk, row.code)],
+                    "previous": previous.get((block.channel.pk, row.code), ""),
+                }
+                for row in block.rows
+            ],
+        }
+        for block in form.blocks
+    ]
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+@refusals
 def day(request: HttpRequest) -> HttpResponse:
-    return render(request, "placeholder.html", {"title": "entry"})
+    manager = _manager_for(request)
+    if manager is None:
+        return _manager_pick(request, "funnel:day")
+    today = timezone.localdate()
+    day = _date_param(request, "date", default=today)
+    if day > today:
+        raise Refusal(_("Numbers cannot be entered for a future day."), 400)
+    editable = can_edit_facts(request.user, manager, day, today)
+    blocks = entry_channels(manager)
+    previous_day = day - dt.timedelta(days=1)
+    stored = entry_values(manager, previous_day, day)
+    saved_at = None
+    if request.method == "POST":
+        if not editable:
+            raise Refusal(_readonly_reason(request.user, manager, day, today), 403)
+        form = DayForm(request.POST, blocks=blocks, stored=stored, day=day)
+        if form.is_valid():
+            try:
+                facts_write(
+                    writes=form.writes(manager_id=manager.pk),
+                    by=request.user,
+                    source=FactChange.Source.FORM,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                saved_at = timezone.localtime()
+                if not request.htmx:
+                    time = formats.time_format(saved_at, "H:i")
+                    messages.success(request, _("Saved at %(time)s.") % {"time": time})
+                    return redirect(reverse("funnel:day") + _query(manager, request, date=day))
+                stored = entry_values(manager, previous_day, day)
+                form = DayForm(blocks=blocks, stored=stored, day=day)
+    else:
+        form = DayForm(blocks=blocks, stored=stored, day=day, disabled=not editable)
+
+    previous = {
+        (block.channel.pk, row.code): value_display(
+            row.code, stored.get(previous_day, block.channel.pk, row.code)
+        )
+        for block in blocks
+        for row in block.rows
+    }
+    last_saved = stored.last_saved.get(day)
+    ctx = {
+        "manager": manager,
+        "is_own": manager.pk == request.user.pk,
+        "day": day,
+        "today": today,
+        "form": form,
+        "sections": _day_sections(form, previous),
+        "editable": editable,
+        "readonly_reason": "" if editable else _readonly_reason(request.user, manager, day, today),
+        "saved_at": saved_at,
+        "last_saved": timezone.localtime(last_saved) if last_saved else None,
+        "action": reverse("funnel:day") + _query(manager, request, date=day),
+        "prev_url": reverse("funnel:day") + _query(manager, request, date=previous_day),
+        "next_url": (
+            reverse("funnel:day") + _query(manager, request, date=day + dt.timedelta(days=1))
+            if day < today
+            else ""
+        ),
+        "week_url": reverse("funnel:week") + _query(manager, request, week=day),
+        "history_url": reverse("funnel:history") + _query(manager, request, date=day),
+        "previous_day": previous_day,
+    }
+    template = "funnel/day.html"
+    if request.htmx and request.method == "POST":
+        template += "#day-form"
+    response = render(request, template, ctx)
+    if saved_at:
+        trigger_client_event(response, SAVED_EVENT)
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+@refusals
+def week(request: HttpRequest) -> HttpResponse:
+    manager = _manager_for(request)
+    if manager is None:
+        return _manager_pick(request, "funnel:week")
+    today = timezone.localdate()
+    anchor = _date_param(request, "week", default=today)
+    monday = anchor - dt.timedelta(days=anchor.weekday())
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    editable = {d for d in days if can_edit_facts(request.user, manager, d, today)}
+    blocks = entry_channels(manager)
+    groups = week_grid(blocks, days, entry_values(manager, days[0], days[-1]), editable)
+    readonly_notes = []
+    if any(d > today for d in days):
+        readonly_notes.append(_("Future days cannot be filled in yet."))
+    if any(d <= today and d not in editable for d in days):
+        readonly_notes.append(_readonly_reason(request.user, manager, days[0], today))
+    next_monday = monday + dt.timedelta(days=7)
+    ctx = {
+        "manager": manager,
+        "is_own": manager.pk == request.user.pk,
+        "days": days,
+        "today": today,
+        "groups": groups,
+        "readonly_notes": readonly_notes,
+        "window_start": edit_window_start(today),
+        "prev_url": reverse("funnel:week")
+        + _query(manager, request, week=monday - dt.timedelta(days=7)),
+        "next_url": (
+            reverse("funnel:week") + _query(manager, request, week=next_monday)
+            if next_monday <= today
+            else ""
+        ),
+        "this_week_url": reverse("funnel:week") + _query(manager, request),
+        "day_url": reverse("funnel:day") + _query(manager, request),
+        "cell_url": reverse("funnel:cell"),
+        "history_url": reverse("funnel:history"),
+        "manager_param": "" if manager.pk == request.user.pk else manager.pk,
+    }
+    template = "funnel/week.html#week-grid" if request.htmx else "funnel/week.html"
+    return render(request, template, ctx)
+
+
+@login_required
+@require_POST
+@refusals
+def cell(request: HttpRequest) -> HttpResponse:
+    """Save one value of the week grid; answers with the cell in its saved or error state."""
+    manager = _manager_for(request)
+    if manager is None:
+        raise Refusal(_("Choose a manager."), 400)
+    day = _date_param(request, "date")
+    channel_id = _id_param(request, "channel", _("Unknown channel."))
+    block = next((b for b in entry_channels(manager) if b.channel.pk == channel_id), None)
+    if block is None:
+        raise Refusal(_("Unknown channel."), 400)
+    code = request.POST.get("code", "")
+    row = next((r for r in block.rows if r.code == code), None)
+    if row is None:
+        raise Refusal(_("Unknown indicator."), 400)
+    today = timezone.localdate()
+    if not can_edit_facts(request.user, manager, day, today):
+        raise Refusal(_readonly_reason(request.user, manager, day, today), 403)
+
+    raw = request.POST.get("value", "")
+    grid_cell = GridCell(day=day, channel_id=channel_id, row=row, text=raw, editable=True)
+    try:
+        value = value_parse(code, raw)
+        old = entry_values(manager, day, day).get(day, channel_id, code)
+        if value is None and old is not None:
+            value = 0
+        if value is not None:
+            facts_write(
+                writes=[ValueWrite(day, manager.pk, channel_id, code, value)],
+                by=request.user,
+                source=FactChange.Source.GRID,
+            )
+    except ValidationError as error:
+        grid_cell.error, grid_cell.state = error.messages[0], "error"
+        if not request.htmx:
+            raise Refusal(grid_cell.error, 400) from error
+    else:
+        grid_cell.text, grid_cell.state = value_display(code, value), "saved"
+        if not request.htmx:
+            return redirect(reverse("funnel:week") + _query(manager, request, week=day))
+    ctx = {
+        "cell": grid_cell,
+        "manager_param": "" if manager.pk == request.user.pk else manager.pk,
+        "cell_url": reverse("funnel:cell"),
+        "history_url": reverse("funnel:history"),
+    }
+    response = render(request, "funnel/week.html#cell", ctx)
+    trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+@refusals
+def history(request: HttpRequest) -> HttpResponse:
+    """Who changed what of a manager's day; of one value when `channel` and `code` are given."""
+    manager = _manager_for(request)
+    if manager is None:
+        return _manager_pick(request, "funnel:history")
+    day = _date_param(request, "date", default=timezone.localdate())
+    channel = None
+    code = None
+    if _param(request, "channel") or _param(request, "code"):
+        channel_id = _id_param(request, "channel", _("Unknown channel."))
+        channel = Channel.objects.filter(pk=channel_id).first()
+        code = (_param(request, "code") or "").strip()
+        if channel is None:
+            raise Refusal(_("Unknown channel."), 400)
+        if not CODE_RE.fullmatch(code):
+            raise Refusal(_("Unknown indicator."), 400)
+    entries = fact_history(manager, day=day, channel_id=channel.pk if channel else None, code=code)
+    ctx = {
+        "manager": manager,
+        "day": day,
+        "channel": channel,
+        "code": code,
+        "entries": entries,
+        "day_history_url": reverse("funnel:history") + _query(manager, request, date=day),
+        "day_url": reverse("funnel:day") + _query(manager, request, date=day),
+        "manager_param": "" if manager.pk == request.user.pk else manager.pk,
+    }
+    return render(request, "funnel/history.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@refusals
+def import_page(request: HttpRequest) -> HttpResponse:
+    if not can_lead(request.user):
+        raise Refusal(_("Only heads of sales and administrators can import data."), 403)
+    report = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_IMPORT_BYTES:
+                form.add_error("file", _("The file is larger than 50 MB."))
+            else:
+                report = kpi_import(upload, by=request.user, dry_run=form.cleaned_data["dry_run"])
+    else:
+        form = ImportForm()
+    bad_rows = report.bad_rows if report else []
+    ctx = {
+        "form": form,
+        "report": report,
+        "bad_rows_shown": bad_rows[:SHOWN_BAD_ROWS],
+        "bad_rows_hidden": max(0, len(bad_rows) - SHOWN_BAD_ROWS),
+    }
+    template = "funnel/import.html"
+    if request.htmx and request.method == "POST":
+        template += "#import-result"
+    response = render(request, template, ctx)
+    if report and report.ok and not report.dry_run:
+        trigger_client_event(response, SAVED_EVENT)
+    return response

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 import plotly
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +20,9 @@ if env.bool("READ_DOT_ENV", default=True):
 
 DEBUG = env.bool("DEBUG", default=False)
 # The key has a development default only while DEBUG is on; production must set it.
-SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="dev-insecure-key")
+SECRET_KEY = env("SECRET_KEY", default="") or ("dev-insecure-key" if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set the SECRET_KEY environment variable")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -89,8 +92,10 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Falls back to "always a miss" when Redis is down: the app keeps serving.
+            "BACKEND": "kpi_project.cache.FailSafeRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
             "TIMEOUT": 300,
             "KEY_PREFIX": "kpi",
         }
@@ -160,6 +165,8 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="kpi@localhost")
+# Links in e-mails (reminders, digests) point here.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

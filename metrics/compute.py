@@ -31,6 +31,7 @@ def round_ratio(value: Decimal | None) -> Decimal | None:
 
 
 def money(value: Decimal | int) -> Decimal:
+    """A sum of money with 2 places, rounded half-up (100.00 / 3 -> 33.33, 0.025 -> 0.03)."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -67,14 +68,19 @@ def profitability(revenue: Decimal, variable_costs: Decimal) -> Decimal | None:
 
 
 def plan_completion(fact: Decimal | int, plan: Decimal | int | None) -> Decimal | None:
+    """fact / plan; None with no plan (or a plan of 0)."""
     if plan is None:
         return None
     return ratio(fact, plan)
 
 
 def change(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
-    """Relative change against the previous period: (current - previous) / previous."""
-    return ratio(Decimal(current) - Decimal(previous), previous)
+    """Relative change against the previous period: (current - previous) / |previous|.
+
+    None when the previous value is 0. The absolute value keeps the sign meaningful for a
+    margin that was negative: going from -100 to -50 is an improvement, +50 %.
+    """
+    return ratio(Decimal(current) - Decimal(previous), abs(Decimal(previous)))
 
 
 def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date]:
@@ -86,6 +92,18 @@ def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.d
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
     last = calendar.monthrange(day.year, day.month)[1]
     return day.replace(day=1), day.replace(day=last)
+
+
+def months_in(date_from: dt.date, date_to: dt.date) -> list[dt.date]:
+    """First days of the months the range touches, in order; empty for a reversed range."""
+    months: list[dt.date] = []
+    if date_from > date_to:
+        return months
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        months.append(month)
+        month = month_bounds(month)[1] + dt.timedelta(days=1)
+    return months
 
 
 def is_working_day(day: dt.date, overrides: Mapping[dt.date, bool]) -> bool:
@@ -106,23 +124,30 @@ def working_days(start: dt.date, end: dt.date, overrides: Mapping[dt.date, bool]
 
 
 def forecast(
-    fact: Decimal | int, *, month: dt.date, as_of: dt.date, overrides: Mapping[dt.date, bool]
+    fact: Decimal | int,
+    *,
+    month: dt.date,
+    as_of: dt.date,
+    overrides: Mapping[dt.date, bool],
+    start: dt.date | None = None,
 ) -> Decimal | None:
     """Month-end run rate: fact so far / working days elapsed × working days in the month.
 
-    Days elapsed count up to and including `as_of`. A finished month forecasts its fact;
-    a month not yet started, or with no working day elapsed, has no forecast.
+    Days elapsed count from `start` (the month's first day unless a period starts later)
+    up to and including `as_of`. A finished month forecasts its fact; a month not yet
+    started, or with no working day elapsed, has no forecast. Not rounded.
     """
     first, last = month_bounds(month)
-    if as_of < first:
+    start = max(first, start or first)
+    if as_of < start:
         return None
     if as_of >= last:
         return Decimal(fact)
-    elapsed = working_days(first, as_of, overrides)
-    total = working_days(first, last, overrides)
+    elapsed = working_days(start, as_of, overrides)
+    total = working_days(start, last, overrides)
     if not elapsed:
         return None
-    return Decimal(fact) / elapsed * total
+    return Decimal(fact) * total / elapsed
 
 
 @dataclass(frozen=True)
@@ -217,15 +242,15 @@ def fact_for_indicator(indicator: str, *, counts: Mapping[str, int], sums: Money
 
 @dataclass(frozen=True)
 class ValuableFinalProduct:
-    """The department's valuable final product for a month."""
+    """The department's valuable final product for a month (company level)."""
 
     month: dt.date
     revenue: Decimal
     revenue_growth: Decimal | None  # against the previous month; None when it had none
     margin: Decimal
-    expenses: Decimal
-    reserves: Decimal
-    result: Decimal  # margin - (expenses + reserves): what sales leave after covering them
+    expenses: Decimal | None  # None until a head or admin enters the month's expenses
+    reserves: Decimal | None
+    result: Decimal | None  # margin - (expenses + reserves); None while they are not entered
 
 
 def valuable_final_product(
@@ -234,16 +259,20 @@ def valuable_final_product(
     revenue: Decimal,
     previous_revenue: Decimal,
     variable_costs: Decimal,
-    expenses: Decimal,
-    reserves: Decimal,
+    expenses: Decimal | None,
+    reserves: Decimal | None,
 ) -> ValuableFinalProduct:
+    """Revenue, its growth against the previous month and what sales leave after covering
+    the month's expenses and reserves. Without entered expenses the result is undefined,
+    not the bare margin: showing margin as the result would overstate it."""
     month_margin = margin(revenue, variable_costs)
+    entered = expenses is not None and reserves is not None
     return ValuableFinalProduct(
-        month=month,
+        month=month_bounds(month)[0],
         revenue=money(revenue),
-        revenue_growth=change(revenue, previous_revenue),
+        revenue_growth=change(money(revenue), money(previous_revenue)),
         margin=month_margin,
-        expenses=money(expenses),
-        reserves=money(reserves),
-        result=month_margin - money(expenses) - money(reserves),
+        expenses=money(expenses) if entered else None,
+        reserves=money(reserves) if entered else None,
+        result=month_margin - money(expenses) - money(reserves) if entered else None,
     )

@@ -22,6 +22,13 @@ from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
 from metrics import charts, compute
 from metrics.compute import ZERO, MoneyMetrics, MoneySums
 from metrics.models import Plan
+from metrics.reports import (
+    MONEY_INDICATORS,
+    PlanLine,
+    Report,
+    build_report,
+    valuable_final_product_for,
+)
 from metrics.selectors import (
     Scope,
     channel_catalogue,
@@ -232,10 +239,35 @@ class PlanRow:
     channel: Channel | None  # None: all channels
     indicator: str
     indicator_name: str
-    plan: Decimal
-    fact: Decimal
+    plan: Decimal | int
+    fact: Decimal | int
     completion: Decimal | None
-    forecast: Decimal | None
+    forecast: Decimal | int | None
+
+    @property
+    def is_money(self) -> bool:
+        return self.indicator in MONEY_INDICATORS
+
+
+def _plan_row(channel: Channel | None, name: str, line: PlanLine) -> PlanRow:
+    """A report's plan line as shown: money with kopecks, counts (and their run rate) whole."""
+    if line.indicator in MONEY_INDICATORS:
+        return PlanRow(
+            channel, line.indicator, name, line.plan, line.fact, line.completion, line.forecast
+        )
+
+    def whole(value):
+        return None if value is None else int(Decimal(value).quantize(1, ROUND_HALF_UP))
+
+    return PlanRow(
+        channel,
+        line.indicator,
+        name,
+        whole(line.plan),
+        whole(line.fact),
+        line.completion,
+        whole(line.forecast),
+    )
 
 
 @dataclass(frozen=True)
@@ -301,8 +333,16 @@ class Dashboard:
         return count_sums(self.f.scope, ("manager", "channel"))
 
     @cached_property
+    def money_mcm(self) -> dict[tuple, MoneySums]:
+        """{(manager, channel, month): sums}: the month splits a run-rate forecast."""
+        return money_sums(self.f.scope, ("manager", "channel", "month"))
+
+    @cached_property
     def money_mc(self) -> dict[tuple, MoneySums]:
-        return money_sums(self.f.scope, ("manager", "channel"))
+        totals: dict[tuple, MoneySums] = defaultdict(MoneySums)
+        for (manager_id, channel_id, _month), sums in self.money_mcm.items():
+            totals[manager_id, channel_id] += sums
+        return dict(totals)
 
     @cached_property
     def previous_range(self) -> tuple[dt.date, dt.date]:
@@ -379,21 +419,13 @@ class Dashboard:
         ]
 
     @cached_property
-    def report(self):
+    def report(self) -> Report:
         """The metrics engine's report for the filters: plans, completion, forecast."""
-        try:
-            from metrics.reports import build_report
-        except ImportError:  # until the report engine lands on this branch
-            return None
-        as_of = min(self.f.today, self.f.date_to)
-        return build_report(scope=self.f.scope, as_of=as_of)
+        return build_report(scope=self.f.scope, as_of=self.f.today)
 
     @cached_property
     def plan_card(self) -> PlanCard | None:
-        report = self.report
-        line = next(
-            (p for p in (report.total.plans if report else []) if p.indicator == "revenue"), None
-        )
+        line = next((p for p in self.report.total.plans if p.indicator == "revenue"), None)
         if line is None:
             return None
         forecast_completion = (
@@ -510,40 +542,43 @@ class Dashboard:
         return Trend(gran, stage, dict(choices).get(stage, ""), self.buckets, series, choices)
 
     # --- leaderboard -------------------------------------------------------------------
-    @cached_property
-    def plan_months(self) -> list[dt.date]:
-        months, month = [], self.f.date_from.replace(day=1)
-        while month <= self.f.date_to:
-            months.append(month)
-            month = compute.month_bounds(month)[1] + dt.timedelta(days=1)
-        return months
-
     def _revenue_plans(self, managers) -> dict[int, Decimal]:
+        """Each manager's own revenue plans over the months the period touches."""
         plans = Plan.objects.filter(
-            manager__in=managers, indicator="revenue", month__in=self.plan_months
+            manager__in=managers,
+            indicator="revenue",
+            month__in=compute.months_in(self.f.date_from, self.f.date_to),
         )
         if self.f.channel:
             plans = plans.filter(channel=self.f.channel)
         rows = plans.values("manager_id").annotate(total=Sum("value")).order_by()
-        return {row["manager_id"]: Decimal(row["total"]).quantize(ZERO) for row in rows}
+        # SQLite sums decimals as floats: back to kopecks through the text form.
+        return {row["manager_id"]: compute.money(Decimal(str(row["total"]))) for row in rows}
 
-    def _forecast(self, fact: Decimal) -> Decimal | None:
-        """Month-end run rate, only when the range is one month from its first day."""
-        start, end = self.f.date_from, self.f.date_to
-        if start.day != 1 or (start.year, start.month) != (end.year, end.month):
+    def _forecast(self, by_month: dict[dt.date, Decimal]) -> Decimal | None:
+        """As the report forecasts: the earlier months' facts plus the run rate of the
+        current month; only while the period contains today."""
+        today = self.f.today
+        if not self.f.date_from <= today <= self.f.date_to:
             return None
-        value = compute.forecast(
-            fact, month=start, as_of=min(self.f.today, end), overrides=self.overrides
+        month = today.replace(day=1)
+        current = by_month.get(month, ZERO)
+        run_rate = compute.forecast(
+            current, month=month, as_of=today, overrides=self.overrides, start=self.f.date_from
         )
-        return None if value is None else compute.money(value)
+        if run_rate is None:
+            return None
+        return compute.money(sum(by_month.values(), ZERO) - current + run_rate)
 
     def _board(self, managers: list[User], money: dict, plans: dict) -> list[LeaderRow]:
-        revenue: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for (manager_id, _channel), sums in money.items():
-            revenue[manager_id] += sums.revenue
+        """Rows from revenue sums keyed (manager, channel, month) and plans per manager."""
+        revenue: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        for (manager_id, _channel, month), sums in money.items():
+            revenue[manager_id][month] += sums.revenue
         rows = []
         for manager in managers:
-            fact = compute.money(revenue[manager.pk])
+            by_month = revenue[manager.pk]
+            fact = compute.money(sum(by_month.values(), ZERO))
             plan = plans.get(manager.pk)
             conversions = []
             for channel in self.catalogue:
@@ -559,7 +594,7 @@ class Dashboard:
                     plan,
                     fact,
                     compute.plan_completion(fact, plan),
-                    self._forecast(fact),
+                    self._forecast(by_month),
                     conversions,
                 )
             )
@@ -579,7 +614,7 @@ class Dashboard:
 
     @cached_property
     def leaderboard(self) -> list[LeaderRow]:
-        return self._board(self.managers, self.money_mc, self._revenue_plans(self.f.managers))
+        return self._board(self.managers, self.money_mcm, self._revenue_plans(self.f.managers))
 
     @cached_property
     def team_rank(self) -> TeamRank:
@@ -590,7 +625,7 @@ class Dashboard:
             return TeamRank(None, 0, None, None)
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
         scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members)
-        money = money_sums(scope, ("manager", "channel"))
+        money = money_sums(scope, ("manager", "channel", "month"))
         board = self._board(
             list(members.order_by("full_name", "username")), money, self._revenue_plans(members)
         )
@@ -629,8 +664,8 @@ class Dashboard:
 
     # --- plan vs fact ------------------------------------------------------------------
     def _indicator_name(self, code: str, channel: Channel | None) -> str:
-        if code == "margin":
-            return _("Margin")
+        if code in ("margin", "revenue"):
+            return _("Margin") if code == "margin" else _("Revenue")
         if code in MONEY_LABELS:
             return str(MONEY_LABELS[code])
         for ch in [channel] if channel else self.catalogue:
@@ -642,36 +677,15 @@ class Dashboard:
     @cached_property
     def plan_rows(self) -> list[PlanRow]:
         report = self.report
-        if report is None:
-            return []
-        by_code = {c.code: c for c in self.catalogue}
-        rows = []
-        for channel_report in report.channels:
-            channel = by_code.get(channel_report.channel)
-            for line in channel_report.plans:
-                rows.append(
-                    PlanRow(
-                        channel,
-                        line.indicator,
-                        self._indicator_name(line.indicator, channel),
-                        line.plan,
-                        line.fact,
-                        line.completion,
-                        line.forecast,
-                    )
-                )
-        for line in report.total.plans:
-            rows.append(
-                PlanRow(
-                    None,
-                    line.indicator,
-                    self._indicator_name(line.indicator, None),
-                    line.plan,
-                    line.fact,
-                    line.completion,
-                    line.forecast,
-                )
-            )
+        rows = [
+            _plan_row(c.channel, self._indicator_name(line.indicator, c.channel), line)
+            for c in report.channels
+            for line in c.plans
+        ]
+        rows += [
+            _plan_row(None, self._indicator_name(line.indicator, None), line)
+            for line in report.total.plans
+        ]
         return rows
 
     # --- who has not reported ----------------------------------------------------------
@@ -684,11 +698,7 @@ class Dashboard:
     def vfp(self):
         if not self.f.shows_company:
             return None
-        try:
-            from metrics.reports import valuable_final_product_for
-        except ImportError:  # until the report engine lands on this branch
-            return None
-        return valuable_final_product_for(month=self.f.date_to.replace(day=1))
+        return valuable_final_product_for(month=self.f.date_to)
 
     # --- charts ------------------------------------------------------------------------
     @cached_property

@@ -86,13 +86,14 @@ def leaderboard_table(dash: Dashboard) -> Table:
 
 
 def plans_table(dash: Dashboard) -> Table:
+    # Plan, fact and forecast are money or whole counts by row; PlanRow already rounds them.
     columns = [
         Column(_("Channel")),
         Column(_("Indicator")),
-        Column(_("Plan"), "money"),
-        Column(_("Fact"), "money"),
+        Column(_("Plan"), "number"),
+        Column(_("Fact"), "number"),
         Column(_("Completion, %"), "pct"),
-        Column(_("Forecast"), "money"),
+        Column(_("Forecast"), "number"),
     ]
     rows = [
         [

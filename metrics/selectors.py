@@ -11,13 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Round, TruncMonth, TruncWeek
 
 from channels.models import Channel
 from funnel.models import DailyCount, DailyFact, Indicator
-from metrics.compute import ZERO, MoneySums
-from metrics.models import Holiday
+from metrics.compute import CENT, ZERO, MoneySums, months_in
+from metrics.models import Holiday, MonthlyExpense, Plan
+from teams.models import Team, User
 
 
 @dataclass(frozen=True)
@@ -74,34 +75,44 @@ def count_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[t
 
 
 def money_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[tuple, MoneySums]:
-    """The money block summed per group: {(*group values): MoneySums}. One query."""
+    """The money block summed per group: {(*group values): MoneySums}. One query.
+
+    With `group_by=()` the whole scope is one group, keyed by `()` (absent when no facts).
+    """
     annotations = {f"g_{name}": GROUPS[name] for name in group_by}
-    rows = (
-        facts_in(scope)
-        .annotate(**annotations)
-        .values(*annotations)
-        .annotate(
-            s_invoiced=Sum("invoiced_amount"),
-            s_payments=Sum("payments_count"),
-            s_revenue=Sum("revenue"),
-            s_costs=Sum("variable_costs"),
-        )
-        .order_by()
-    )
+    sums = {
+        "s_invoiced": _kopecks("invoiced_amount"),
+        "s_payments": Sum("payments_count"),
+        "s_revenue": _kopecks("revenue"),
+        "s_costs": _kopecks("variable_costs"),
+    }
+    facts = facts_in(scope)
+    if group_by:
+        rows = list(facts.annotate(**annotations).values(*annotations).annotate(**sums).order_by())
+    else:
+        rows = [row for row in [facts.aggregate(**sums)] if row["s_payments"] is not None]
     return {
         _key(row, group_by): MoneySums(
-            invoiced_amount=_dec(row["s_invoiced"]),
+            invoiced_amount=_from_kopecks(row["s_invoiced"]),
             payments_count=row["s_payments"] or 0,
-            revenue=_dec(row["s_revenue"]),
-            variable_costs=_dec(row["s_costs"]),
+            revenue=_from_kopecks(row["s_revenue"]),
+            variable_costs=_from_kopecks(row["s_costs"]),
         )
         for row in rows
     }
 
 
-def _dec(value) -> Decimal:
-    # SQLite may hand back sums of decimals as float-free strings or Decimals; normalise.
-    return ZERO if value is None else Decimal(value).quantize(ZERO)
+def _kopecks(field: str) -> Sum:
+    """Sum of a 2-place money column as whole kopecks, exact on both databases.
+
+    SQLite keeps decimals as floats and sums them as floats; rounding every row to whole
+    kopecks first makes the sum an exact integer there, as it already is on PostgreSQL.
+    """
+    return Sum(Cast(Round(F(field) * 100), BigIntegerField()))
+
+
+def _from_kopecks(value) -> Decimal:
+    return ZERO if value is None else (Decimal(int(value)) / 100).quantize(CENT)
 
 
 def _prefixed(expression, prefix: str):
@@ -110,9 +121,14 @@ def _prefixed(expression, prefix: str):
     return type(expression)(prefix + expression.source_expressions[0].name)
 
 
-def channel_catalogue(channel_ids: tuple[int, ...] | None = None) -> list[Channel]:
-    """Active channels in display order with `stage_list` and `activity_list`. Two queries."""
-    channels = Channel.objects.filter(is_active=True)
+def channel_catalogue(
+    channel_ids: tuple[int, ...] | None = None, *, include_inactive: bool = False
+) -> list[Channel]:
+    """Active channels in display order with `stage_list` and `activity_list`. Two queries.
+
+    `include_inactive` also lists switched-off channels (their past facts still count).
+    """
+    channels = Channel.objects.all() if include_inactive else Channel.objects.filter(is_active=True)
     if channel_ids is not None:
         channels = channels.filter(pk__in=channel_ids)
     channels = channels.prefetch_related(
@@ -145,3 +161,75 @@ def working_day_overrides(date_from: dt.date, date_to: dt.date) -> dict[dt.date,
             "date", "is_working_day"
         )
     )
+
+
+def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tuple, Decimal]:
+    """Plans that apply to the scope: {(month, channel_id, indicator): value}. Two queries.
+
+    `months` defaults to the months the scope's period touches. Which plan applies, the
+    way a head of sales reads a plan:
+    - a team whose every active manager is in scope (a team or "all" view) is planned by
+      its team plan where one is set for that month, channel and indicator, else by the
+      sum of its managers' plans;
+    - managers in scope without the rest of their team (a manager view, a hand-picked
+      subset) and managers with no team bring their own plans.
+    A department's plan is thus the sum of its teams' plans plus teamless managers' plans.
+    A one-manager team is whole in a view of that manager, so its team plan applies there.
+    """
+    months = months_in(scope.date_from, scope.date_to) if months is None else months
+    plans = Plan.objects.filter(month__in=months)
+    if scope.channel_ids is not None:
+        plans = plans.filter(channel_id__in=scope.channel_ids)
+    if scope.managers is not None:
+        whole_teams = _whole_teams(scope.managers)
+        plans = plans.filter(
+            Q(manager__in=scope.managers.values("pk")) | Q(team_id__in=whole_teams)
+        )
+    rows = (
+        plans.values("month", "channel_id", "indicator", "team_id", "manager__team_id")
+        .annotate(total=_kopecks("value"))
+        .order_by()
+    )
+    team_plans: dict[tuple, Decimal] = {}
+    manager_plans: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        line = (row["month"], row["channel_id"], row["indicator"])
+        if row["team_id"] is not None:
+            team_plans[(row["team_id"], *line)] = _from_kopecks(row["total"])
+        else:
+            manager_plans[(row["manager__team_id"], *line)] += _from_kopecks(row["total"])
+    # The query already dropped team plans of teams that are not whole.
+    result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for key, value in team_plans.items():
+        result[key[1:]] += value
+    for key, value in manager_plans.items():
+        if key not in team_plans:
+            result[key[1:]] += value
+    return dict(result)
+
+
+def _whole_teams(managers: QuerySet) -> set[int]:
+    """Teams whose every active manager is in `managers` (and at least one of its members)."""
+    in_scope = managers.values("pk")
+    active = Q(members__role=User.Role.MANAGER, members__is_active=True)
+    rows = (
+        Team.objects.annotate(
+            touched=Count("members", filter=Q(members__in=in_scope)),
+            active=Count("members", filter=active),
+            covered=Count("members", filter=active & Q(members__in=in_scope)),
+        )
+        .filter(touched__gt=0)
+        .values_list("pk", "active", "covered")
+    )
+    return {pk for pk, active_count, covered in rows if active_count == covered}
+
+
+def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.date, MoneySums]:
+    """Every fact of the company summed per month: {first day of month: MoneySums}. One query."""
+    sums = money_sums(Scope(date_from, date_to), group_by=("month",))
+    return {key[0]: value for key, value in sums.items()}
+
+
+def monthly_expenses(*, months: list[dt.date]) -> dict[dt.date, MonthlyExpense]:
+    """Entered expenses and reserves of the given months: {month: MonthlyExpense}. One query."""
+    return {e.month: e for e in MonthlyExpense.objects.filter(month__in=months)}

@@ -9,3 +9,13 @@ urlpatterns = [
     path("my/", views.my_dashboard, name="my"),
     path("my/export/<slug:table>.<slug:fmt>", views.my_export, name="my_export"),
 ]
+
+from metrics import plan_views  # noqa: E402
+
+urlpatterns += [
+    path("plans/", plan_views.plans, name="plans"),
+    path("plans/cell/", plan_views.plan_cell, name="plan_cell"),
+    path("plans/copy/", plan_views.plan_copy, name="plan_copy"),
+    path("norms/", plan_views.norms, name="norms"),
+    path("discipline/", plan_views.discipline, name="discipline"),
+]

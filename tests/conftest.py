@@ -1,7 +1,11 @@
 """The cast every view test uses: two teams, their heads, managers, a director, an admin."""
 
-import pytest
+import importlib
 
+import pytest
+from django.apps import apps as django_apps
+
+from channels.models import Channel
 from teams.models import User
 from tests.factories import make_team, make_user
 
@@ -49,3 +53,29 @@ def director(db):
 @pytest.fixture
 def admin_user(db):
     return make_user("admin", role=User.Role.ADMIN, channels=(), is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default hasher costs about a second per user on these machines; tests need none of it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_channels(request):
+    """Put back the migration's four channels for transactional tests.
+
+    Live-server and other transaction=True tests run on a flushed database (a flush
+    removes data-migration rows too); serialized_rollback clashes with the content types
+    the flush recreates, so the channels are created again instead.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"live_server", "transactional_db"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    if not Channel.objects.exists():
+        migration = importlib.import_module("funnel.migrations.0003_default_channels")
+        migration.create_channels(django_apps, None)

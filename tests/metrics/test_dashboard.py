@@ -272,3 +272,65 @@ def test_channel_filter_narrows_every_panel(director, march_facts):
     assert [r.revenue for r in make_dashboard(director, channel=inbound.pk).leaderboard][:1] == [
         Decimal("500.00")
     ]
+
+
+# --- plans, forecast and the company card (from the metrics report) --------------------
+
+
+@pytest.fixture
+def march_plans(manager_a, manager_a2):
+    month, active = dt.date(2025, 3, 1), channel("active")
+    Plan.objects.create(
+        month=month, channel=active, manager=manager_a, indicator="revenue", value=800
+    )
+    Plan.objects.create(
+        month=month, channel=active, manager=manager_a2, indicator="revenue", value=6000
+    )
+    Plan.objects.create(
+        month=month, channel=active, manager=manager_a, indicator="first_contacts", value=40
+    )
+
+
+def test_plan_card_shows_completion_and_the_month_end_forecast(director, march_facts, march_plans):
+    card = make_dashboard(director).plan_card
+    assert card.plan == Decimal("6800.00")
+    assert card.fact == Decimal("4000.00")
+    assert card.completion == Decimal("4000") / Decimal("6800")
+    # 11 March 2025 is the 7th working day of 21: 4000 / 7 × 21.
+    assert card.forecast == Decimal("12000.00")
+    assert card.forecast_completion == Decimal("12000") / Decimal("6800")
+    assert card.bar_width == 58
+
+
+def test_plan_table_lists_each_channels_plans_then_the_total(director, march_facts, march_plans):
+    rows = make_dashboard(director).plan_rows
+    assert [(r.channel.code if r.channel else None, r.indicator_name) for r in rows] == [
+        ("active", "First contacts"),
+        ("active", "Revenue"),
+        (None, "Revenue"),
+    ]
+    contacts = rows[0]
+    assert (contacts.plan, contacts.fact, contacts.forecast) == (40, 30, 90)
+    assert contacts.completion == Decimal("0.75")
+    assert not contacts.is_money
+    assert (rows[2].plan, rows[2].fact) == (Decimal("6800.00"), Decimal("4000.00"))
+
+
+def test_no_plan_means_no_plan_card(director, march_facts):
+    dash = make_dashboard(director)
+    assert dash.plan_card is None
+    assert dash.plan_rows == []
+
+
+def test_company_card_is_the_directors_valuable_final_product(director, head1, march_facts):
+    from metrics.models import MonthlyExpense
+
+    MonthlyExpense.objects.create(
+        month=dt.date(2025, 3, 1), expenses=Decimal("1000"), reserves=Decimal("500")
+    )
+    vfp = make_dashboard(director).vfp
+    assert vfp.revenue == Decimal("4500.00")
+    assert vfp.revenue_growth == Decimal("1.25")
+    assert vfp.margin == Decimal("3100.00")
+    assert vfp.result == Decimal("1600.00")
+    assert make_dashboard(head1).vfp is None

@@ -63,7 +63,7 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
     assert rows[0][7] == "Active sales: conversion, %"
     assert [r[1] for r in rows[1:]] == [row.manager.display_name for row in board]
     # Artem: 3000 of 3000 → 100.0 %, funnel 3 of 20 → 15.0 %; Anna 1000 of 3000 → 33.3 %.
-    # March is over, so its forecast is its fact.
+    # March is over: a forecast is given only while the period contains today.
     assert rows[1] == [
         "1",
         "Artem Antonov",
@@ -71,7 +71,7 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
         "3000.00",
         "3000.00",
         "100.0",
-        "3000.00",
+        "",
         "15.0",
         "",
         "",
@@ -84,7 +84,7 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
 def test_leaderboard_xlsx_has_the_same_numbers(client, director, march_facts, plans):
     client.force_login(director)
     rows = get_xlsx(client, "leaderboard")
-    assert rows[1][:7] == (1, "Artem Antonov", "Team 1", 3000, 3000, 100, 3000)
+    assert rows[1][:7] == (1, "Artem Antonov", "Team 1", 3000, 3000, 100, None)
     assert rows[2][5] == pytest.approx(33.3)
     assert rows[3][3] is None
 
@@ -164,3 +164,14 @@ def test_export_with_bad_filters_says_why(client, director):
     response = client.get(f"{url}?period=custom&date_from=2025-03-10&date_to=2025-03-01")
     assert response.status_code == 400
     assert "The start date is after the end date." in response.content.decode()
+
+
+def test_plan_export_has_the_plan_table_of_the_page(client, director, march_facts, plans):
+    client.force_login(director)
+    shown = page_context(client)["dash"].plan_rows
+    rows = get_csv(client, "plans")
+    assert rows[0] == ["Channel", "Indicator", "Plan", "Fact", "Completion, %", "Forecast"]
+    assert len(rows) == len(shown) + 1
+    # March 2025 is over: no forecast. Active revenue 4000 of 6000 → 66.7 %.
+    assert rows[1] == ["Active sales", "Revenue", "6000.00", "4000.00", "66.7", ""]
+    assert rows[2] == ["All channels", "Revenue", "6000.00", "4000.00", "66.7", ""]

@@ -1,0 +1,141 @@
+"""Entry forms and the one parser every entry path (form, grid, import) uses for a value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from funnel.models import MONEY_DECIMAL_CODES
+from funnel.selectors import ChannelBlock, StoredValues, value_display
+from funnel.services import ValueWrite
+
+# ASCII digits only: Decimal() would also accept "١٢٣", "NaN" and "1e9".
+NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
+SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
+CENT = Decimal("0.01")
+# The database limits: integer counts, money as decimal(14, 2).
+COUNT_MAX = 2_147_483_647
+MONEY_MAX = Decimal("999999999999.99")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def value_parse(code: str, raw: str | None) -> Decimal | None:
+    """Text typed for one value → Decimal, or None when empty.
+
+    Accepts "1 234,50" as well as "1234.50". Raises ValidationError with a message for the user.
+    """
+    text = (raw or "").strip().translate(SPACES)
+    if not text:
+        return None
+    if len(text) > 30 or not NUMBER_RE.fullmatch(text):
+        raise ValidationError(_("Enter a number."), code="invalid")
+    number = Decimal(text.replace(",", "."))
+    if number < 0:
+        raise ValidationError(_("The value cannot be negative."), code="negative")
+    if code in MONEY_DECIMAL_CODES:
+        if number > MONEY_MAX:
+            raise ValidationError(_("The amount is too large."), code="too_large")
+        if number != number.quantize(CENT):
+            raise ValidationError(_("Money has at most 2 decimal places."), code="decimals")
+        return number.quantize(CENT)
+    if number > COUNT_MAX:
+        raise ValidationError(_("The number is too large."), code="too_large")
+    if number != number.to_integral_value():
+        raise ValidationError(_("A count must be a whole number."), code="not_whole")
+    return number.quantize(Decimal(1))
+
+
+def date_parse(raw: str | None) -> dt.date:
+    """A YYYY-MM-DD date between 1900 and 2999; ValidationError otherwise."""
+    text = (raw or "").strip()
+    if DATE_RE.fullmatch(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            # Far dates are typos, and day/week arithmetic must not overflow date.min/max.
+            if not 1900 <= day.year <= 2999:
+                raise ValidationError(_("Enter a date between 1900 and 2999."), code="date_range")
+            return day
+    raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="bad_date")
+
+
+class KpiValueField(forms.CharField):
+    """A count or an amount typed by a person; empty means "not entered"."""
+
+    def __init__(self, *, code: str, **kwargs):
+        self.code = code
+        inputmode = "decimal" if code in MONEY_DECIMAL_CODES else "numeric"
+        widget = forms.TextInput(
+            attrs={"inputmode": inputmode, "autocomplete": "off", "class": "kpi-value"}
+        )
+        super().__init__(required=False, widget=widget, **kwargs)
+
+    def to_python(self, value):
+        return value_parse(self.code, super().to_python(value))
+
+
+def field_name(channel_id: int, code: str) -> str:
+    return f"c{channel_id}-{code}"
+
+
+class DayForm(forms.Form):
+    """Every value of one day: a field per (channel, stage/activity/money)."""
+
+    def __init__(
+        self,
+        *args,
+        blocks: list[ChannelBlock],
+        stored: StoredValues,
+        day: dt.date,
+        disabled: bool = False,
+        **kwargs,
+    ):
+        self.blocks = blocks
+        self.stored = stored
+        self.day = day
+        initial = {}
+        for block in blocks:
+            for row in block.rows:
+                name = field_name(block.channel.pk, row.code)
+                initial[name] = value_display(row.code, stored.get(day, block.channel.pk, row.code))
+        super().__init__(*args, initial=initial, **kwargs)
+        for block in blocks:
+            for row in block.rows:
+                self.fields[field_name(block.channel.pk, row.code)] = KpiValueField(
+                    code=row.code, label=row.label, disabled=disabled
+                )
+
+    def writes(self, *, manager_id: int) -> list[ValueWrite]:
+        """Values to save; an emptied field that had a value becomes 0, untouched empties stay."""
+        writes = []
+        for block in self.blocks:
+            for row in block.rows:
+                value = self.cleaned_data[field_name(block.channel.pk, row.code)]
+                if value is None:
+                    if self.stored.get(self.day, block.channel.pk, row.code) is None:
+                        continue
+                    value = Decimal(0)
+                writes.append(
+                    ValueWrite(
+                        date=self.day,
+                        manager_id=manager_id,
+                        channel_id=block.channel.pk,
+                        code=row.code,
+                        value=value,
+                    )
+                )
+        return writes
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+    dry_run = forms.BooleanField(
+        label=_("Only check the file, do not import"), required=False, initial=False
+    )

@@ -1,0 +1,48 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from funnel.imports import kpi_import
+from teams.models import User
+
+
+class Command(BaseCommand):
+    help = (
+        "Import daily values from a UTF-8 CSV file with the header "
+        "date,manager,channel,indicator,value. Any bad row rejects the whole file."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path of the CSV file")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check the file and report, write nothing"
+        )
+        parser.add_argument(
+            "--by", metavar="USERNAME", help="record the changes as made by this user"
+        )
+
+    def handle(self, *args, file: str, dry_run: bool, by: str | None, **options):
+        author = None
+        if by:
+            author = User.objects.filter(username=by).first()
+            if author is None:
+                raise CommandError(_("Unknown user %(name)s.") % {"name": by})
+        try:
+            with open(file, "rb") as handle:
+                report = kpi_import(handle, by=author, dry_run=dry_run)
+        except OSError as error:
+            raise CommandError(str(error)) from error
+        if not report.ok:
+            for bad in report.bad_rows:
+                self.stderr.write(f"line {bad.line}, {bad.column or '-'}: {bad.reason}")
+            raise CommandError(
+                _("The file was rejected (%(count)s problems); nothing was imported.")
+                % {"count": len(report.bad_rows)}
+            )
+        summary = _("%(rows)s rows: %(changed)s values changed, %(unchanged)s unchanged.") % {
+            "rows": report.rows,
+            "changed": report.changed,
+            "unchanged": report.unchanged,
+        }
+        if dry_run:
+            summary += " " + _("Dry run: nothing was written.")
+        self.stdout.write(summary)

@@ -1,0 +1,229 @@
+"""Reads for the entry pages: what a manager fills in, what is stored, who changed it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from channels.models import Channel
+from funnel.models import (
+    MONEY_CODES,
+    MONEY_DECIMAL_CODES,
+    MONEY_LABELS,
+    DailyCount,
+    DailyFact,
+    FactChange,
+    Indicator,
+)
+from teams.models import User
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One value a manager enters for a channel and a day: a stage, an activity or money."""
+
+    code: str
+    label: str
+    kind: str  # "stage", "activity" or "money"
+
+    @property
+    def is_decimal(self) -> bool:
+        return self.code in MONEY_DECIMAL_CODES
+
+    @property
+    def is_money(self) -> bool:
+        return self.kind == "money"
+
+
+@dataclass(frozen=True)
+class ChannelBlock:
+    channel: Channel
+    rows: list[EntryRow]
+
+    def has(self, code: str) -> bool:
+        return any(row.code == code for row in self.rows)
+
+
+def money_rows() -> list[EntryRow]:
+    return [
+        EntryRow(code=code, label=str(MONEY_LABELS[code]), kind="money") for code in MONEY_CODES
+    ]
+
+
+def entry_channels(manager: User) -> list[ChannelBlock]:
+    """The active channels the manager reports on: stages in funnel order, activities, money.
+
+    Labels are resolved in the active language, so call this inside the request.
+    """
+    channels = (
+        manager.channels.filter(is_active=True)
+        .order_by("display_order", "code")
+        .prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id"))
+        )
+    )
+    blocks = []
+    for channel in channels:
+        indicators = list(channel.indicators.all())
+        rows = [
+            EntryRow(code=i.code, label=i.name, kind=i.kind)
+            for kind in (Indicator.Kind.STAGE, Indicator.Kind.ACTIVITY)
+            for i in indicators
+            if i.kind == kind
+        ]
+        blocks.append(ChannelBlock(channel=channel, rows=rows + money_rows()))
+    return blocks
+
+
+ValueKey = tuple[dt.date, int, str]  # (date, channel id, code)
+
+
+@dataclass
+class StoredValues:
+    values: dict[ValueKey, Decimal] = field(default_factory=dict)
+    last_saved: dict[dt.date, dt.datetime] = field(default_factory=dict)
+
+    def get(self, day: dt.date, channel_id: int, code: str) -> Decimal | None:
+        return self.values.get((day, channel_id, code))
+
+
+def entry_values(manager: User, start: dt.date, end: dt.date) -> StoredValues:
+    """Every stored value of the manager between two dates (both included), in 2 queries."""
+    stored = StoredValues()
+    facts = DailyFact.objects.filter(manager=manager, date__range=(start, end)).values_list(
+        "date", "channel_id", "updated_at", *MONEY_CODES
+    )
+    for day, channel_id, updated_at, *money in facts:
+        for code, value in zip(MONEY_CODES, money, strict=True):
+            stored.values[(day, channel_id, code)] = Decimal(value)
+        if day not in stored.last_saved or updated_at > stored.last_saved[day]:
+            stored.last_saved[day] = updated_at
+    counts = DailyCount.objects.filter(
+        fact__manager=manager, fact__date__range=(start, end)
+    ).values_list("fact__date", "fact__channel_id", "indicator__code", "value")
+    for day, channel_id, code, value in counts:
+        stored.values[(day, channel_id, code)] = Decimal(value)
+    return stored
+
+
+def value_display(code: str, value: Decimal | None) -> str:
+    """A stored value as the text an input shows: "12", "1500.50"; "" when nothing is stored."""
+    if value is None:
+        return ""
+    if code in MONEY_DECIMAL_CODES:
+        return f"{value:.2f}"
+    return str(int(value))
+
+
+@dataclass
+class GridCell:
+    day: dt.date
+    channel_id: int
+    row: EntryRow
+    text: str
+    editable: bool
+    error: str = ""
+    state: str = ""  # "", "saved" or "error"
+
+
+@dataclass
+class GridRow:
+    row: EntryRow
+    cells: list[GridCell]
+    total: Decimal
+
+
+@dataclass
+class GridGroup:
+    block: ChannelBlock
+    rows: list[GridRow]
+    day_totals: list[Decimal]  # counts (stages and activities) per day
+    week_total: Decimal
+
+
+def week_grid(
+    blocks: list[ChannelBlock], days: list[dt.date], stored: StoredValues, editable: set[dt.date]
+) -> list[GridGroup]:
+    """Rows per channel with row totals; per-day totals of the channel's counts."""
+    groups = []
+    for block in blocks:
+        rows = []
+        day_totals = [Decimal(0)] * len(days)
+        for row in block.rows:
+            cells = []
+            total = Decimal(0)
+            for index, day in enumerate(days):
+                value = stored.get(day, block.channel.pk, row.code)
+                cells.append(
+                    GridCell(
+                        day=day,
+                        channel_id=block.channel.pk,
+                        row=row,
+                        text=value_display(row.code, value),
+                        editable=day in editable,
+                    )
+                )
+                total += value or 0
+                if row.kind != "money":
+                    day_totals[index] += value or 0
+            rows.append(GridRow(row=row, cells=cells, total=total))
+        groups.append(
+            GridGroup(block=block, rows=rows, day_totals=day_totals, week_total=sum(day_totals))
+        )
+    return groups
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    changed_at: dt.datetime
+    author: str
+    date: dt.date
+    channel: str
+    channel_id: int
+    code: str
+    label: str
+    old: Decimal | None
+    new: Decimal
+    is_money: bool
+    source: str
+
+
+def fact_history(
+    manager: User, *, day: dt.date, channel_id: int | None = None, code: str | None = None
+) -> list[HistoryEntry]:
+    """Changes of a manager's day (all channels), or of one value when channel and code are set."""
+    changes = FactChange.objects.filter(fact__manager=manager, fact__date=day).select_related(
+        "changed_by", "fact__channel"
+    )
+    if channel_id is not None:
+        changes = changes.filter(fact__channel_id=channel_id)
+    if code is not None:
+        changes = changes.filter(code=code)
+    changes = list(changes.order_by("-changed_at", "-id"))
+    labels: dict[int, dict[str, str]] = defaultdict(dict)
+    for indicator in Indicator.objects.filter(channel_id__in={c.fact.channel_id for c in changes}):
+        labels[indicator.channel_id][indicator.code] = indicator.name
+    sources = dict(FactChange.Source.choices)
+    return [
+        HistoryEntry(
+            changed_at=change.changed_at,
+            author=str(change.changed_by) if change.changed_by else "—",
+            date=change.fact.date,
+            channel=change.fact.channel.name,
+            channel_id=change.fact.channel_id,
+            code=change.code,
+            label=str(
+                MONEY_LABELS.get(change.code)
+                or labels[change.fact.channel_id].get(change.code, change.code)
+            ),
+            old=change.old_value,
+            new=change.new_value,
+            is_money=change.code in MONEY_DECIMAL_CODES,
+            source=str(sources.get(change.source, change.source)),
+        )
+        for change in changes
+    ]

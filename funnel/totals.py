@@ -1,0 +1,466 @@
+"""Maintained totals: the daily facts summed without the manager dimension.
+
+Why
+---
+A dashboard sums facts over a period. Summed from the raw facts, a year view of 500 managers
+reads millions of count rows and grows with the length of history. `DailyTotal` keeps one row
+per (team_key, date, channel, code), on two levels:
+
+* team_key = ALL_TEAMS (-1): every manager. Unfiltered (director's) views read only these rows:
+  a year is 365 × (stages + activities + money codes) rows, whatever the number of managers.
+* team_key = the team's id, or NO_TEAM (0) for managers without a team: a team view reads its
+  team's rows. A dedicated value rather than NULL because NULLs are distinct in unique keys,
+  so an upsert would never meet the existing row.
+
+A manager's own view reads the facts themselves (index fact_manager_date). `code` is a
+stage/activity code of the channel or a money code. `value` is an integer: counts as they
+are and money in hundredths, because integer sums are exact on both databases (SQLite keeps
+decimals as binary floating point) and cheaper; `total_value()` turns a sum back into money.
+
+Team means the manager's CURRENT team: when a manager moves, their history moves with them.
+
+Consistency
+-----------
+Every change adds (new − old) to the two rows it belongs to, in the transaction of the change:
+
+* `facts_write` (day form, grid, import, admin, demo) computes old → new for every value and
+  calls `totals_add` once with all the differences;
+* direct ORM `save()`/`delete()` of a DailyFact or DailyCount (shell, admin actions) are caught
+  by the signals below (queryset `update()` of facts is not: use facts_write);
+* saving a User whose team changed moves their contributions from the old team's rows to the
+  new one's (pre_save reads the old team, post_save moves — inside the caller's transaction
+  when there is one, as in the admin; in autocommit mode in a transaction of its own right
+  after the save). Deleting a team merges its rows into NO_TEAM, as its members' team becomes
+  NULL. Renaming an indicator's code renames its rows.
+* `User.objects.filter(...).update(team=...)`, raw SQL and `loaddata` (raw saves) send no
+  usable signals: the totals then miss those changes (a bulk team update leaves the managers
+  counted under their former team). `totals_verify` reports every difference and
+  `totals_rebuild` repairs them.
+
+Concurrency: increments are atomic upserts (INSERT … ON CONFLICT DO UPDATE SET value =
+value + excluded.value, the same SQL on SQLite ≥ 3.24 and PostgreSQL), so two transactions
+changing different managers' facts of the same (date, channel, team) both land; nothing is
+recomputed from a snapshot. Locks are taken in one order everywhere so that writers do not
+deadlock: the managers' user rows (FOR NO KEY UPDATE, sorted; this also serialises a write
+with a team move of the same manager, so a delta never lands on a team the manager just
+left), then the facts, then total rows sorted by key. A rebuild locks the table against
+writers (PostgreSQL; SQLite writers are serial anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.signals import post_save, pre_delete, pre_save
+
+from funnel.models import (
+    MONEY_CODES,
+    MONEY_DECIMAL_CODES,
+    DailyCount,
+    DailyFact,
+    DailyTotal,
+    Indicator,
+)
+from teams.models import Team, User
+
+ALL_TEAMS = DailyTotal.ALL_TEAMS
+NO_TEAM = DailyTotal.NO_TEAM
+
+# (date, manager_id, channel_id, code, change in stored units)
+Delta = tuple[dt.date, int, int, str, int]
+
+
+def stored_units(code: str, value: Decimal | int) -> int:
+    """A fact value in the totals' integer units: money in hundredths, counts as they are."""
+    if code in MONEY_DECIMAL_CODES:
+        return int(Decimal(value).scaleb(2))
+    return int(value)
+
+
+def total_value(code: str, stored: int) -> Decimal | int:
+    """A stored sum back in the facts' units: Decimal money with 2 places, counts as int."""
+    if code in MONEY_DECIMAL_CODES:
+        return Decimal(int(stored)).scaleb(-2)
+    return int(stored)
+
+
+def team_key(team_id: int | None) -> int:
+    return NO_TEAM if team_id is None else team_id
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+T_TOTAL = _q(DailyTotal._meta.db_table)
+T_FACT = _q(DailyFact._meta.db_table)
+T_COUNT = _q(DailyCount._meta.db_table)
+T_INDICATOR = _q(Indicator._meta.db_table)
+UPSERT_TAIL = (
+    f"ON CONFLICT (team_key, date, channel_id, code) "
+    f"DO UPDATE SET value = {T_TOTAL}.value + excluded.value"
+)
+UPSERT_ADD = (
+    f"INSERT INTO {T_TOTAL} (team_key, date, channel_id, code, value) {{rows}} {UPSERT_TAIL}"
+)
+
+
+def _values_sql(where: str, *, money: bool = True, counts: bool = True) -> str:
+    """Every non-zero value of the facts matching `where` (on alias f, or c for counts) as rows
+    (date, manager_id, channel_id, code, value in stored units). `where` is repeated per
+    branch: pass its parameters once per branch (see `_branches`)."""
+    branches = []
+    if counts:
+        branches.append(
+            f"SELECT f.date AS date, f.manager_id AS manager_id, f.channel_id AS channel_id, "
+            f"i.code AS code, c.value AS value FROM {T_COUNT} c "
+            f"JOIN {T_FACT} f ON f.id = c.fact_id JOIN {T_INDICATOR} i ON i.id = c.indicator_id "
+            f"WHERE ({where}) AND c.value <> 0"
+        )
+    if money:
+        for code in MONEY_CODES:
+            # ROUND first: on SQLite 0.29 * 100 is 28.999…, which CAST would truncate.
+            value = f"f.{code}"
+            if code in MONEY_DECIMAL_CODES:
+                value = f"CAST(ROUND({value} * 100) AS BIGINT)"
+            branches.append(
+                f"SELECT f.date, f.manager_id, f.channel_id, '{code}', {value} FROM {T_FACT} f "
+                f"WHERE ({where}) AND f.{code} <> 0"
+            )
+    return " UNION ALL ".join(branches)
+
+
+def _branches(*, money: bool = True, counts: bool = True) -> int:
+    return (len(MONEY_CODES) if money else 0) + (1 if counts else 0)
+
+
+def _fresh_team_sql() -> str:
+    """Team-level sums (team_key, date, channel_id, code, value) computed afresh from the
+    facts, by the managers' current teams: the truth the maintained totals must equal."""
+    users = _q(User._meta.db_table)
+    return (
+        f"SELECT COALESCE(u.team_id, {NO_TEAM}) AS team_key, v.date AS date, "
+        f"v.channel_id AS channel_id, v.code AS code, SUM(v.value) AS value "
+        f"FROM ({_values_sql('1 = 1')}) v JOIN {users} u ON u.id = v.manager_id "
+        f"GROUP BY COALESCE(u.team_id, {NO_TEAM}), v.date, v.channel_id, v.code"
+    )
+
+
+# ---- incremental maintenance -------------------------------------------------------------
+
+
+def managers_lock(manager_ids: Iterable[int]) -> dict[int, int]:
+    """Lock the managers' user rows (sorted, FOR NO KEY UPDATE) and return their team keys.
+
+    Holding these locks until commit serialises fact writes with team moves of the same
+    managers. Managers that do not exist are missing from the result.
+    """
+    ids = sorted(set(manager_ids))
+    teams: dict[int, int] = {}
+    for start in range(0, len(ids), 900):  # below SQLite's default parameter limit
+        rows = (
+            User.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids[start : start + 900])
+            .order_by("pk")
+            .values_list("pk", "team_id")
+        )
+        teams.update((pk, team_key(team_id)) for pk, team_id in rows)
+    return teams
+
+
+COPY_FROM = 1000
+
+
+def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple], tail: str = "") -> None:
+    """INSERT rows of `model` (values in database form), `tail` (ON CONFLICT …) appended.
+
+    Raw on purpose: the ORM's bulk_create builds and prepares a model instance per row,
+    which dominates an import of 100,000 values. PostgreSQL gets one array per column
+    through unnest() (a few parameters instead of one per value: ~3× faster than a
+    multi-row VALUES); SQLite, which has no arrays, gets multi-row VALUES.
+    """
+    if not rows:
+        return
+    table = _q(model._meta.db_table)
+    head = f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not tail and len(rows) >= COPY_FROM:
+            # Plain appends of an import's size: COPY is twice as fast again. (It bypasses
+            # Django's cursor wrapper, so it is left out of query counts.)
+            with cursor.cursor.copy(
+                f"COPY {table} ({', '.join(map(_q, columns))}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        if connection.vendor == "postgresql":
+            fields = {field.column: field for field in model._meta.concrete_fields}
+            arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+            for start in range(0, len(rows), 20_000):
+                batch = rows[start : start + 20_000]
+                cursor.execute(
+                    f"{head}SELECT * FROM unnest({arrays}) {tail}",
+                    [list(c) for c in zip(*batch, strict=True)],
+                )
+            return
+        size = max(1, min(1000, connection.features.max_query_params // len(columns)))
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                f"{head}VALUES {', '.join([one] * len(batch))} {tail}",
+                [p for row in batch for p in row],
+            )
+
+
+def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
+    """Apply value changes of facts to both levels of totals. One query per 500 total rows.
+
+    `teams` maps every manager in `deltas` to a team key and must come from `managers_lock`
+    in the same transaction. Returns the number of total rows touched.
+    """
+    summed: dict[tuple[int, dt.date, int, str], int] = defaultdict(int)
+    for date, manager_id, channel_id, code, change in deltas:
+        if change:
+            summed[(teams[manager_id], date, channel_id, code)] += change
+            summed[(ALL_TEAMS, date, channel_id, code)] += change
+    # One global order of row locks: concurrent writers never wait on each other in a cycle.
+    rows = sorted((*key, change) for key, change in summed.items() if change)
+    insert_rows(
+        DailyTotal,
+        ("team_key", "date", "channel_id", "code", "value"),
+        rows,
+        tail=UPSERT_TAIL,
+    )
+    return len(rows)
+
+
+def _move_rows(*, manager_id: int, old_key: int, new_key: int) -> None:
+    """Move one manager's contributions from one team key's rows to another's."""
+    if old_key == new_key:
+        return
+    values = _values_sql("f.manager_id = %s")
+    with connection.cursor() as cursor:
+        # Lower key first: the same lock order as totals_add.
+        for key, sign in sorted([(old_key, -1), (new_key, 1)]):
+            select = (
+                f"SELECT {int(key)}, v.date, v.channel_id, v.code, {sign} * SUM(v.value) "
+                f"FROM ({values}) v WHERE 1 = 1 GROUP BY v.date, v.channel_id, v.code "
+                f"ORDER BY v.date, v.channel_id, v.code"
+            )
+            cursor.execute(UPSERT_ADD.format(rows=select), [manager_id] * _branches())
+
+
+def _merge_rows(
+    *, where: str, params: list, team: str = "team_key", code: str = "code", code_params=()
+) -> None:
+    """Add the total rows matching `where` into rows whose team key or code is replaced by
+    the SQL expressions `team` / `code`, then drop the originals."""
+    select = (
+        f"SELECT {team}, date, channel_id, {code}, value FROM {T_TOTAL} "
+        f"WHERE {where} ORDER BY 1, 2, 3, 4"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT_ADD.format(rows=select), [*code_params, *params])
+        cursor.execute(f"DELETE FROM {T_TOTAL} WHERE {where}", params)
+
+
+def _fact_values(where: str, params: list, *, money: bool = True, counts: bool = True) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _values_sql(where, money=money, counts=counts),
+            params * _branches(money=money, counts=counts),
+        )
+        return cursor.fetchall()
+
+
+def _apply_difference(before: list, after: list) -> None:
+    changes: dict[tuple, int] = defaultdict(int)
+    for sign, rows in ((-1, before), (1, after)):
+        for date, manager_id, channel_id, code, value in rows:
+            changes[(_as_date(date), manager_id, channel_id, code)] += sign * int(value)
+    deltas = [(*key, change) for key, change in changes.items() if change]
+    if deltas:
+        totals_add(deltas, teams=managers_lock(d[1] for d in deltas))
+
+
+def _as_date(value) -> dt.date:
+    # SQLite returns dates from a UNION as ISO strings.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+# ---- rebuild and verify ------------------------------------------------------------------
+
+
+@transaction.atomic
+def totals_rebuild() -> int:
+    """Recompute all totals from the facts (current teams). Returns the number of rows."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Writers wait while we rebuild; readers go on reading the old rows.
+            cursor.execute(f"LOCK TABLE {T_TOTAL} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {T_TOTAL}")
+        columns = f"INSERT INTO {T_TOTAL} (team_key, date, channel_id, code, value)"
+        cursor.execute(f"{columns} SELECT * FROM ({_fresh_team_sql()}) t WHERE value <> 0")
+        # The overall level from the team level: far fewer rows than the facts.
+        cursor.execute(
+            f"{columns} SELECT {ALL_TEAMS}, date, channel_id, code, SUM(value) FROM {T_TOTAL} "
+            f"WHERE team_key <> {ALL_TEAMS} GROUP BY date, channel_id, code "
+            f"HAVING SUM(value) <> 0"
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {T_TOTAL}")
+        return cursor.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Difference:
+    team_key: int
+    date: dt.date
+    channel_id: int
+    code: str
+    stored: Decimal | int
+    fresh: Decimal | int
+
+
+def totals_differences(limit: int | None = None) -> tuple[int, list[Difference]]:
+    """Compare the totals with a fresh aggregation of the facts, in one statement (one
+    snapshot). Rows missing on one side count as 0. Returns (number of differences, the
+    first `limit` of them)."""
+    sql = (
+        f"WITH fresh AS ({_fresh_team_sql()}) "
+        f"SELECT team_key, date, channel_id, code, SUM(stored), SUM(fresh) FROM ("
+        f"SELECT team_key, date, channel_id, code, value AS stored, 0 AS fresh FROM {T_TOTAL} "
+        f"UNION ALL SELECT team_key, date, channel_id, code, 0, value FROM fresh "
+        f"UNION ALL SELECT {ALL_TEAMS}, date, channel_id, code, 0, value FROM fresh"
+        f") d GROUP BY team_key, date, channel_id, code HAVING SUM(stored) <> SUM(fresh) "
+        f"ORDER BY date, channel_id, team_key, code"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    found = [
+        Difference(team, _as_date(date), channel_id, code, *(total_value(code, v) for v in pair))
+        for team, date, channel_id, code, *pair in rows[:limit]
+    ]
+    return len(rows), found
+
+
+# ---- signals: writes that do not go through facts_write ------------------------------------
+
+
+def _user_pre_save(sender, instance, raw=False, update_fields=None, using=None, **kwargs):
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"team", "team_id"} & set(update_fields):
+        return
+    rows = sender._default_manager.using(using).filter(pk=instance.pk)
+    if transaction.get_connection(using).in_atomic_block:
+        rows = rows.select_for_update(no_key=True)
+    found = rows.values_list("team_id").first()
+    if found is not None:
+        instance._totals_old_team = found[0]
+
+
+def _user_post_save(sender, instance, created=False, using=None, **kwargs):
+    if "_totals_old_team" not in instance.__dict__:
+        return
+    old = instance.__dict__.pop("_totals_old_team")
+    if created or old == instance.team_id:
+        return
+    with transaction.atomic(using=using):
+        managers_lock([instance.pk])
+        _move_rows(
+            manager_id=instance.pk, old_key=team_key(old), new_key=team_key(instance.team_id)
+        )
+
+
+def _team_pre_delete(sender, instance, using=None, **kwargs):
+    with transaction.atomic(using=using):
+        members = User.objects.filter(team_id=instance.pk).values_list("pk", flat=True)
+        managers_lock(members)
+        # The members' team becomes NULL (SET_NULL), a bulk update that sends no signals.
+        _merge_rows(where="team_key = %s", params=[instance.pk], team=str(NO_TEAM))
+
+
+def _indicator_pre_save(sender, instance, raw=False, using=None, **kwargs):
+    if raw or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).values_list("code", "channel_id").first()
+    # Totals carry the channel of the fact, not of the indicator: only the code matters.
+    if old and old[0] != instance.code:
+        instance._totals_old_code = old
+
+
+def _indicator_post_save(sender, instance, using=None, **kwargs):
+    old = instance.__dict__.pop("_totals_old_code", None)
+    if old is None:
+        return
+    old_code, old_channel = old
+    with transaction.atomic(using=using):
+        _merge_rows(
+            where="code = %s AND channel_id = %s",
+            params=[old_code, old_channel],
+            code="%s",
+            code_params=[instance.code],
+        )
+
+
+def _fact_pre_save(sender, instance, raw=False, **kwargs):
+    if not raw and instance.pk is not None:
+        instance._totals_before = _fact_values("f.id = %s", [instance.pk])
+
+
+def _fact_post_save(sender, instance, raw=False, using=None, **kwargs):
+    if raw:
+        return
+    before = instance.__dict__.pop("_totals_before", [])
+    with transaction.atomic(using=using):
+        _apply_difference(before, _fact_values("f.id = %s", [instance.pk]))
+
+
+def _fact_pre_delete(sender, instance, using=None, **kwargs):
+    with transaction.atomic(using=using):
+        _apply_difference(_fact_values("f.id = %s", [instance.pk]), [])
+
+
+def _count_pre_save(sender, instance, raw=False, **kwargs):
+    if not raw and instance.pk is not None:
+        instance._totals_before = _fact_values("c.id = %s", [instance.pk], money=False)
+
+
+def _count_post_save(sender, instance, raw=False, using=None, **kwargs):
+    if raw:
+        return
+    before = instance.__dict__.pop("_totals_before", [])
+    with transaction.atomic(using=using):
+        _apply_difference(before, _fact_values("c.id = %s", [instance.pk], money=False))
+
+
+def _count_pre_delete(sender, instance, origin=None, using=None, **kwargs):
+    deleting_facts = isinstance(origin, DailyFact) or (
+        isinstance(origin, QuerySet) and origin.model is DailyFact
+    )
+    if deleting_facts:
+        return  # the fact's own pre_delete took its counts off
+    with transaction.atomic(using=using):
+        _apply_difference(_fact_values("c.id = %s", [instance.pk], money=False), [])
+
+
+def connect_signals() -> None:
+    pre_save.connect(_user_pre_save, sender=User, dispatch_uid="totals_user_pre")
+    post_save.connect(_user_post_save, sender=User, dispatch_uid="totals_user_post")
+    pre_delete.connect(_team_pre_delete, sender=Team, dispatch_uid="totals_team_delete")
+    pre_save.connect(_indicator_pre_save, sender=Indicator, dispatch_uid="totals_ind_pre")
+    post_save.connect(_indicator_post_save, sender=Indicator, dispatch_uid="totals_ind_post")
+    pre_save.connect(_fact_pre_save, sender=DailyFact, dispatch_uid="totals_fact_pre")
+    post_save.connect(_fact_post_save, sender=DailyFact, dispatch_uid="totals_fact_post")
+    pre_delete.connect(_fact_pre_delete, sender=DailyFact, dispatch_uid="totals_fact_delete")
+    pre_save.connect(_count_pre_save, sender=DailyCount, dispatch_uid="totals_count_pre")
+    post_save.connect(_count_post_save, sender=DailyCount, dispatch_uid="totals_count_post")
+    pre_delete.connect(_count_pre_delete, sender=DailyCount, dispatch_uid="totals_count_delete")

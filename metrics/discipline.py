@@ -1,0 +1,205 @@
+"""Reporting discipline: did each manager report each working day, on time?
+
+A manager's report for a day is *submitted* when a daily fact of that day (any channel)
+was first entered on that day (local time), *late* when first entered afterwards, and
+*missing* when there is none. Only working days (weekends and the holiday list, with
+transferred working days) are expected, and only from managers who report on some
+channel. Today is still open: it counts once reported, never as missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from funnel.models import DailyFact
+from metrics.compute import is_working_day, ratio
+from metrics.selectors import working_day_overrides
+
+# How far back to look for the last working day (long holidays included).
+LOOKBACK_DAYS = 31
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    LATE = "late"
+    MISSING = "missing"
+    PENDING = "pending"  # today, not reported yet
+    NOT_EXPECTED = "not_expected"
+
+
+STATUS_LABELS = {
+    Status.SUBMITTED: _("submitted"),
+    Status.LATE: _("late"),
+    Status.MISSING: _("missing"),
+    Status.PENDING: _("not yet"),
+    Status.NOT_EXPECTED: _("day off"),
+}
+
+
+def report_status(
+    *, day: dt.date, today: dt.date, expected: bool, first_entered: dt.date | None
+) -> Status:
+    """The status of one manager's report for `day`.
+
+    `expected`: a working day and the manager reports on at least one channel.
+    `first_entered`: local date the first fact of the day was entered, None without one.
+    """
+    if first_entered is not None:
+        return Status.SUBMITTED if first_entered <= day else Status.LATE
+    if not expected or day > today:
+        return Status.NOT_EXPECTED
+    return Status.PENDING if day == today else Status.MISSING
+
+
+@dataclass(frozen=True)
+class Completeness:
+    expected: int = 0  # expected working days, up to yesterday
+    reported: int = 0  # of which submitted or late
+    on_time: int = 0  # of which submitted
+
+    def __add__(self, other: Completeness) -> Completeness:
+        return Completeness(
+            self.expected + other.expected,
+            self.reported + other.reported,
+            self.on_time + other.on_time,
+        )
+
+    @property
+    def completeness(self) -> Decimal | None:
+        return ratio(self.reported, self.expected)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return ratio(self.on_time, self.expected)
+
+
+@dataclass(frozen=True)
+class DayReport:
+    day: dt.date
+    status: Status
+    expected: bool
+
+
+def completeness(days: list[DayReport], *, today: dt.date) -> Completeness:
+    """Completeness over expected days before today (a day-off report is welcome, not due)."""
+    counted = [d for d in days if d.expected and d.day < today]
+    return Completeness(
+        expected=len(counted),
+        reported=sum(d.status in (Status.SUBMITTED, Status.LATE) for d in counted),
+        on_time=sum(d.status == Status.SUBMITTED for d in counted),
+    )
+
+
+def last_working_day_before(day: dt.date, overrides: dict[dt.date, bool]) -> dt.date | None:
+    for back in range(1, LOOKBACK_DAYS + 1):
+        candidate = day - dt.timedelta(days=back)
+        if is_working_day(candidate, overrides):
+            return candidate
+    return None
+
+
+@dataclass
+class ManagerDiscipline:
+    manager: object
+    days: list[DayReport]
+    summary: Completeness
+    last_day: Status | None = None  # status on the last working day before today
+
+
+@dataclass
+class TeamDiscipline:
+    team: object | None
+    managers: list[ManagerDiscipline] = field(default_factory=list)
+    summary: Completeness = field(default_factory=Completeness)
+
+
+@dataclass
+class DisciplineReport:
+    date_from: dt.date
+    date_to: dt.date
+    today: dt.date
+    last_working_day: dt.date | None
+    teams: list[TeamDiscipline]
+    total: Completeness
+    not_reported: list  # managers whose report for the last working day is missing
+
+    @property
+    def managers(self) -> list[ManagerDiscipline]:
+        return [m for t in self.teams for m in t.managers]
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """This month up to yesterday; on the 1st, the whole previous month."""
+    yesterday = today - dt.timedelta(days=1)
+    return yesterday.replace(day=1), yesterday
+
+
+def discipline_read(
+    *, managers: QuerySet, date_from: dt.date, date_to: dt.date, today: dt.date
+) -> DisciplineReport:
+    """Report statuses and completeness of `managers` over a period. Three queries."""
+    rows = list(
+        managers.select_related("team")
+        .annotate(channel_count=Count("channels"))
+        .order_by("team__name", "full_name", "username")
+    )
+    look_from = min(date_from, today - dt.timedelta(days=LOOKBACK_DAYS))
+    overrides = working_day_overrides(look_from, max(date_to, today))
+    last_day = last_working_day_before(today, overrides)
+    first_days: dict[tuple[int, dt.date], dt.date] = {}
+    dates = [date_from, date_to] + ([last_day] if last_day else [])
+    facts = (
+        DailyFact.objects.filter(
+            manager__in=[m.pk for m in rows], date__gte=min(dates), date__lte=max(dates)
+        )
+        .values("manager_id", "date")
+        .annotate(first=Min("created_at"))
+        .order_by()
+    )
+    for row in facts:
+        first_days[(row["manager_id"], row["date"])] = timezone.localtime(row["first"]).date()
+
+    period = [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    teams: dict[int | None, TeamDiscipline] = {}
+    not_reported = []
+    for manager in rows:
+
+        def day_report(day: dt.date, manager=manager) -> DayReport:
+            expected = manager.channel_count > 0 and is_working_day(day, overrides)
+            status = report_status(
+                day=day,
+                today=today,
+                expected=expected,
+                first_entered=first_days.get((manager.pk, day)),
+            )
+            return DayReport(day=day, status=status, expected=expected)
+
+        days = [day_report(day) for day in period]
+        entry = ManagerDiscipline(
+            manager=manager,
+            days=days,
+            summary=completeness(days, today=today),
+            last_day=day_report(last_day).status if last_day else None,
+        )
+        if entry.last_day == Status.MISSING:
+            not_reported.append(manager)
+        team = teams.setdefault(manager.team_id, TeamDiscipline(team=manager.team))
+        team.managers.append(entry)
+        team.summary = team.summary + entry.summary
+    total = sum((t.summary for t in teams.values()), Completeness())
+    return DisciplineReport(
+        date_from=date_from,
+        date_to=date_to,
+        today=today,
+        last_working_day=last_day,
+        teams=list(teams.values()),
+        total=total,
+        not_reported=not_reported,
+    )

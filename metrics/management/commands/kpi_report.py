@@ -1,0 +1,137 @@
+"""python manage.py kpi_report --from YYYY-MM-DD --to YYYY-MM-DD [filters] [--format json|csv]"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from argparse import RawDescriptionHelpFormatter
+
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    DjangoHelpFormatter,
+)
+from django.utils import timezone
+
+from channels.models import Channel
+from metrics.reports import build_report, report_as_dict
+from metrics.selectors import Scope
+from teams.models import Team, User
+
+CSV_HELP = """\
+CSV: one row per value with the columns channel,section,code,value. `channel` is a
+channel code or "total". Sections: stage (code = stage, value = count), conversion
+(code = stage, conversion from the previous stage), activity (code = activity, count),
+metric (code = funnel_conversion, invoiced_amount, payments_count, revenue,
+average_check, variable_costs, margin or profitability), and for plans plan, fact,
+completion and forecast (code = the planned indicator). Values are formatted as in the
+JSON; an undefined value is an empty cell."""
+
+
+class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
+    """Keeps the line breaks of the CSV description in --help."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"Not a date in YYYY-MM-DD form: {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the KPI metrics (funnel, conversions, money, plans) of the facts between two\n"
+        "dates, both included, as JSON (the shape of DESIGN.md) or CSV.\n\n" + CSV_HELP
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        kwargs["formatter_class"] = _HelpFormatter
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from", dest="date_from", required=True, help="First day.")
+        parser.add_argument("--to", dest="date_to", required=True, help="Last day (included).")
+        parser.add_argument("--channel", help="Only this channel (its code).")
+        parser.add_argument("--team", help="Only the facts of this team's managers (team name).")
+        parser.add_argument("--manager", help="Only this manager's facts (username).")
+        parser.add_argument(
+            "--format", choices=("json", "csv"), default="json", help="Default: json."
+        )
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            help="The day the plan forecast counts up to (default: today in TIME_ZONE).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        date_from, date_to = _date(options["date_from"]), _date(options["date_to"])
+        if date_from > date_to:
+            raise CommandError(f"--from {date_from} is after --to {date_to}.")
+        as_of = _date(options["as_of"]) if options["as_of"] else timezone.localdate()
+        scope = Scope(
+            date_from=date_from,
+            date_to=date_to,
+            channel_ids=self._channel_ids(options["channel"]),
+            managers=self._managers(options["team"], options["manager"]),
+        )
+        data = report_as_dict(build_report(scope=scope, as_of=as_of))
+        if options["format"] == "csv":
+            self._write_csv(data)
+        else:
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+
+    def _channel_ids(self, code: str | None) -> tuple[int, ...] | None:
+        if code is None:
+            return None
+        channel = Channel.objects.filter(code=code).first()
+        if channel is None:
+            known = ", ".join(Channel.objects.values_list("code", flat=True))
+            raise CommandError(f"Unknown channel {code!r}. Channels: {known}.")
+        return (channel.pk,)
+
+    def _managers(self, team_name: str | None, username: str | None):
+        if team_name is None and username is None:
+            return None
+        managers = User.objects.all()
+        if team_name is not None:
+            team = Team.objects.filter(name=team_name).first()
+            if team is None:
+                raise CommandError(f"Unknown team {team_name!r}.")
+            managers = managers.filter(team=team)
+        if username is not None:
+            if not User.objects.filter(username=username).exists():
+                raise CommandError(f"Unknown manager {username!r}.")
+            managers = managers.filter(username=username)
+            if team_name is not None and not managers.exists():
+                raise CommandError(f"Manager {username!r} is not in team {team_name!r}.")
+        return managers
+
+    def _write_csv(self, data: dict) -> None:
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(["channel", "section", "code", "value"])
+        for item in data["channels"]:
+            code = item["channel"]
+            for stage in item["stages"]:
+                writer.writerow([code, "stage", stage["code"], _cell(stage["count"])])
+            for stage in item["stages"]:
+                writer.writerow([code, "conversion", stage["code"], _cell(stage["conversion"])])
+            for activity in item["activities"]:
+                writer.writerow([code, "activity", activity["code"], _cell(activity["count"])])
+            self._write_metrics(writer, code, item, ["funnel_conversion"])
+        self._write_metrics(writer, "total", data["total"], [])
+
+    def _write_metrics(self, writer, channel: str, item: dict, first: list[str]) -> None:
+        keys = [*first, "invoiced_amount", "payments_count", "revenue", "average_check"]
+        keys += ["variable_costs", "margin", "profitability"]
+        for key in keys:
+            writer.writerow([channel, "metric", key, _cell(item[key])])
+        for line in item.get("plans", []):
+            for field in ("plan", "fact", "completion", "forecast"):
+                writer.writerow([channel, field, line["indicator"], _cell(line[field])])
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)

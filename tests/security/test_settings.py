@@ -1,0 +1,119 @@
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+from django.urls import reverse
+
+from kpi_project.cache import FailSafeRedisCache
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # The production environment: none of the test suite's relaxations.
+    relaxed = {
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "STATIC_MANIFEST",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in relaxed}
+    clean.update(READ_DOT_ENV="false", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="kpi.example.com",
+        DATABASE_URL="postgres://kpi@db.example.com:5432/kpi",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+    env_without_key = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**env_without_key, "READ_DOT_ENV": "false", "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_pages_carry_a_nonce_content_security_policy_and_security_headers(client, db):
+    response = client.get(reverse("login"))
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self' 'nonce-" in policy
+    assert "default-src 'self'" in policy
+    # Every script tag on the page carries the request's nonce.
+    scripts = re.findall(r"<script\b[^>]*>", response.content.decode())
+    assert scripts
+    assert all(f'nonce="{nonce}"' in tag for tag in scripts)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_repeated_failed_logins_lock_out_the_user_and_address(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "manager_a", "password": "wrong"})
+    response = client.post(
+        reverse("login"), {"username": "manager_a", "password": "pass-1234-word"}
+    )
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_failed_login_says_why_without_locking(client, manager_a):
+    response = client.post(reverse("login"), {"username": "manager_a", "password": "wrong"})
+    assert response.status_code == 200
+    assert b"correct username and password" in response.content
+
+
+@pytest.fixture
+def dead_redis_cache():
+    # Nothing listens on port 1: every call fails at once.
+    return FailSafeRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.1}})
+
+
+def test_cache_with_redis_down_behaves_as_a_miss(dead_redis_cache):
+    assert isinstance(dead_redis_cache, RedisCache)
+    dead_redis_cache.set("k", 1)
+    assert dead_redis_cache.get("k") is None
+    assert dead_redis_cache.get("k", "fallback") == "fallback"
+    assert dead_redis_cache.get_many(["a", "b"]) == {}
+    assert dead_redis_cache.add("k", 1) is False
+    assert dead_redis_cache.delete("k") is False
+
+
+def test_cache_with_redis_up_works():
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        pytest.skip("REDIS_TEST_URL not set (CI sets it)")
+    cache = FailSafeRedisCache(url, {})
+    cache.set("kpi-test-key", {"a": 1}, 5)
+    assert cache.get("kpi-test-key") == {"a": 1}
+    cache.delete("kpi-test-key")
