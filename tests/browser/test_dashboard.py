@@ -24,8 +24,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
-def company(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def company(live_server):
     return build_company(today=timezone.localdate())
 
 
@@ -171,12 +170,19 @@ def test_manager_sees_their_own_numbers_and_place(watched, live_server, company)
 @pytest.mark.parametrize(
     ("suffix", "size"), [("", (1366, 900)), ("-phone", (390, 844))], ids=["desktop", "phone"]
 )
-def test_screenshots_for_the_docs(page: Page, live_server, company, language, suffix, size):
+def test_screenshots_for_the_docs(browser, live_server, company, language, suffix, size):
     director = company["director"]
     director.language = language
     director.save(update_fields=["language"])
-    page.set_viewport_size({"width": size[0], "height": size[1]})
+    # The browser's own locale formats the date inputs.
+    context = browser.new_context(
+        locale="ru-RU" if language == "ru" else "en-GB",
+        viewport={"width": size[0], "height": size[1]},
+        device_scale_factor=1,
+    )
+    page = context.new_page()
     open_dashboard(page, live_server, director)
     page.wait_for_timeout(500)  # Plotly's resize after layout
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"dashboard{suffix}-{language}.png", full_page=True)
+    context.close()

@@ -49,9 +49,3 @@ def march_facts(manager_a, manager_a2, manager_b):
     )
     # February, for the change against the previous period.
     write_fact(manager_a, "active", dt.date(2025, 2, 20), revenue="2000.00", payments_count=1)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast is created with passwords; the default hasher makes each user cost ~0.5 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

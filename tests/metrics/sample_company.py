@@ -69,7 +69,10 @@ def build_company(*, today: dt.date, days: int = 60, seed: int = 7) -> dict:
                     ("payments_count", won),
                     ("invoiced_amount", (revenue * Decimal("1.1")).quantize(Decimal("0.01"))),
                     ("revenue", revenue),
-                    ("variable_costs", (revenue * Decimal("0.45")).quantize(Decimal("0.01"))),
+                    (
+                        "variable_costs",
+                        (revenue * Decimal(rng.uniform(0.35, 0.55))).quantize(Decimal("0.01")),
+                    ),
                 ):
                     writes.append(ValueWrite(day, manager.pk, channels[code].pk, money_code, value))
     facts_write(writes=writes, by=director, source=FactChange.Source.DEMO)
