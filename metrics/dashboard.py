@@ -326,7 +326,13 @@ class Dashboard:
     # --- shared sums -------------------------------------------------------------------
     @cached_property
     def catalogue(self) -> list[Channel]:
-        return channel_catalogue(self.f.channel_ids)
+        channels = channel_catalogue(self.f.channel_ids)
+        if self.f.mine and self.f.channel is None:
+            # A manager's own page: the channels they work in, or had numbers in.
+            own = set(self.f.viewer.channels.values_list("pk", flat=True))
+            own |= {channel_id for _manager, channel_id in self.money_mc}
+            channels = [c for c in channels if c.pk in own]
+        return channels
 
     @cached_property
     def counts_mc(self) -> dict[tuple, int]:

@@ -119,7 +119,8 @@ def conversions_table(dash: Dashboard) -> Table:
     ]
     rows = []
     for block in dash.conversion_blocks:
-        for row in [*block.rows, block.total]:
+        # A manager's own page shows no total row: it would repeat their own.
+        for row in block.rows if dash.f.mine else [*block.rows, block.total]:
             who = row.manager.display_name if row.manager else _("All managers")
             for name, cell in zip(block.stage_names, row.cells, strict=True):
                 rows.append([block.channel.name, who, name, cell.count, cell.conversion])

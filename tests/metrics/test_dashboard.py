@@ -334,3 +334,10 @@ def test_company_card_is_the_directors_valuable_final_product(director, head1, m
     assert vfp.margin == Decimal("3100.00")
     assert vfp.result == Decimal("1600.00")
     assert make_dashboard(head1).vfp is None
+
+
+def test_my_page_shows_the_channels_i_work_in_or_had_numbers_in(team1):
+    seller = make_user("seller", team=team1, channels=("inbound",))
+    write_fact(seller, "active", dt.date(2025, 3, 3), revenue="10.00", payments_count=1)
+    dash = make_dashboard(seller, mine=True)
+    assert [c.code for c in dash.catalogue] == ["active", "inbound"]

@@ -359,3 +359,17 @@ def test_queries_are_fixed_whatever_the_number_of_managers_and_days(
     url = dashboard_url(panel=panel, d_code="invoices_issued")
     with django_assert_num_queries(expected):
         assert client.get(url, headers=HTMX if panel else {}).status_code == 200
+
+
+@pytest.mark.parametrize("days", [1, 25])
+def test_my_numbers_cost_the_same_queries_whatever_the_days(
+    client, manager_a, manager_a2, django_assert_num_queries, days
+):
+    for day in range(days):
+        for person in (manager_a, manager_a2):
+            write_fact(
+                person, "active", dt.date(2025, 3, 1) + dt.timedelta(days=day), revenue="10.00"
+            )
+    client.force_login(manager_a)
+    with django_assert_num_queries(23):
+        assert client.get(my_url()).status_code == 200
