@@ -2,6 +2,7 @@
 nothing fetched from outside the server and no JavaScript error on the way."""
 
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -104,6 +105,18 @@ def test_a_custom_range_typed_in_switches_the_period(watched, live_server, compa
     watched.locator("#id_date_from").dispatch_event("change")
     expect(watched).to_have_url(re.compile("period=custom"))
     expect(watched.locator("#id_period")).to_have_value("custom")
+
+
+def test_a_preset_shows_its_dates_after_the_swap(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    watched.select_option("#id_period", "last_month")
+    expect(watched).to_have_url(re.compile("period=last_month"))
+    first_of_this_month = timezone.localdate().replace(day=1)
+    last_month_end = first_of_this_month - dt.timedelta(days=1)
+    expect(watched.locator("#id_date_to")).to_have_value(last_month_end.isoformat())
+    expect(watched.locator("#id_date_from")).to_have_value(
+        last_month_end.replace(day=1).isoformat()
+    )
 
 
 def test_bad_dates_show_an_error_in_place(watched, live_server, company):
