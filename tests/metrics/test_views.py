@@ -373,3 +373,23 @@ def test_my_numbers_cost_the_same_queries_whatever_the_days(
     client.force_login(manager_a)
     with django_assert_num_queries(23):
         assert client.get(my_url()).status_code == 200
+
+
+def test_dashboard_loads_reporting_discipline_for_its_team_and_period(client, head1, team1):
+    client.force_login(head1)
+    url = reverse("metrics:dashboard")
+    page = client.get(
+        url,
+        {"period": "custom", "date_from": "2026-03-02", "date_to": "2026-03-08", "team": team1.pk},
+    ).content.decode()
+    expected = (
+        f"{reverse('metrics:discipline')}?from=2026-03-02&amp;to=2026-03-08&amp;team={team1.pk}"
+    )
+    assert f'hx-get="{expected}"' in page
+    assert reverse("metrics:norms") not in page
+
+
+def test_my_numbers_load_the_managers_norms(client, manager_a):
+    client.force_login(manager_a)
+    page = client.get(reverse("metrics:my")).content.decode()
+    assert f'hx-get="{reverse("metrics:norms")}"' in page
