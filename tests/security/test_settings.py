@@ -117,3 +117,59 @@ def test_cache_with_redis_up_works():
     cache.set("kpi-test-key", {"a": 1}, 5)
     assert cache.get("kpi-test-key") == {"a": 1}
     cache.delete("kpi-test-key")
+
+
+def _fail(client, username: str, *, address: str = "10.0.0.1", times: int = 1):
+    for _ in range(times):
+        client.post(
+            reverse("login"), {"username": username, "password": "wrong"}, REMOTE_ADDR=address
+        )
+
+
+def _login(client, username: str, *, address: str = "10.0.0.1", **extra):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": "pass-1234-word"},
+        REMOTE_ADDR=address,
+        **extra,
+    )
+
+
+def test_the_lockout_message_is_translated_to_russian(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    _fail(client, "manager_a", times=2)
+    response = _login(client, "manager_a", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Слишком много неудачных попыток" in html
+    assert "Too many failed attempts" not in html
+
+
+def test_lockout_is_per_user_and_address(client, manager_a, manager_a2, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    _fail(client, "manager_a", address="10.0.0.1", times=2)
+    # The same user from another address, and another user from the same address, still log in.
+    assert _login(client, "manager_a", address="10.0.0.2").status_code == 302
+    client.logout()
+    assert _login(client, "manager_a2", address="10.0.0.1").status_code == 302
+    client.logout()
+    assert _login(client, "manager_a", address="10.0.0.1").status_code == 429
+
+
+def test_a_successful_login_resets_the_failure_count(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    _fail(client, "manager_a", times=2)
+    assert _login(client, "manager_a").status_code == 302
+    client.logout()
+    # Two more failures would have made four; after the reset they are only two.
+    _fail(client, "manager_a", times=2)
+    assert _login(client, "manager_a").status_code == 302
+
+
+def test_a_locked_out_user_stays_out_of_every_page(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 1
+    _fail(client, "manager_a")
+    assert _login(client, "manager_a").status_code == 429
+    response = client.get(reverse("funnel:day"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
