@@ -71,3 +71,7 @@ bench: install  ## benchmarks; SCALE=S|M|L
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+.PHONY: loadtest
+loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL), 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60
+	$(PYTHON) scripts/loadtest.py --seconds $(or $(LOADTEST_SECONDS),60)

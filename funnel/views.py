@@ -7,6 +7,7 @@ Every view finds the manager through `_manager_for` (scope of teams/scope.py) an
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from functools import wraps
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +41,7 @@ from funnel.services import ValueWrite, facts_write
 from teams.models import User
 from teams.scope import can_edit_facts, can_lead, edit_window_start, managers_visible_to
 
+logger = logging.getLogger(__name__)
 ID_RE = re.compile(r"[0-9]{1,18}", re.ASCII)
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,40}", re.ASCII)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -56,11 +59,20 @@ class Refusal(Exception):
         self.message, self.status = message, status
 
 
+def _database_refusal() -> Refusal:
+    # Every save is one transaction (facts_write): when the database fails, nothing is half-written.
+    logger.exception("Database error on an entry page")
+    return Refusal(_("The database did not answer; nothing was saved. Try again in a minute."), 503)
+
+
 def refusals(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except DatabaseError as error:
+                raise _database_refusal() from error
         except Refusal as refusal:
             if request.htmx:
                 # htmx does not swap 4xx; entry.js shows this text next to the field.
@@ -374,6 +386,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if not can_lead(request.user):
         raise Refusal(_("Only heads of sales and administrators can import data."), 403)
     report = None
+    status = 200
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -381,7 +394,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
             if upload.size > MAX_IMPORT_BYTES:
                 form.add_error("file", _("The file is larger than 50 MB."))
             else:
-                report = kpi_import(upload, by=request.user, dry_run=form.cleaned_data["dry_run"])
+                try:
+                    report = kpi_import(
+                        upload, by=request.user, dry_run=form.cleaned_data["dry_run"]
+                    )
+                except DatabaseError:
+                    # Shown in place of the report (htmx swaps only 2xx); a plain page says 503.
+                    form.add_error("file", _database_refusal().message)
+                    status = 200 if request.htmx else 503
     else:
         form = ImportForm()
     bad_rows = report.bad_rows if report else []
@@ -394,7 +414,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     template = "funnel/import.html"
     if request.htmx and request.method == "POST":
         template += "#import-result"
-    response = render(request, template, ctx)
+    response = render(request, template, ctx, status=status)
     if report and report.ok and not report.dry_run:
         trigger_client_event(response, SAVED_EVENT)
     return response

@@ -117,3 +117,130 @@ def test_cache_with_redis_up_works():
     cache.set("kpi-test-key", {"a": 1}, 5)
     assert cache.get("kpi-test-key") == {"a": 1}
     cache.delete("kpi-test-key")
+
+
+def _fail(client, username: str, *, address: str = "10.0.0.1", times: int = 1):
+    for _ in range(times):
+        client.post(
+            reverse("login"), {"username": username, "password": "wrong"}, REMOTE_ADDR=address
+        )
+
+
+def _login(client, username: str, *, address: str = "10.0.0.1", **extra):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": "pass-1234-word"},
+        REMOTE_ADDR=address,
+        **extra,
+    )
+
+
+def test_the_lockout_message_is_translated_to_russian(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    _fail(client, "manager_a", times=2)
+    response = _login(client, "manager_a", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Слишком много неудачных попыток" in html
+    assert "Too many failed attempts" not in html
+
+
+def test_lockout_is_per_user_and_address(client, manager_a, manager_a2, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    _fail(client, "manager_a", address="10.0.0.1", times=2)
+    # The same user from another address, and another user from the same address, still log in.
+    assert _login(client, "manager_a", address="10.0.0.2").status_code == 302
+    client.logout()
+    assert _login(client, "manager_a2", address="10.0.0.1").status_code == 302
+    client.logout()
+    assert _login(client, "manager_a", address="10.0.0.1").status_code == 429
+
+
+def test_a_successful_login_resets_the_failure_count(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    _fail(client, "manager_a", times=2)
+    assert _login(client, "manager_a").status_code == 302
+    client.logout()
+    # Two more failures would have made four; after the reset they are only two.
+    _fail(client, "manager_a", times=2)
+    assert _login(client, "manager_a").status_code == 302
+
+
+def test_a_locked_out_user_stays_out_of_every_page(client, manager_a, settings):
+    settings.AXES_FAILURE_LIMIT = 1
+    _fail(client, "manager_a")
+    assert _login(client, "manager_a").status_code == 429
+    response = client.get(reverse("funnel:day"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_production_environment_turns_every_https_protection_on():
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DEBUG, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.STATIC_MANIFEST]))"
+    )
+    result = _manage(
+        "shell",
+        "-c",
+        script,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="kpi.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "[false, true, 31536000, true, true, true, true, true, true]"
+    )
+
+
+@pytest.fixture
+def production(settings):
+    """The protections the production environment turns on (tests run them off, over HTTP)."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    return settings
+
+
+def test_plain_http_is_redirected_to_https(client, db, production):
+    response = client.get(reverse("login"))
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/accounts/login/"
+
+
+def test_https_answers_carry_hsts_and_secure_cookies(client, manager_a, production):
+    response = client.get(reverse("login"), secure=True)
+    assert response.headers["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    response = client.post(
+        reverse("login"), {"username": "manager_a", "password": "pass-1234-word"}, secure=True
+    )
+    assert response.status_code == 302
+    session, csrf = response.cookies["sessionid"], response.cookies["csrftoken"]
+    assert session["secure"] is True
+    assert session["httponly"] is True
+    assert session["samesite"] == "Lax"
+    assert csrf["secure"] is True
+
+
+@pytest.mark.parametrize("name", ["funnel:day", "funnel:week", "funnel:history"])
+def test_htmx_fragments_and_refusals_carry_the_policy_too(client, manager_a, manager_b, name):
+    client.force_login(manager_a)
+    fragment = client.get(reverse(name), headers={"HX-Request": "true"})
+    refused = client.get(reverse(name) + f"?manager={manager_b.pk}")
+    assert refused.status_code == 404
+    for response in (fragment, refused):
+        policy = response.headers["Content-Security-Policy"]
+        # The nonce appears only where a page used it; scripts stay limited to our files.
+        script_src = re.search(r"script-src ([^;]*)", policy).group(1)
+        assert script_src.startswith("'self'")
+        assert "unsafe" not in script_src
+        assert response.headers["X-Frame-Options"] == "DENY"

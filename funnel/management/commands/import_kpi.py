@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from funnel.imports import kpi_import
@@ -31,6 +32,11 @@ class Command(BaseCommand):
                 report = kpi_import(handle, by=author, dry_run=dry_run)
         except OSError as error:
             raise CommandError(str(error)) from error
+        except DatabaseError as error:
+            # The import is one transaction: a failure in it leaves nothing behind.
+            raise CommandError(
+                _("The database failed (%(error)s); nothing was imported.") % {"error": error}
+            ) from error
         if not report.ok:
             for bad in report.bad_rows:
                 self.stderr.write(f"line {bad.line}, {bad.column or '-'}: {bad.reason}")

@@ -1,0 +1,443 @@
+"""Load test: gunicorn on PostgreSQL, 50 managers saving week-grid cells and 5 heads loading
+dashboards for a bounded time, over loopback only. Then: zero lost or duplicated writes.
+
+    DATABASE_URL=postgres://USER@HOST:5432/kpi python scripts/loadtest.py --seconds 60
+
+The run creates its own database next to DATABASE_URL's (`<name>_loadtest_<pid>`), migrates
+it, fills it with its own people, and drops it at the end (--keep keeps it). At the end every
+cell must hold the last value its manager sent, the history must have exactly one entry per
+change, and the maintained totals must equal a fresh aggregation. Prints p50/p95 latencies
+per request kind and `loadtest: requests=N errors=E lost=L p50_ms=… p95_ms=…`; the exit status
+is non-zero on any error or lost write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import itertools
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+MAX_SECONDS = 600
+TEAMS = 5
+MANAGERS_PER_TEAM = 10
+CODES = ("first_contacts", "meetings_set", "leads_received", "qualified_leads", "revenue")
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60, help=f"duration, 1..{MAX_SECONDS}")
+    parser.add_argument("--managers", type=int, default=TEAMS * MANAGERS_PER_TEAM)
+    parser.add_argument("--heads", type=int, default=TEAMS)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--think-ms", type=int, default=50, help="mean pause between requests")
+    parser.add_argument("--keep", action="store_true", help="keep the load-test database")
+    args = parser.parse_args(argv)
+    if not 1 <= args.seconds <= MAX_SECONDS:
+        parser.error(f"--seconds must be between 1 and {MAX_SECONDS}")
+    if not 1 <= args.managers <= 500 or not 1 <= args.heads <= TEAMS:
+        parser.error(f"--managers 1..500, --heads 1..{TEAMS}")
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+# ---- the database ---------------------------------------------------------------------------
+
+
+def database_urls() -> tuple[str, str, str]:
+    """(DATABASE_URL, the load-test database's URL, its name); PostgreSQL only."""
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql") or not parts.path.strip("/"):
+        sys.exit("loadtest: set DATABASE_URL=postgres://USER@HOST:PORT/DB (PostgreSQL only)")
+    name = f"{parts.path.strip('/')}_loadtest_{os.getpid()}"
+    return url, urlunsplit(parts._replace(path="/" + name)), name
+
+
+def admin_sql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+# ---- one simulated person -------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+class Browser:
+    """Cookies, CSRF and one keep-alive connection over loopback (reopened when closed)."""
+
+    def __init__(self, port: int, stats: Stats):
+        self.port, self.stats = port, stats
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    def request(self, kind: str, method: str, path: str, body: dict | None = None, **headers):
+        data = urlencode(body).encode() if body is not None else None
+        headers = {"Host": f"{HOST}:{self.port}", **headers}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        self.stats.record(kind, time.perf_counter() - started)
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+        return response, content.decode("utf-8", "replace")
+
+    def login(self, username: str, password: str) -> None:
+        response, html = self.request("login", "GET", "/accounts/login/")
+        token = CSRF_INPUT.search(html)
+        if response.status != 200 or not token:
+            raise RuntimeError(f"login page answered {response.status}")
+        body = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
+        response, _ = self.request("login", "POST", "/accounts/login/", body)
+        if response.status != 302 or "sessionid" not in self.cookies:
+            raise RuntimeError(f"login of {username} answered {response.status}")
+
+
+@dataclass
+class Cell:
+    sent: list[str] = field(default_factory=list)  # values confirmed saved, in order
+    uncertain: bool = False  # a request whose outcome is unknown (network error)
+
+
+def manager_loop(browser, manager, days, deadline, think, cells, stats, rng) -> None:
+    while time.monotonic() < deadline:
+        day = rng.choice(days)
+        channel_id, code = rng.choice(manager["rows"])
+        if code == "revenue":
+            value = f"{rng.randint(0, 99_999)}.{rng.randint(0, 99):02d}"
+        else:
+            value = str(rng.randint(0, 200))
+        key = (manager["id"], day, channel_id, code)
+        body = {"date": day, "channel": channel_id, "code": code, "value": value}
+        try:
+            response, text = browser.request(
+                "cell", "POST", "/entry/cell/", body, **{"HX-Request": "true"}
+            )
+        except (OSError, http.client.HTTPException) as error:
+            cells[key].uncertain = True
+            stats.error(f"cell {key}: {error!r}")
+        else:
+            if response.status == 200 and "counts-saved" in (
+                response.getheader("HX-Trigger") or ""
+            ):
+                cells[key].sent.append(value)
+            else:
+                stats.error(f"cell {key} answered {response.status}: {text[:200]!r}")
+        time.sleep(rng.expovariate(1 / think) if think else 0)
+
+
+def head_loop(browser, deadline, think, stats, rng) -> None:
+    while time.monotonic() < deadline:
+        try:
+            response, text = browser.request("dashboard", "GET", "/dashboard/")
+        except (OSError, http.client.HTTPException) as error:
+            stats.error(f"dashboard: {error!r}")
+        else:
+            if response.status != 200:
+                stats.error(f"dashboard answered {response.status}: {text[:200]!r}")
+        time.sleep(rng.expovariate(1 / think) if think else 0)
+
+
+# ---- setup and checks (Django in this process, on the load-test database) -------------------
+
+
+def setup_people(args, password: str) -> tuple[list[dict], list[dict], list[str]]:
+    import datetime as dt
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from channels.models import Channel
+    from funnel.models import Indicator
+    from teams.models import Team, User
+
+    hashed = make_password(password)  # once: hashing 55 passwords would take a minute
+    channels = list(Channel.objects.filter(code__in=["active", "inbound"]))
+    codes = set(CODES)
+    rows = [
+        (i.channel_id, i.code)
+        for i in Indicator.objects.filter(channel__in=channels, code__in=codes)
+    ] + [(c.pk, "revenue") for c in channels]
+    teams = [Team.objects.create(name=f"Load team {t + 1}") for t in range(TEAMS)]
+    managers, heads = [], []
+    for n in range(args.managers):
+        user = User.objects.create(
+            username=f"load_m{n:03d}", password=hashed, role=User.Role.MANAGER, team=teams[n % 5]
+        )
+        user.channels.set(channels)
+        managers.append({"id": user.pk, "username": user.username, "rows": rows})
+    for t in range(args.heads):
+        user = User.objects.create(username=f"load_h{t}", password=hashed, role=User.Role.HEAD)
+        teams[t].heads.add(user)
+        heads.append({"id": user.pk, "username": user.username})
+    today = timezone.localdate()
+    # Inside every manager's edit window, never today (a run may cross midnight).
+    days = [(today - dt.timedelta(days=back)).isoformat() for back in range(1, 6)]
+    return managers, heads, days
+
+
+def check_writes(cells: dict[tuple, Cell]) -> tuple[int, int, list[str]]:
+    """(cells checked, lost or duplicated writes, a few descriptions)."""
+    from funnel.models import MONEY_CODES, DailyCount, DailyFact, FactChange
+    from funnel.totals import totals_differences
+
+    stored: dict[tuple, Decimal] = {}
+    for fact in DailyFact.objects.filter(manager__username__startswith="load_m"):
+        for code in MONEY_CODES:
+            stored[(fact.manager_id, fact.date.isoformat(), fact.channel_id, code)] = getattr(
+                fact, code
+            )
+    counts = DailyCount.objects.filter(fact__manager__username__startswith="load_m")
+    for manager_id, date, channel_id, code, value in counts.values_list(
+        "fact__manager_id", "fact__date", "fact__channel_id", "indicator__code", "value"
+    ):
+        stored[(manager_id, date.isoformat(), channel_id, code)] = value
+    history: dict[tuple, int] = defaultdict(int)
+    for manager_id, date, channel_id, code in FactChange.objects.values_list(
+        "fact__manager_id", "fact__date", "fact__channel_id", "code"
+    ):
+        history[(manager_id, date.isoformat(), channel_id, code)] += 1
+
+    problems: list[str] = []
+    checked = 0
+    for key, cell in cells.items():
+        if cell.uncertain or not cell.sent:
+            continue
+        checked += 1
+        expected = Decimal(cell.sent[-1])
+        if stored.get(key) is None or Decimal(stored[key]) != expected:
+            problems.append(f"{key}: sent {expected} last, stored {stored.get(key)}")
+            continue
+        # A change is recorded once; re-sending the same value records nothing. Money starts
+        # at 0 on a new fact, a count as "not entered".
+        values = [Decimal(0) if key[3] in MONEY_CODES else None, *map(Decimal, cell.sent)]
+        changes = sum(1 for before, after in itertools.pairwise(values) if before != after)
+        if history[key] != changes:
+            problems.append(f"{key}: {changes} changes sent, {history[key]} in the history")
+    for key in history.keys() - cells.keys():
+        problems.append(f"{key}: history for a cell that nobody saved")
+    differences, _found = totals_differences(limit=5)
+    if differences:
+        problems.append(f"{differences} differences between the totals and the facts")
+    return checked, len(problems), problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
+
+
+# ---- the run ------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    server_url, url, name = database_urls()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "READ_DOT_ENV": "false",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": HOST,
+        # Plain HTTP on loopback: no HTTPS redirect, cookies without the Secure flag.
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_MANIFEST": "false",
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("REDIS_URL", None)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    logdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
+
+    print(f"loadtest: database {name}, gunicorn on {HOST}:{port} ({args.workers} workers)")
+    admin_sql(server_url, f'CREATE DATABASE "{name}"')
+    server = None
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        import django
+
+        os.environ["DJANGO_SETTINGS_MODULE"] = "kpi_project.settings"
+        django.setup()
+        password = secrets.token_urlsafe(16)
+        managers, heads, days = setup_people(args, password)
+        from django.db import connections
+
+        connections.close_all()
+
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "kpi_project.wsgi",
+                "--bind",
+                f"{HOST}:{port}",
+                "--workers",
+                str(args.workers),
+                "--timeout",
+                "60",
+                "--error-logfile",
+                str(logdir / "gunicorn.log"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(port, server)
+
+        stats = Stats()
+        people = [(m, Browser(port, stats)) for m in managers]
+        leaders = [(h, Browser(port, stats)) for h in heads]
+        for person, browser in people + leaders:
+            browser.login(person["username"], password)
+        login_latencies = stats.latencies.pop("login")
+
+        cells: dict[tuple, Cell] = defaultdict(Cell)
+        deadline = time.monotonic() + args.seconds
+        think = args.think_ms / 1000
+        threads = [
+            threading.Thread(
+                target=manager_loop,
+                args=(b, m, days, deadline, think, cells, stats, random.Random(m["id"])),
+            )
+            for m, b in people
+        ] + [
+            threading.Thread(target=head_loop, args=(b, deadline, think, stats, random.Random(i)))
+            for i, (_h, b) in enumerate(leaders)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=args.seconds + 120)
+        elapsed = time.monotonic() - started
+        stop(server)
+        server = None
+
+        checked, lost, problems = check_writes(cells)
+        connections.close_all()
+        everything = [s for values in stats.latencies.values() for s in values]
+        requests = len(everything)
+        print(f"loadtest: {elapsed:.1f} s, {checked} cells checked, {requests / elapsed:.0f} req/s")
+        print(f"  {'kind':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for kind, values in sorted({**stats.latencies, "login": login_latencies}.items()):
+            print(
+                f"  {kind:<10} {len(values):>8} {percentile(values, 0.5):>8.1f} "
+                f"{percentile(values, 0.95):>8.1f} {max(values) * 1000:>8.1f}"
+            )
+        for message in (stats.errors + problems)[:20]:
+            print(f"  ! {message}")
+        print(
+            f"loadtest: requests={requests} errors={len(stats.errors)} lost={lost} "
+            f"p50_ms={statistics.median(everything) * 1000 if everything else 0:.1f} "
+            f"p95_ms={percentile(everything, 0.95):.1f}"
+        )
+        return 1 if stats.errors or lost else 0
+    finally:
+        if server is not None:
+            stop(server)
+        if args.keep:
+            print(f"loadtest: kept database {name}; gunicorn log in {logdir}")
+        else:
+            # Django may not be set up yet when the setup failed early.
+            with contextlib.suppress(Exception):
+                from django.db import connections
+
+                connections.close_all()
+            admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_for(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit("loadtest: gunicorn exited at start")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/accounts/login/", headers={"Host": f"{HOST}:{port}"})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit("loadtest: gunicorn did not answer within 30 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,445 @@
+"""Who gets what, for every route of the URL configuration and every role.
+
+MATRIX has ONE entry per named route of our apps (the admin is checked as a group below,
+generated from admin.site._registry). A route in the URLconf without an entry fails
+`test_every_route_has_a_matrix_entry`: add it to MATRIX, with the answer each role must get.
+
+Each row lists the answer for the roles in ROLES order:
+    anonymous, manager A (team 1), manager B (team 2), head of team 1, head of team 2,
+    director, admin (staff superuser).
+An answer is a status code (200, 400, 403, 404, 405), LOGIN (302 to a login page) or
+`to("url-name")` (302 to that page: a write that succeeded, or a role's start page).
+Resources in URLs belong to manager A of team 1 (see `World`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from funnel.models import DailyCount, DailyFact, FactChange
+from metrics.models import Holiday, MonthlyExpense, Plan, PlanChange
+from teams.models import Team, User
+from tests.factories import channel, make_team, make_user, write_fact
+
+ROLES = ("anonymous", "manager_a", "manager_b", "head1", "head2", "director", "admin")
+LOGIN = "login"
+HX = {"HX-Request": "true"}
+PASSWORD = "pass-1234-word"
+
+
+@dataclass(frozen=True)
+class To:
+    """A 302 to the page named `name` (its path, any query string)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"to({self.name!r})"
+
+
+def to(name: str) -> To:
+    return To(name)
+
+
+def R(anon, manager_a, manager_b, head1, head2, director, admin_):  # noqa: N802
+    """One row of answers, in ROLES order."""
+    return dict(
+        zip(ROLES, (anon, manager_a, manager_b, head1, head2, director, admin_), strict=True)
+    )
+
+
+@dataclass
+class World:
+    """The cast plus one resource of each kind, owned by manager A / team 1."""
+
+    users: dict[str, User | None]
+    team1: Team
+    manager_a: User
+    yesterday: dt.date
+    active_id: int
+
+    def first_contacts(self) -> int | None:
+        count = DailyCount.objects.filter(
+            fact__manager=self.manager_a,
+            fact__date=self.yesterday,
+            fact__channel_id=self.active_id,
+            indicator__code="first_contacts",
+        ).first()
+        return count.value if count else None
+
+
+@dataclass
+class Entry:
+    """How to call one route and what each role gets, per method.
+
+    `data(world, n)` builds the POST body; `n` differs per role so that `probe` (a value read
+    before and after the request) shows whose write landed. A role writes when its answer is
+    a success (200 or a redirect other than LOGIN) unless `writers` says otherwise.
+    """
+
+    expect: dict[str, dict[str, object]]
+    path: Callable[[World], str] = lambda w: ""
+    query: Callable[[World], dict] = lambda w: {}
+    data: Callable[[World, int], dict] = lambda w, n: {}
+    probe: Callable[[World], object] | None = None
+    writers: dict[str, bool] | None = None
+    files: Callable[[World, int], dict] = field(default=lambda w, n: {})
+
+
+def _entry_query(w: World) -> dict:
+    return {"manager": w.manager_a.pk, "date": w.yesterday.isoformat()}
+
+
+def _import_csv(w: World, n: int) -> dict:
+    body = (
+        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,{n}\n"
+    )
+    return {"file": SimpleUploadedFile("kpi.csv", body.encode(), content_type="text/csv")}
+
+
+# Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
+DAY, WEEK, DASH = to("funnel:day"), to("funnel:week"), to("metrics:dashboard")
+
+# fmt: off
+MATRIX: dict[str, Entry] = {
+    "home": Entry(expect={
+        #        anon   A    B    head1 head2 director admin
+        "GET": R(LOGIN, DAY, DAY, DASH, DASH, DASH, DASH),
+    }),
+    "language_set": Entry(
+        data=lambda w, n: {"language": "ru", "next": "/entry/"},
+        expect={
+            "GET": R(405, 405, 405, 405, 405, 405, 405),
+            "POST": R(*[DAY] * 7),
+        },
+    ),
+    "login": Entry(
+        data=lambda w, n: {"username": "manager_a", "password": PASSWORD},
+        expect={"GET": R(*[200] * 7), "POST": R(*[to("home")] * 7)},
+    ),
+    "logout": Entry(expect={"GET": R(*[405] * 7), "POST": R(*[LOGIN] * 7)}),
+    "password_change": Entry(
+        data=lambda w, n: {
+            "old_password": PASSWORD,
+            "new_password1": "another-pass-9876",
+            "new_password2": "another-pass-9876",
+        },
+        expect={
+            "GET": R(LOGIN, 200, 200, 200, 200, 200, 200),
+            "POST": R(LOGIN, *[to("password_change_done")] * 6),
+        },
+    ),
+    "password_change_done": Entry(expect={"GET": R(LOGIN, 200, 200, 200, 200, 200, 200)}),
+    "password_reset": Entry(
+        data=lambda w, n: {"email": "nobody@example.com"},
+        expect={"GET": R(*[200] * 7), "POST": R(*[to("password_reset_done")] * 7)},
+    ),
+    "password_reset_done": Entry(expect={"GET": R(*[200] * 7)}),
+    # An invalid link shows the "link was invalid" page, to everyone.
+    "password_reset_confirm": Entry(
+        path=lambda w: reverse("password_reset_confirm", args=["MQ", "bad-token"]),
+        expect={"GET": R(*[200] * 7)},
+    ),
+    "password_reset_complete": Entry(expect={"GET": R(*[200] * 7)}),
+    "funnel:day": Entry(
+        query=_entry_query,
+        data=lambda w, n: {f"c{w.active_id}-first_contacts": str(n)},
+        probe=World.first_contacts,
+        expect={
+            #        anon   A    B    head1 head2 director admin
+            "GET": R(LOGIN, 200, 404, 200, 404, 200, 200),
+            "POST": R(LOGIN, DAY, 404, DAY, 404, DAY, DAY),
+            "PUT": R(LOGIN, 405, 405, 405, 405, 405, 405),
+        },
+    ),
+    "funnel:week": Entry(
+        query=lambda w: {"manager": w.manager_a.pk, "week": w.yesterday.isoformat()},
+        expect={
+            "GET": R(LOGIN, 200, 404, 200, 404, 200, 200),
+            "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+        },
+    ),
+    "funnel:cell": Entry(
+        data=lambda w, n: {
+            "manager": w.manager_a.pk,
+            "date": w.yesterday.isoformat(),
+            "channel": w.active_id,
+            "code": "first_contacts",
+            "value": str(n),
+        },
+        probe=World.first_contacts,
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, WEEK, 404, WEEK, 404, WEEK, WEEK),
+        },
+    ),
+    "funnel:history": Entry(
+        query=_entry_query,
+        expect={"GET": R(LOGIN, 200, 404, 200, 404, 200, 200)},
+    ),
+    "funnel:import": Entry(
+        files=_import_csv,
+        probe=World.first_contacts,
+        # Head 2 gets the page with "not in your teams" against the row: nothing is written.
+        writers=R(False, False, False, True, False, True, True),
+        expect={
+            "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+            "POST": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        },
+    ),
+    "metrics:dashboard": Entry(expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)}),
+}
+# fmt: on
+
+
+# ---- the URL configuration ---------------------------------------------------------------
+
+
+def _routes(resolver=None, namespace: str | None = None, prefix: str = ""):
+    """(name with namespace or None, route pattern) for every URL of the URLconf."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _routes(pattern, inner, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield name, prefix + str(pattern.pattern), namespace
+
+
+def our_routes() -> dict[str | None, str]:
+    """Every route outside the admin (the admin is checked as a group)."""
+    return {name: route for name, route, namespace in _routes() if namespace != admin.site.name}
+
+
+def test_every_route_has_a_matrix_entry():
+    routes = our_routes()
+    unnamed = [route for name, route in routes.items() if name is None]
+    assert not unnamed, f"routes without a name (name them, then add them to MATRIX): {unnamed}"
+    missing = sorted(set(routes) - set(MATRIX))
+    assert not missing, (
+        f"routes without an entry in MATRIX: {missing} — add it to MATRIX in {__file__} "
+        "with the answer of every role"
+    )
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not stale, f"MATRIX entries for routes that no longer exist: {stale}"
+
+
+def test_the_url_walk_finds_the_entry_pages_and_the_auth_views():
+    routes = our_routes()
+    assert {"funnel:day", "funnel:cell", "funnel:import", "login", "password_change"} <= set(routes)
+
+
+# ---- running the matrix ------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(manager_a, manager_a2, manager_b, head1, head2, director, admin_user, team1) -> World:
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    write_fact(manager_a, "active", yesterday, first_contacts=3, revenue=Decimal("100.00"))
+    users = {
+        "anonymous": None,
+        "manager_a": manager_a,
+        "manager_b": manager_b,
+        "head1": head1,
+        "head2": head2,
+        "director": director,
+        "admin": admin_user,
+    }
+    return World(users, team1, manager_a, yesterday, channel("active").pk)
+
+
+def _request(client: Client, method: str, url: str, data: dict, headers: dict):
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if method == "POST":
+        return client.post(url, data, headers=headers)
+    return client.generic(method, url, headers=headers)
+
+
+def answer_matches(expected, response, *, htmx: bool = False) -> bool:
+    location = urlsplit(response.get("Location", "")).path
+    if expected == LOGIN:
+        return response.status_code == 302 and location in (
+            reverse("login"),
+            reverse("admin:login"),
+        )
+    if isinstance(expected, To):
+        # An HTMX save answers with the fresh fragment instead of a redirect.
+        if htmx and response.status_code == 200:
+            return True
+        return response.status_code == 302 and location == reverse(expected.name)
+    return response.status_code == expected
+
+
+def describe(response) -> str:
+    where = response.get("Location", "")
+    return f"{response.status_code}{' → ' + where if where else ''}"
+
+
+def run_entry(name: str, entry: Entry, world: World, *, htmx: bool = False) -> list[str]:
+    url = (entry.path(world) or reverse(name)) + (
+        "?" + urlencode(entry.query(world)) if entry.query(world) else ""
+    )
+    failures = []
+    for method, row in entry.expect.items():
+        for n, role in enumerate(ROLES, start=10):
+            client = Client()
+            if world.users[role] is not None:
+                client.force_login(world.users[role])
+            data = {**entry.data(world, n), **entry.files(world, n)} if method == "POST" else {}
+            before = entry.probe(world) if entry.probe and method == "POST" else None
+            response = _request(client, method, url, data, HX if htmx else {})
+            if not answer_matches(row[role], response, htmx=htmx):
+                failures.append(
+                    f"{method} {url} as {role}: expected {row[role]!r}, got {describe(response)}"
+                )
+            if entry.probe and method == "POST":
+                wrote = entry.probe(world) != before
+                expected = (
+                    entry.writers[role]
+                    if entry.writers
+                    else isinstance(row[role], To) or row[role] == 200
+                )
+                if wrote != expected:
+                    failures.append(
+                        f"{method} {url} as {role}: {'wrote' if wrote else 'did not write'}"
+                    )
+    return failures
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_the_expected_answer(name, world, settings):
+    settings.AXES_ENABLED = False  # a login POST per role must not count towards a lockout
+    failures = run_entry(name, MATRIX[name], world)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_htmx_requests_get_the_same_answers_as_plain_ones(name, world, settings):
+    settings.AXES_ENABLED = False
+    failures = run_entry(name, MATRIX[name], world, htmx=True)
+    assert not failures, "\n".join(failures)
+
+
+def test_a_refused_write_leaves_no_history(world):
+    """The writes the matrix refused (B, head 2) left no trace; the allowed ones did."""
+    before = FactChange.objects.count()
+    client = Client()
+    client.force_login(world.users["manager_b"])
+    client.post(reverse("funnel:cell"), MATRIX["funnel:cell"].data(world, 99))
+    assert FactChange.objects.count() == before
+    assert world.first_contacts() == 3
+
+
+# ---- the admin, as a group ---------------------------------------------------------------
+
+
+def _admin_objects(world: World) -> dict[type, object]:
+    """One instance of every model registered in the admin (created where needed)."""
+    fact = DailyFact.objects.filter(manager=world.manager_a).first()
+    month = world.yesterday.replace(day=1)
+    plan = Plan.objects.create(
+        month=month,
+        channel_id=world.active_id,
+        manager=world.manager_a,
+        indicator="revenue",
+        value=1,
+    )
+    made = {
+        Group: Group.objects.create(name="auditors"),
+        AccessAttempt: AccessAttempt.objects.create(
+            username="x", ip_address="10.0.0.1", user_agent="t", failures_since_start=1
+        ),
+        AccessLog: AccessLog.objects.create(username="x", ip_address="10.0.0.1", user_agent="t"),
+        AccessFailureLog: AccessFailureLog.objects.create(
+            username="x", ip_address="10.0.0.1", user_agent="t"
+        ),
+        Team: world.team1,
+        User: world.manager_a,
+        DailyFact: fact,
+        FactChange: fact.changes.first(),
+        Holiday: Holiday.objects.create(date=dt.date(2026, 1, 1), name="New year"),
+        Plan: plan,
+        PlanChange: PlanChange.objects.create(plan=plan, new_value=2, reason="market"),
+        MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
+        type(channel("active")): channel("active"),
+    }
+    return made
+
+
+# Admin pages that even a superuser must not open: the history records are append-only and
+# axes' records are written by axes alone.
+ADMIN_ADD_REFUSED = {FactChange, PlanChange, AccessAttempt, AccessLog, AccessFailureLog}
+
+
+@pytest.mark.parametrize(
+    "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"
+)
+def test_admin_pages_of_every_registered_model_are_for_the_admin_only(model, world):
+    objects = _admin_objects(world)
+    assert model in objects, (
+        f"no instance of {model.__name__} for the admin check: add one to _admin_objects"
+    )
+    info = (model._meta.app_label, model._meta.model_name)
+    urls = {
+        "changelist": (reverse("admin:{}_{}_changelist".format(*info)), 200),
+        "add": (
+            reverse("admin:{}_{}_add".format(*info)),
+            403 if model in ADMIN_ADD_REFUSED else 200,
+        ),
+        "change": (reverse("admin:{}_{}_change".format(*info), args=[objects[model].pk]), 200),
+    }
+    failures = []
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        for kind, (url, admin_status) in urls.items():
+            response = client.get(url)
+            expected = admin_status if role == "admin" else LOGIN
+            if not answer_matches(expected, response):
+                failures.append(
+                    f"{kind} {url} as {role}: expected {expected}, got {describe(response)}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+def test_admin_index_is_for_the_admin_only(world):
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        response = client.get(reverse("admin:index"))
+        assert answer_matches(200 if role == "admin" else LOGIN, response), (
+            role,
+            describe(response),
+        )
+
+
+def test_a_staff_head_without_model_permissions_sees_no_admin_data(world, team1):
+    """is_staff alone opens the admin index, but no model page: permissions decide."""
+    head = make_user("staffhead", role=User.Role.HEAD, channels=(), is_staff=True)
+    make_team("Team 3", heads=(head,))
+    client = Client()
+    client.force_login(head)
+    assert client.get(reverse("admin:index")).status_code == 200
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        response = client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        assert response.status_code == 403, model
