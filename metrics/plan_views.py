@@ -327,7 +327,8 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("metrics:plans"))
         if cell.error:
             return _render_plans(request, month=month, team=team, override=cell)
-        messages.success(request, _("Plan saved."))
+        if request.method == "POST":
+            messages.success(request, _("Plan saved."))
         return redirect(_plans_url(month, team))
     ctx = {
         "cell": cell,

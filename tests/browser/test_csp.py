@@ -31,6 +31,9 @@ PAGES = [
     ("manager_a", "/accounts/password_change/"),
     ("head1", "/entry/import/"),
     ("head1", "/dashboard/"),
+    ("head1", "/dashboard/plans/"),
+    ("head1", "/dashboard/discipline/"),
+    ("manager_a", "/dashboard/my/"),
 ]
 
 

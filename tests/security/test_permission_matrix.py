@@ -80,6 +80,17 @@ class World:
         ).first()
         return count.value if count else None
 
+    @property
+    def next_month(self) -> dt.date:
+        return (self.yesterday.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+    def next_month_revenue_plan(self) -> Decimal | None:
+        """Next month is not frozen, so a head's plan cell writes without a reason."""
+        plan = Plan.objects.filter(
+            manager=self.manager_a, month=self.next_month, indicator="revenue"
+        ).first()
+        return plan.value if plan else None
+
 
 @dataclass
 class Entry:
@@ -112,6 +123,7 @@ def _import_csv(w: World, n: int) -> dict:
 
 # Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
 DAY, WEEK, DASH = to("funnel:day"), to("funnel:week"), to("metrics:dashboard")
+PLANS = to("metrics:plans")
 
 # fmt: off
 MATRIX: dict[str, Entry] = {
@@ -200,7 +212,64 @@ MATRIX: dict[str, Entry] = {
             "POST": R(LOGIN, 403, 403, 200, 200, 200, 200),
         },
     ),
-    "metrics:dashboard": Entry(expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)}),
+    "metrics:dashboard": Entry(
+        query=lambda w: {"team": w.team1.pk, "period": "this_month"},
+        # Head 2 asking for team 1 gets the page with a form error and no numbers (200).
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    "metrics:export": Entry(
+        path=lambda w: reverse("metrics:export", kwargs={"table": "leaderboard", "fmt": "csv"}),
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    # A manager's own numbers: heads, the director and admins have no numbers of their own.
+    "metrics:my": Entry(expect={"GET": R(LOGIN, 200, 200, 403, 403, 403, 403)}),
+    "metrics:my_export": Entry(
+        path=lambda w: reverse("metrics:my_export", kwargs={"table": "plans", "fmt": "xlsx"}),
+        expect={"GET": R(LOGIN, 200, 200, 403, 403, 403, 403)},
+    ),
+    "metrics:norms": Entry(
+        query=lambda w: {"manager": w.manager_a.pk},
+        expect={"GET": R(LOGIN, 200, 404, 200, 404, 200, 200)},
+    ),
+    "metrics:discipline": Entry(
+        query=lambda w: {"team": w.team1.pk},
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
+    ),
+    "metrics:plans": Entry(
+        query=lambda w: {"team": w.team1.pk},
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
+    ),
+    "metrics:plan_cell": Entry(
+        # GET shows the stored cell (the grid asks for it as a fragment).
+        query=lambda w: {
+            "manager": w.manager_a.pk,
+            "channel": "active",
+            "indicator": "revenue",
+            "month": f"{w.next_month:%Y-%m}",
+        },
+        data=lambda w, n: {
+            "manager": w.manager_a.pk,
+            "channel": "active",
+            "indicator": "revenue",
+            "month": f"{w.next_month:%Y-%m}",
+            "value": str(n),
+        },
+        probe=World.next_month_revenue_plan,
+        expect={
+            "GET": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
+            "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
+        },
+    ),
+    "metrics:plan_copy": Entry(
+        data=lambda w, n: {"team": w.team1.pk, "month": f"{w.next_month:%Y-%m}"},
+        # Nothing to copy (no plans last month): every answer writes nothing.
+        probe=World.next_month_revenue_plan,
+        writers=R(*[False] * 7),
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
+        },
+    ),
 }
 # fmt: on
 
