@@ -300,7 +300,7 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
     if scope.managers is None:
         where.append(f"t.team_key = {DailyTotal.ALL_TEAMS}")
     else:
-        teams_sql, teams_params = _sql(scope.teams)
+        teams_sql, teams_params = _sql(scope.teams.values("pk"))
         where.append(f"t.team_key IN ({teams_sql})")
         params += teams_params
     if scope.channel_ids is not None:
