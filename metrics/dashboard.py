@@ -69,6 +69,8 @@ class Filters:
     fact_managers: QuerySet | None  # whose facts are summed; None = every fact
     mine: bool = False
     viewer: User | None = None
+    # Teams whose active managers are exactly fact_managers: their totals may be read.
+    fact_teams: QuerySet | None = None
 
     @property
     def channel_ids(self) -> tuple[int, ...] | None:
@@ -76,7 +78,9 @@ class Filters:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.date_from, self.date_to, self.channel_ids, self.fact_managers)
+        return Scope(
+            self.date_from, self.date_to, self.channel_ids, self.fact_managers, self.fact_teams
+        )
 
     @property
     def shows_company(self) -> bool:
@@ -87,6 +91,7 @@ class Filters:
 def filters_for(*, cleaned: dict, viewer: User, mine: bool, today: dt.date) -> Filters:
     """Turn a valid filter form into the managers whose facts the dashboard sums."""
     team, manager = cleaned.get("team"), cleaned.get("manager")
+    fact_teams = None
     if mine:
         managers = User.objects.filter(pk=viewer.pk)
         fact_managers = managers
@@ -98,6 +103,11 @@ def filters_for(*, cleaned: dict, viewer: User, mine: bool, today: dt.date) -> F
             managers = managers.filter(pk=manager.pk)
         # The director's whole company includes facts of people who left since.
         fact_managers = None if viewer.sees_everything and not (team or manager) else managers
+        # managers_visible_to: the active managers of every team, or of the led teams.
+        if manager is None and team is not None:
+            fact_teams = Team.objects.filter(pk=team.pk).values("pk")
+        elif manager is None and viewer.is_head and not viewer.sees_everything:
+            fact_teams = viewer.led_teams.values("pk")
     return Filters(
         date_from=cleaned["date_from"],
         date_to=cleaned["date_to"],
@@ -112,6 +122,7 @@ def filters_for(*, cleaned: dict, viewer: User, mine: bool, today: dt.date) -> F
         fact_managers=fact_managers,
         mine=mine,
         viewer=viewer,
+        fact_teams=fact_teams,
     )
 
 
@@ -357,12 +368,12 @@ class Dashboard:
     @cached_property
     def money_previous(self) -> MoneySums:
         start, end = self.previous_range
-        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers)
+        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
         return sum(money_sums(scope, ("channel",)).values(), MoneySums())
 
     @cached_property
     def money_total(self) -> MoneySums:
-        return sum(self.money_mc.values(), MoneySums())
+        return sum(self.channel_money.values(), MoneySums())
 
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
@@ -443,17 +454,27 @@ class Dashboard:
 
     # --- funnels -----------------------------------------------------------------------
     @cached_property
+    def trend_counts(self) -> dict[tuple, int]:
+        """{(bucket start, channel, indicator): total}; the maintained totals when the scope
+        allows. Summed over buckets it is also the funnel: one query serves both."""
+        return count_sums(self.f.scope, (self.f.granularity, "channel"))
+
+    @cached_property
+    def trend_money(self) -> dict[tuple, MoneySums]:
+        return money_sums(self.f.scope, (self.f.granularity, "channel"))
+
+    @cached_property
     def channel_counts(self) -> dict[tuple[int, int], int]:
         """{(channel_id, indicator_id): total} over every manager in scope."""
         totals: dict[tuple[int, int], int] = defaultdict(int)
-        for (_manager, channel_id, indicator_id), value in self.counts_mc.items():
+        for (_when, channel_id, indicator_id), value in self.trend_counts.items():
             totals[channel_id, indicator_id] += value
         return totals
 
     @cached_property
     def channel_money(self) -> dict[int, MoneySums]:
         totals: dict[int, MoneySums] = defaultdict(MoneySums)
-        for (_manager, channel_id), sums in self.money_mc.items():
+        for (_when, channel_id), sums in self.trend_money.items():
             totals[channel_id] += sums
         return totals
 
@@ -523,8 +544,7 @@ class Dashboard:
             if self.f.stage in codes
             else ("invoices_issued" if "invoices_issued" in codes else (codes[0] if codes else ""))
         )
-        money = money_sums(self.f.scope, (gran, "channel"))
-        counts = count_sums(self.f.scope, (gran, "channel"))
+        money, counts = self.trend_money, self.trend_counts
         key_of = {b.start: i for i, b in enumerate(self.buckets)}
 
         def bucket_index(value: dt.date) -> int | None:
@@ -642,11 +662,20 @@ class Dashboard:
     @cached_property
     def conversion_blocks(self) -> list[ConvBlock]:
         blocks = []
-        for channel, funnel in zip(self.catalogue, self.funnels, strict=True):
-            reference = [stage.conversion for stage in funnel.stages]
+        # The channel's total from the managers' sums already read (the funnel's numbers,
+        # without the funnel's own queries).
+        by_channel: dict[tuple[int, int], int] = defaultdict(int)
+        for (_manager, channel_id, indicator_id), value in self.counts_mc.items():
+            by_channel[channel_id, indicator_id] += value
+        for channel in self.catalogue:
+            stage_counts = [by_channel.get((channel.pk, s.pk), 0) for s in channel.stage_list]
+            reference = compute.stage_conversions(stage_counts)
             total = ConvRow(
                 None,
-                [ConvCell(s.code, s.count, s.conversion, "") for s in funnel.stages],
+                [
+                    ConvCell(s.code, n, c, "")
+                    for s, n, c in zip(channel.stage_list, stage_counts, reference, strict=True)
+                ],
             )
             rows = []
             for manager in self.managers:

@@ -11,11 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Round, TruncMonth, TruncWeek
 
 from channels.models import Channel
-from funnel.models import DailyCount, DailyFact, Indicator
+from funnel.models import (
+    MONEY_CODES,
+    MONEY_DECIMAL_CODES,
+    DailyCount,
+    DailyFact,
+    DailyTotal,
+    Indicator,
+)
 from metrics.compute import CENT, ZERO, MoneySums, months_in
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
@@ -26,13 +34,23 @@ class Scope:
     """Which facts: a date range (both ends included), channels and managers.
 
     `managers` is a queryset of users (used as a subquery, costs no query of its own);
-    None means every manager.
+    None means every manager. `teams` (a queryset of team pks, or None) may be given with
+    `managers` when those are exactly the active managers of these teams: sums without the
+    manager dimension then read the teams' maintained totals (see `totals_apply`).
     """
 
     date_from: dt.date
     date_to: dt.date
     channel_ids: tuple[int, ...] | None = None
     managers: QuerySet | None = None
+    teams: QuerySet | None = None
+
+    @property
+    def totals_apply(self) -> bool:
+        """Whether sums without the manager dimension may read funnel.DailyTotal: all
+        managers (team_key ALL_TEAMS), or whole teams (their team keys, minus the facts of
+        members outside `managers`: inactive people and other roles)."""
+        return self.managers is None or self.teams is not None
 
 
 GROUPS = {
@@ -62,7 +80,14 @@ def _key(row: dict, group_by: tuple[str, ...]) -> tuple:
 
 
 def count_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[tuple, int]:
-    """Sum of each indicator's counts: {(*group values, indicator_id): total}. One query."""
+    """Sum of each indicator's counts: {(*group values, indicator_id): total}. One query.
+
+    Without the manager dimension and with a scope the totals cover, read the maintained
+    totals (a year of the whole company is a few thousand rows instead of millions); groups
+    that sum to zero are then absent, which every caller reads as 0.
+    """
+    if "manager" not in group_by and scope.totals_apply:
+        return _count_totals(scope, group_by)
     counts = DailyCount.objects.filter(fact__in=facts_in(scope))
     annotations = {f"g_{name}": _prefixed(GROUPS[name], "fact__") for name in group_by}
     rows = (
@@ -78,7 +103,11 @@ def money_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[t
     """The money block summed per group: {(*group values): MoneySums}. One query.
 
     With `group_by=()` the whole scope is one group, keyed by `()` (absent when no facts).
+    Read from the maintained totals when the scope allows (see `count_sums`): a group is
+    then present when one of its money sums is not zero.
     """
+    if "manager" not in group_by and scope.totals_apply:
+        return _money_totals(scope, group_by)
     annotations = {f"g_{name}": GROUPS[name] for name in group_by}
     sums = {
         "s_invoiced": _kopecks("invoiced_amount"),
@@ -233,3 +262,132 @@ def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.d
 def monthly_expenses(*, months: list[dt.date]) -> dict[dt.date, MonthlyExpense]:
     """Entered expenses and reserves of the given months: {month: MonthlyExpense}. One query."""
     return {e.month: e for e in MonthlyExpense.objects.filter(month__in=months)}
+
+
+# ---- the same sums from the maintained totals (funnel.totals) ----------------------------
+
+
+def _total_group(name: str) -> str:
+    column = "t.date"
+    if name == "channel":
+        return "t.channel_id"
+    if name == "day":
+        return column
+    if connection.vendor == "postgresql":
+        return f"CAST(DATE_TRUNC('{name}', {column}) AS date)"
+    if name == "week":
+        return f"DATE({column}, '-6 days', 'weekday 1')"
+    return f"DATE({column}, 'start of month')"
+
+
+def _fact_group(name: str) -> str:
+    return {"channel": "f.channel_id", "day": "f.date"}.get(name) or _total_group(name).replace(
+        "t.date", "f.date"
+    )
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.query.sql_with_params()
+
+
+def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> list[tuple]:
+    """Rows (*group values, indicator id or money code, sum) of the scope, from the totals,
+    grouped in SQL; a team scope subtracts its members outside `managers` in the same query.
+    """
+    groups = [_total_group(name) for name in group_by]
+    where = ["t.date >= %s", "t.date <= %s"]
+    params: list = [scope.date_from, scope.date_to]
+    if scope.managers is None:
+        where.append(f"t.team_key = {DailyTotal.ALL_TEAMS}")
+    else:
+        teams_sql, teams_params = _sql(scope.teams.values("pk"))
+        where.append(f"t.team_key IN ({teams_sql})")
+        params += teams_params
+    if scope.channel_ids is not None:
+        where.append(f"t.channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
+        params += scope.channel_ids
+    t_total = connection.ops.quote_name(DailyTotal._meta.db_table)
+    t_ind = connection.ops.quote_name(Indicator._meta.db_table)
+    if counts:
+        what, join = "i.id", f"JOIN {t_ind} i ON i.channel_id = t.channel_id AND i.code = t.code"
+    else:
+        what, join = "t.code", ""
+        where.append(f"t.code IN ({', '.join(['%s'] * len(MONEY_CODES))})")
+        params += MONEY_CODES
+    select = ", ".join([*groups, what])
+    sql = (
+        f"SELECT {select}, SUM(t.value) FROM {t_total} t {join} WHERE {' AND '.join(where)} "
+        f"GROUP BY {select}"
+    )
+    if scope.managers is not None:
+        sql, params = _minus_outsiders(scope, group_by, sql, params, counts=counts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _minus_outsiders(scope, group_by, sql, params, *, counts: bool):
+    """UNION ALL the negated facts of the teams' members who are not in `managers`."""
+    outsiders = User.objects.filter(team__in=scope.teams).exclude(
+        pk__in=scope.managers.values("pk")
+    )
+    # Straight on the facts' (manager, date) index: usually no outsider, so nothing is read.
+    out_sql, out_params = _sql(outsiders.values("pk"))
+    where = f"f.manager_id IN ({out_sql}) AND f.date >= %s AND f.date <= %s"
+    where_params = [*out_params, scope.date_from, scope.date_to]
+    if scope.channel_ids is not None:
+        where += f" AND f.channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})"
+        where_params += scope.channel_ids
+    groups = [_fact_group(name) for name in group_by]
+    t_fact = connection.ops.quote_name(DailyFact._meta.db_table)
+    if counts:
+        t_count = connection.ops.quote_name(DailyCount._meta.db_table)
+        select = ", ".join([*groups, "c.indicator_id"])
+        branches = [
+            f"SELECT {select}, -SUM(c.value) FROM {t_fact} f JOIN {t_count} c ON c.fact_id = f.id "
+            f"WHERE {where} GROUP BY {select}"
+        ]
+        branch_params = list(where_params)
+    else:
+        branches, branch_params = [], []
+        for code in MONEY_CODES:
+            value = f"f.{code}"
+            if code in MONEY_DECIMAL_CODES:
+                value = f"CAST(ROUND({value} * 100) AS BIGINT)"
+            group = f" GROUP BY {', '.join(groups)}" if groups else ""
+            branches.append(
+                f"SELECT {', '.join([*groups, repr(code)])}, -COALESCE(SUM({value}), 0) "
+                f"FROM {t_fact} f WHERE {where}{group}"
+            )
+            branch_params += where_params
+    union = " UNION ALL ".join([f"SELECT * FROM ({sql}) a", *branches])
+    return union, [*params, *branch_params]
+
+
+def _key_value(value):
+    # SQLite returns dates of expressions as ISO strings.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _count_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, int]:
+    result: dict[tuple, int] = defaultdict(int)
+    for *groups, indicator_id, value in _totals_rows(scope, group_by, counts=True):
+        result[(*map(_key_value, groups), indicator_id)] += int(value)
+    return {key: value for key, value in result.items() if value}
+
+
+def _money_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, MoneySums]:
+    values: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for *groups, code, value in _totals_rows(scope, group_by, counts=False):
+        values[tuple(map(_key_value, groups))][code] += int(value)
+    result = {}
+    for key, sums in values.items():
+        if not any(sums.values()):
+            continue
+        result[key] = MoneySums(
+            invoiced_amount=_from_kopecks(sums["invoiced_amount"]),
+            payments_count=sums["payments_count"],
+            revenue=_from_kopecks(sums["revenue"]),
+            variable_costs=_from_kopecks(sums["variable_costs"]),
+        )
+    return result

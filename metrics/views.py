@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 
 from channels.models import Channel
 from funnel.models import Indicator
+from metrics import cache as dashboard_cache
 from metrics import dashboard as dashboards
 from metrics import exports
 from metrics.dashboard import Dashboard, Drill, Filters
@@ -115,8 +117,9 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
             params = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()}
             return f"{base}?{query}&{urlencode({'panel': 'drill', **params})}"
 
+        dash = Dashboard(filters, drill_url=drill_url)
         ctx |= {
-            "dash": Dashboard(filters, drill_url=drill_url),
+            "dash": dash,
             "query": query,
             "drill": _drill_for(request, filters) if panel in ("", "drill") else None,
             "drill_query": _query(request.GET, FILTER_FIELDS + DRILL_FIELDS),
@@ -126,7 +129,15 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
         template += f"#{panel}" if form.is_valid() else "#errors"
     elif request.htmx and not request.htmx.history_restore_request:
         template += "#panels"
+    cache_key = None
+    if form.is_valid() and panel != "drill":
+        cache_key = dashboard_cache.dashboard_key(
+            filters, query=query, panel=template, language=get_language()
+        )
+        cached = dashboard_cache.dashboard_restore(dash, cache_key)
     response = render(request, template, ctx)
+    if cache_key and not cached:
+        dashboard_cache.dashboard_store(dash, cache_key)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

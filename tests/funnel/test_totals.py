@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from funnel.models import MONEY_CODES, DailyFact, DailyTotal, Indicator
 from funnel.services import ValueWrite, facts_write
 from funnel.totals import ALL_TEAMS, NO_TEAM, total_value, totals_differences, totals_rebuild
-from teams.models import User
+from metrics.compute import MoneySums
+from metrics.selectors import Scope, count_sums, money_sums
+from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
 
 DAY = dt.date(2026, 11, 2)
@@ -241,7 +243,50 @@ def test_any_sequence_of_writes_and_moves_leaves_totals_equal_to_the_facts(
             ]
             facts_write(writes=writes, by=manager_a, source="import")
         assert_totals_exact()
+        assert_reads_from_totals_match_the_facts(teams)
         transaction.set_rollback(True)
+
+
+GROUPINGS = [("channel",), ("month", "channel"), ("week", "channel"), ("day", "channel"), ()]
+
+
+def assert_reads_from_totals_match_the_facts(teams) -> None:
+    """The dashboards' sums read from the totals (all managers; whole teams minus their
+    inactive and non-manager members) equal the same sums read from the facts."""
+    start, end = DAY - dt.timedelta(days=40), DAY + dt.timedelta(days=40)
+    active = User.objects.filter(role=User.Role.MANAGER, is_active=True)
+    scopes = [(Scope(start, end), Scope(start, end, managers=User.objects.all()))]
+    for team in teams:
+        managers = active.filter(team=team)
+        by_totals = Scope(start, end, managers=managers, teams=Team.objects.filter(pk=team.pk))
+        scopes.append((by_totals, Scope(start, end, managers=managers)))
+    for by_totals, by_facts in scopes:
+        assert by_totals.totals_apply
+        assert not by_facts.totals_apply
+        for group_by in GROUPINGS:
+            counts = {k: v for k, v in count_sums(by_facts, group_by).items() if v}
+            assert count_sums(by_totals, group_by) == counts
+            money = {k: v for k, v in money_sums(by_facts, group_by).items() if v != MoneySums()}
+            assert money_sums(by_totals, group_by) == money
+
+
+def test_team_reads_leave_out_inactive_members_and_other_roles(
+    manager_a, manager_a2, manager_b, team1, team2
+):
+    head_in_team = make_user(role=User.Role.HEAD, team=team1)
+    for person, revenue in ((manager_a, "1.10"), (manager_a2, "2.20"), (head_in_team, "4.40")):
+        write_fact(person, "active", DAY, revenue=revenue, first_contacts=3, meetings_set=1)
+    write_fact(manager_b, "inbound", DAY + dt.timedelta(days=9), revenue="8.80", leads_received=2)
+    User.objects.filter(pk=manager_a2.pk).update(is_active=False)
+    assert_reads_from_totals_match_the_facts([team1, team2])
+    team_scope = Scope(
+        DAY,
+        DAY,
+        managers=User.objects.filter(team=team1, is_active=True, role=User.Role.MANAGER),
+        teams=Team.objects.filter(pk=team1.pk),
+    )
+    assert money_sums(team_scope)[(channel("active").pk,)].revenue == Decimal("1.10")
+    assert money_sums(Scope(DAY, DAY + dt.timedelta(days=9)), ())[()].revenue == Decimal("16.50")
 
 
 # ---- concurrency (PostgreSQL: SQLite serialises writers anyway) ----------------------------

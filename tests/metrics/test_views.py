@@ -341,7 +341,7 @@ QUERIES = {
     "funnel": 6,
     "trend": 6,
     "leaderboard": 9,
-    "conversions": 8,
+    "conversions": 7,
     "plans": 7,
     "missing": 4,
     "company": 4,
