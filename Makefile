@@ -66,8 +66,10 @@ test-postgres: install
 
 test: lint test-sqlite test-postgres  ## lint, checks, pytest on SQLite, then on PostgreSQL if DATABASE_URL is set
 
-bench: install  ## benchmarks; SCALE=S|M|L
-	$(PYTHON) manage.py bench --scale $(or $(SCALE),S)
+# A database of its own: DATABASE_URL (PostgreSQL) or, without it, bench.sqlite3 (S only).
+bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
+	DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/bench.sqlite3}" \
+	  $(PYTHON) manage.py bench --scale $(or $(SCALE),S)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
