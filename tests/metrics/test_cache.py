@@ -13,6 +13,7 @@ from funnel.services import ValueWrite, facts_write
 from kpi_project.cache import FailSafeRedisCache
 from metrics import cache as dashboard_cache
 from metrics.models import Plan
+from metrics.plan_services import plans_copy_previous
 from tests.factories import channel, write_fact
 from tests.metrics.test_views import HTMX, dashboard_url
 
@@ -147,3 +148,21 @@ def test_redis_down_still_serves_fresh_numbers(
     write_fact(manager_a, "active", DAY, revenue="1.00")
     assert answer(client, dashboard_url())[0] == Decimal("4501.00")
     assert "Redis unavailable" in caplog.text
+
+
+def test_plans_copied_from_last_month_show_at_once(client, director, head1, manager_a, march_facts):
+    client.force_login(director)
+    url = dashboard_url(panel="cards")
+    assert client.get(url, headers=HTMX).context["dash"].plan_card is None
+    Plan.objects.create(
+        month=dt.date(2025, 2, 1),
+        channel=channel("active"),
+        manager=manager_a,
+        indicator="revenue",
+        value=Decimal("7000.00"),
+    )
+    answer(client, url, HTMX)  # cached again after February's plan
+    plans_copy_previous(
+        month=dt.date(2025, 3, 1), managers=[manager_a], by=head1, today=dt.date(2025, 2, 20)
+    )
+    assert client.get(url, headers=HTMX).context["dash"].plan_card.plan == Decimal("7000.00")
