@@ -12,10 +12,11 @@ the language and the panel, plus the versions of everything it read:
   on every write, now and again on commit; the whole company reads the overall one), and
 * the catalogue: any saved or deleted row of another model (people, teams, plans, channels,
   holidays, expenses) bumps it through the signals below; bulk writes that send no signals
-  (Plan.objects.bulk_create in a plan copy) are caught by the entries' timeout only.
+  bump it themselves (the plan copy in metrics/plan_services.py).
 
-With REDIS_URL the cache is kpi_project.cache.FailSafeRedisCache: Redis down means every
-request is a miss and is served from the database.
+The cache is on with REDIS_URL (settings.DASHBOARD_CACHE): kpi_project.cache.FailSafeRedisCache,
+shared by every app process; Redis down means every request is a miss, served from the
+database.
 """
 
 from __future__ import annotations

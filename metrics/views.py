@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -130,7 +131,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     elif request.htmx and not request.htmx.history_restore_request:
         template += "#panels"
     cache_key = None
-    if form.is_valid() and panel != "drill":
+    if settings.DASHBOARD_CACHE and form.is_valid() and panel != "drill":
         cache_key = dashboard_cache.dashboard_key(
             filters, query=query, panel=template, language=get_language()
         )

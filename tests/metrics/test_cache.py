@@ -21,6 +21,11 @@ DAY = dt.date(2025, 3, 10)
 
 
 @pytest.fixture(autouse=True)
+def dashboard_cache_on(settings):
+    settings.DASHBOARD_CACHE = True
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
     yield
@@ -166,3 +171,14 @@ def test_plans_copied_from_last_month_show_at_once(client, director, head1, mana
         month=dt.date(2025, 3, 1), managers=[manager_a], by=head1, today=dt.date(2025, 2, 20)
     )
     assert client.get(url, headers=HTMX).context["dash"].plan_card.plan == Decimal("7000.00")
+
+
+def test_without_a_shared_cache_every_request_is_computed_afresh(
+    client, director, march_facts, settings
+):
+    # A per-process memory cache cannot see saves made by other workers: no caching then.
+    settings.DASHBOARD_CACHE = False
+    client.force_login(director)
+    _value, first = answer(client, dashboard_url())
+    _value, again = answer(client, dashboard_url())
+    assert again == first > 5

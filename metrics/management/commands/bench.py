@@ -415,9 +415,10 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(User.objects.get(username="bench-director"))
         query = {"period": "custom", "date_from": end - dt.timedelta(days=364), "date_to": end}
-        times = timed(lambda: client.get("/dashboard/", query, secure=True), runs)
-        with CaptureQueriesContext(connection) as captured:
-            client.get("/dashboard/", query, secure=True)
+        with override_settings(DASHBOARD_CACHE=True):
+            times = timed(lambda: client.get("/dashboard/", query, secure=True), runs)
+            with CaptureQueriesContext(connection) as captured:
+                client.get("/dashboard/", query, secure=True)
         queries = len(captured)
         p50 = round(statistics.median(times), 1)
         return p50, ("dash 365d PAGE, cached", p50, percentile(times, 0.95), queries, 0)
