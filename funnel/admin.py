@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -29,7 +30,7 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.services import ValueWrite, facts_write
+from funnel.services import MAX_COUNT, ValueWrite, facts_write
 from teams.models import User
 
 WON_STAGE = "invoices_issued"
@@ -125,10 +126,22 @@ class ChannelAdmin(admin.ModelAdmin):
         return channel.stage_count
 
 
+def _limit_count(field: forms.Field) -> None:
+    """A count's upper bound is the write path's (the database column's on PostgreSQL);
+    SQLite's integer range would let a larger number through to facts_write."""
+    field.max_value = MAX_COUNT
+    field.validators.append(MaxValueValidator(MAX_COUNT))
+    field.widget.attrs["max"] = MAX_COUNT
+
+
 class DailyFactForm(forms.ModelForm):
     class Meta:
         model = DailyFact
         fields = ("date", "manager", "channel", *MONEY_CODES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_count(self.fields["payments_count"])
 
     def clean(self) -> dict:
         data = super().clean()
@@ -146,6 +159,16 @@ class DailyFactForm(forms.ModelForm):
         return data
 
 
+class DailyCountForm(forms.ModelForm):
+    class Meta:
+        model = DailyCount
+        fields = ("indicator", "value")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _limit_count(self.fields["value"])
+
+
 class DailyCountFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
@@ -157,6 +180,7 @@ class DailyCountFormSet(BaseInlineFormSet):
 
 class DailyCountInline(admin.TabularInline):
     model = DailyCount
+    form = DailyCountForm
     formset = DailyCountFormSet
     fields = ("indicator", "value")
     extra = 0

@@ -206,3 +206,58 @@ class DailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.team_key} {self.code} = {self.value}"
+
+
+class ManagerTotal(models.Model):
+    """Maintained per-manager sums of the funnel stages and the money block, per bucket.
+
+    Kept exactly equal to the facts by `funnel.pivot` (see its docstring). One row per
+    (period, start, manager, channel): `period` is a day, the part of a week inside one month,
+    or a month, starting on `start`; `stage_1` … `stage_6` are the channel's stages by their
+    position in the funnel; money is in hundredths. Activities are not kept here.
+    """
+
+    class Period(models.IntegerChoices):
+        DAY = 1, _("day")
+        WEEK = 2, _("week within a month")
+        MONTH = 3, _("month")
+
+    # Reads take every manager's rows of a few buckets: the key leads with the bucket.
+    pk = models.CompositePrimaryKey("period", "start", "manager", "channel")
+    period = models.PositiveSmallIntegerField(_("period"), choices=Period.choices)
+    start = models.DateField(_("start"))
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("manager"),
+        db_index=False,  # manager_total_manager below
+    )
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("channel"),
+        db_index=False,  # only a channel's deletion would use it; every upsert would pay
+    )
+    stage_1 = models.BigIntegerField(default=0)
+    stage_2 = models.BigIntegerField(default=0)
+    stage_3 = models.BigIntegerField(default=0)
+    stage_4 = models.BigIntegerField(default=0)
+    stage_5 = models.BigIntegerField(default=0)
+    stage_6 = models.BigIntegerField(default=0)
+    invoiced_amount = models.BigIntegerField(default=0)
+    payments_count = models.BigIntegerField(default=0)
+    revenue = models.BigIntegerField(default=0)
+    variable_costs = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("manager total")
+        verbose_name_plural = _("manager totals")
+        indexes = [
+            # One manager's or one team's buckets (a manager's page, a team view).
+            models.Index(fields=["manager", "period", "start"], name="manager_total_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_period_display()} {self.start} {self.manager_id} {self.channel_id}"

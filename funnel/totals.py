@@ -53,7 +53,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -70,6 +70,13 @@ from funnel.models import (
     DailyTotal,
     Indicator,
 )
+from funnel.pivot import (
+    pivot_add,
+    pivot_rebuild,
+    rebuild_channels_if_reordered,
+    stages_signatures,
+)
+from funnel.rawsql import insert_rows
 from teams.models import Team, User
 
 logger = logging.getLogger(__name__)
@@ -213,57 +220,14 @@ def managers_lock(manager_ids: Iterable[int]) -> dict[int, int]:
     return teams
 
 
-COPY_FROM = 1000
-
-
-def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple], tail: str = "") -> None:
-    """INSERT rows of `model` (values in database form), `tail` (ON CONFLICT …) appended.
-
-    Raw on purpose: the ORM's bulk_create builds and prepares a model instance per row,
-    which dominates an import of 100,000 values. PostgreSQL gets one array per column
-    through unnest() (a few parameters instead of one per value: ~3× faster than a
-    multi-row VALUES); SQLite, which has no arrays, gets multi-row VALUES.
-    """
-    if not rows:
-        return
-    table = _q(model._meta.db_table)
-    head = f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not tail and len(rows) >= COPY_FROM:
-            # Plain appends of an import's size: COPY is twice as fast again. (It bypasses
-            # Django's cursor wrapper, so it is left out of query counts.)
-            with cursor.cursor.copy(
-                f"COPY {table} ({', '.join(map(_q, columns))}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        if connection.vendor == "postgresql":
-            fields = {field.column: field for field in model._meta.concrete_fields}
-            arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
-            for start in range(0, len(rows), 20_000):
-                batch = rows[start : start + 20_000]
-                cursor.execute(
-                    f"{head}SELECT * FROM unnest({arrays}) {tail}",
-                    [list(c) for c in zip(*batch, strict=True)],
-                )
-            return
-        size = max(1, min(1000, connection.features.max_query_params // len(columns)))
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            cursor.execute(
-                f"{head}VALUES {', '.join([one] * len(batch))} {tail}",
-                [p for row in batch for p in row],
-            )
-
-
 def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
-    """Apply value changes of facts to both levels of totals. One query per 500 total rows.
+    """Apply value changes of facts to both levels of totals and to the per-manager pivot
+    (funnel.pivot). A few queries per 20,000 rows.
 
     `teams` maps every manager in `deltas` to a team key and must come from `managers_lock`
     in the same transaction. Returns the number of total rows touched.
     """
+    deltas = list(deltas)
     summed: dict[tuple[int, dt.date, int, str], int] = defaultdict(int)
     for date, manager_id, channel_id, code, change in deltas:
         if change:
@@ -279,7 +243,7 @@ def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
         rows,
         tail=UPSERT_TAIL,
     )
-    return len(rows)
+    return len(rows) + pivot_add(deltas)
 
 
 def _move_rows(*, manager_id: int, old_key: int, new_key: int) -> None:
@@ -343,7 +307,8 @@ def _as_date(value) -> dt.date:
 
 @transaction.atomic
 def totals_rebuild() -> int:
-    """Recompute all totals from the facts (current teams). Returns the number of rows."""
+    """Recompute all totals and the per-manager pivot from the facts (current teams).
+    Returns the number of daily total rows."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Writers wait while we rebuild; readers go on reading the old rows.
@@ -359,6 +324,7 @@ def totals_rebuild() -> int:
         )
         cursor.execute(f"SELECT COUNT(*) FROM {T_TOTAL}")
         rows = cursor.fetchone()[0]
+    pivot_rebuild()
     versions_bump({CATALOGUE})  # whatever it repaired: no cached sum survives
     return rows
 
@@ -434,15 +400,26 @@ def _team_pre_delete(sender, instance, using=None, **kwargs):
 
 
 def _indicator_pre_save(sender, instance, raw=False, using=None, **kwargs):
-    if raw or instance.pk is None:
+    if raw:
         return
-    old = sender._default_manager.filter(pk=instance.pk).values_list("code", "channel_id").first()
+    old = None
+    if instance.pk is not None:
+        old = (
+            sender._default_manager.filter(pk=instance.pk).values_list("code", "channel_id").first()
+        )
+    # The pivot's columns follow the stage order: compare it after the save.
+    instance._pivot_stages = stages_signatures([instance.channel_id, old and old[1]])
+    if old is None:
+        return
     # Totals carry the channel of the fact, not of the indicator: only the code matters.
     if old and old[0] != instance.code:
         instance._totals_old_code = old
 
 
 def _indicator_post_save(sender, instance, using=None, **kwargs):
+    before = instance.__dict__.pop("_pivot_stages", None)
+    if before is not None:
+        rebuild_channels_if_reordered(before)
     old = instance.__dict__.pop("_totals_old_code", None)
     if old is None:
         return
@@ -454,6 +431,16 @@ def _indicator_post_save(sender, instance, using=None, **kwargs):
             code="%s",
             code_params=[instance.code],
         )
+
+
+def _indicator_pre_delete(sender, instance, **kwargs):
+    instance._pivot_stages = stages_signatures([instance.channel_id])
+
+
+def _indicator_post_delete(sender, instance, **kwargs):
+    before = instance.__dict__.pop("_pivot_stages", None)
+    if before is not None:
+        rebuild_channels_if_reordered(before)
 
 
 def _fact_pre_save(sender, instance, raw=False, **kwargs):
@@ -527,6 +514,8 @@ def connect_signals() -> None:
     pre_delete.connect(_team_pre_delete, sender=Team, dispatch_uid="totals_team_delete")
     pre_save.connect(_indicator_pre_save, sender=Indicator, dispatch_uid="totals_ind_pre")
     post_save.connect(_indicator_post_save, sender=Indicator, dispatch_uid="totals_ind_post")
+    pre_delete.connect(_indicator_pre_delete, sender=Indicator, dispatch_uid="totals_ind_pre_del")
+    post_delete.connect(_indicator_post_delete, sender=Indicator, dispatch_uid="totals_ind_del")
     pre_save.connect(_fact_pre_save, sender=DailyFact, dispatch_uid="totals_fact_pre")
     post_save.connect(_fact_post_save, sender=DailyFact, dispatch_uid="totals_fact_post")
     pre_delete.connect(_fact_pre_delete, sender=DailyFact, dispatch_uid="totals_fact_delete")

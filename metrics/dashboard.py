@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from channels.models import Channel
 from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
+from funnel.pivot import STAGE_COLUMNS
 from metrics import charts, compute
 from metrics.compute import ZERO, MoneyMetrics, MoneySums
 from metrics.models import Plan
@@ -30,11 +31,13 @@ from metrics.reports import (
     valuable_final_product_for,
 )
 from metrics.selectors import (
+    ManagerSums,
     Scope,
     channel_catalogue,
     count_sums,
     counts_by_code,
     facts_in,
+    manager_pivot,
     money_sums,
     working_day_overrides,
 )
@@ -346,13 +349,34 @@ class Dashboard:
         return channels
 
     @cached_property
+    def split_month(self) -> dt.date | None:
+        """The current month, kept apart in per-manager money for the run-rate forecast."""
+        today = self.f.today
+        return today if self.f.date_from <= today <= self.f.date_to else None
+
+    @cached_property
+    def pivot(self) -> dict[tuple, ManagerSums]:
+        """{(manager, channel, part): sums}: the leaderboard's and the conversion table's
+        numbers in one query on the per-manager pivot."""
+        return manager_pivot(self.f.scope, split=self.split_month)
+
+    @cached_property
     def counts_mc(self) -> dict[tuple, int]:
-        return count_sums(self.f.scope, ("manager", "channel"))
+        """{(manager, channel, stage id): count} of the channels shown."""
+        if any(len(c.stage_list) > len(STAGE_COLUMNS) for c in self.catalogue):
+            # Only an admin bypassing the channel validation gets here: the pivot keeps six.
+            return count_sums(self.f.scope, ("manager", "channel"))
+        stages = {c.pk: c.stage_list for c in self.catalogue}
+        result: dict[tuple, int] = defaultdict(int)
+        for (manager_id, channel_id, _part), sums in self.pivot.items():
+            for stage, count in zip(stages.get(channel_id, ()), sums.stages, strict=False):
+                result[manager_id, channel_id, stage.pk] += count
+        return dict(result)
 
     @cached_property
     def money_mcm(self) -> dict[tuple, MoneySums]:
-        """{(manager, channel, month): sums}: the month splits a run-rate forecast."""
-        return money_sums(self.f.scope, ("manager", "channel", "month"))
+        """{(manager, channel, part): money}; part is the current month or None (earlier)."""
+        return {key: sums.money for key, sums in self.pivot.items()}
 
     @cached_property
     def money_mc(self) -> dict[tuple, MoneySums]:
@@ -497,7 +521,8 @@ class Dashboard:
 
     @cached_property
     def has_facts(self) -> bool:
-        return bool(self.money_mc or self.counts_mc)
+        """Any number in the period: stages and money per manager, or any count at all."""
+        return bool(self.pivot) or any(self.channel_counts.values())
 
     # --- trend -------------------------------------------------------------------------
     @cached_property
@@ -597,7 +622,8 @@ class Dashboard:
         return compute.money(sum(by_month.values(), ZERO) - current + run_rate)
 
     def _board(self, managers: list[User], money: dict, plans: dict) -> list[LeaderRow]:
-        """Rows from revenue sums keyed (manager, channel, month) and plans per manager."""
+        """Rows from revenue sums keyed (manager, channel, month or part) and plans per
+        manager (the current month's key is its first day: see `_forecast`)."""
         revenue: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
         for (manager_id, _channel, month), sums in money.items():
             revenue[manager_id][month] += sums.revenue
@@ -651,7 +677,9 @@ class Dashboard:
             return TeamRank(None, 0, None, None)
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
         scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members)
-        money = money_sums(scope, ("manager", "channel", "month"))
+        money = {
+            key: sums.money for key, sums in manager_pivot(scope, split=self.split_month).items()
+        }
         board = self._board(
             list(members.order_by("full_name", "username")), money, self._revenue_plans(members)
         )

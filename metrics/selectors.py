@@ -23,7 +23,9 @@ from funnel.models import (
     DailyFact,
     DailyTotal,
     Indicator,
+    ManagerTotal,
 )
+from funnel.pivot import STAGE_COLUMNS, VALUE_COLUMNS, cover
 from metrics.compute import CENT, ZERO, MoneySums, months_in
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
@@ -390,4 +392,80 @@ def _money_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, MoneyS
             revenue=_from_kopecks(sums["revenue"]),
             variable_costs=_from_kopecks(sums["variable_costs"]),
         )
+    return result
+
+
+# ---- per-manager sums from the maintained pivot (funnel.pivot) ---------------------------
+
+
+@dataclass(frozen=True)
+class ManagerSums:
+    """One manager's sums in one channel: stage counts by funnel position, and money."""
+
+    stages: tuple[int, ...]
+    money: MoneySums
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.stages) and self.money == MoneySums()
+
+
+def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, ManagerSums]:
+    """Sums per manager and channel: {(manager_id, channel_id, part): ManagerSums}. One query.
+
+    Read from funnel.ManagerTotal: the months, week parts and days that cover the period
+    exactly (funnel.pivot.cover), so a year costs about the same as a month. `part` is the
+    first day of `split`'s month for the sums from that month on, None for the earlier ones
+    (a forecast needs the current month apart); without `split` everything is part None.
+    Stages beyond the sixth of a channel are not in the pivot (see funnel.pivot).
+    """
+    covered = cover(scope.date_from, scope.date_to)
+    filters, filter_params = [], []
+    if scope.channel_ids is not None:
+        filters.append(f"channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
+        filter_params += scope.channel_ids
+    if scope.managers is not None:
+        managers_sql, managers_params = _sql(scope.managers.values("pk"))
+        filters.append(f"manager_id IN ({managers_sql})")
+        filter_params += managers_params
+    t_pivot = connection.ops.quote_name(ManagerTotal._meta.db_table)
+    columns = ", ".join(VALUE_COLUMNS)
+    branches, params = [], []
+    for period, starts in covered.items():
+        if not starts:
+            continue
+        where = [f"period = {int(period)}", f"start IN ({', '.join(['%s'] * len(starts))})"]
+        branches.append(
+            f"SELECT manager_id, channel_id, start, {columns} FROM {t_pivot} "
+            f"WHERE {' AND '.join(where + filters)}"
+        )
+        params += [*starts, *filter_params]
+    split_month = split.replace(day=1) if split else None
+    part = "CASE WHEN start >= %s THEN 1 ELSE 0 END" if split_month else "0"
+    sums = ", ".join(f"SUM({c})" for c in VALUE_COLUMNS)
+    group = f"manager_id, channel_id, {part}" if split_month else "manager_id, channel_id"
+    sql = (
+        f"SELECT manager_id, channel_id, {part}, {sums} FROM ({' UNION ALL '.join(branches)}) p "
+        f"GROUP BY {group}"
+    )
+    if split_month:
+        params = [split_month, *params, split_month]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = {}
+    stages = len(STAGE_COLUMNS)
+    for manager_id, channel_id, is_split, *values in rows:
+        invoiced, payments, revenue, costs = (int(v) for v in values[stages:])
+        sums_ = ManagerSums(
+            tuple(int(v) for v in values[:stages]),
+            MoneySums(
+                invoiced_amount=_from_kopecks(invoiced),
+                payments_count=payments,
+                revenue=_from_kopecks(revenue),
+                variable_costs=_from_kopecks(costs),
+            ),
+        )
+        if not sums_.is_empty:
+            result[(manager_id, channel_id, split_month if is_split else None)] = sums_
     return result

@@ -13,9 +13,17 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.models import MONEY_CODES, DailyFact, DailyTotal, Indicator
+from funnel import pivot
+from funnel.models import MONEY_CODES, DailyFact, DailyTotal, Indicator, ManagerTotal
 from funnel.services import ValueWrite, facts_write
-from funnel.totals import ALL_TEAMS, NO_TEAM, total_value, totals_differences, totals_rebuild
+from funnel.totals import (
+    ALL_TEAMS,
+    NO_TEAM,
+    stored_units,
+    total_value,
+    totals_differences,
+    totals_rebuild,
+)
 from metrics.compute import MoneySums
 from metrics.selectors import Scope, count_sums, money_sums
 from teams.models import Team, User
@@ -47,9 +55,42 @@ def stored_totals() -> dict[tuple, Decimal | int]:
     }
 
 
+def expected_pivot() -> dict[tuple, int]:
+    """The per-manager pivot computed in Python from the facts: {(period, start, manager,
+    channel, column): value in stored units}, zeros left out."""
+    sums: dict[tuple, int] = defaultdict(int)
+    order = {}
+    for channel_id in DailyFact.objects.values_list("channel_id", flat=True).distinct():
+        stages = Indicator.objects.filter(channel_id=channel_id, kind="stage")
+        order[channel_id] = list(stages.order_by("order", "id").values_list("code", flat=True))
+    facts = DailyFact.objects.prefetch_related("counts__indicator")
+    for fact in facts:
+        values = {code: stored_units(code, getattr(fact, code)) for code in MONEY_CODES}
+        for count in fact.counts.all():
+            if count.indicator.code in order[fact.channel_id]:
+                position = order[fact.channel_id].index(count.indicator.code)
+                values[f"stage_{position + 1}"] = count.value
+        for period, start in pivot.buckets(fact.date):
+            for column, value in values.items():
+                sums[(period, start, fact.manager_id, fact.channel_id, column)] += value
+    return {key: value for key, value in sums.items() if value}
+
+
+def stored_pivot() -> dict[tuple, int]:
+    result = {}
+    for row in ManagerTotal.objects.values():
+        for column in pivot.VALUE_COLUMNS:
+            if row[column]:
+                key = (row["period"], row["start"], row["manager_id"], row["channel_id"])
+                result[(*key, column)] = row[column]
+    return result
+
+
 def assert_totals_exact():
     assert stored_totals() == expected_totals()
     assert totals_differences() == (0, [])
+    assert stored_pivot() == expected_pivot()
+    assert pivot.pivot_differences() == (0, [])
 
 
 def total(code: str, *, team: int = ALL_TEAMS, day: dt.date = DAY, channel_code: str = "active"):
@@ -203,7 +244,10 @@ def value_write(draw):
     channel_code = draw(st.sampled_from(sorted(CODES)))
     code = draw(st.sampled_from(CODES[channel_code]))
     money = code in ("invoiced_amount", "revenue", "variable_costs")
-    return ("write", draw(st.integers(0, 3)), draw(st.integers(0, 2)), channel_code, code,
+    # Days around DAY (Monday 2 November) that fall in other weeks and months: the pivot's
+    # day, week and month rows all get exercised.
+    day = draw(st.sampled_from([-3, -1, 0, 1, 6, 29]))
+    return ("write", draw(st.integers(0, 3)), day, channel_code, code,
             draw(MONEY if money else COUNT))  # fmt: skip
 
 

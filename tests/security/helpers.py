@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange
+from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange, ManagerTotal
+from funnel.pivot import pivot_differences
 from funnel.totals import totals_differences
 
 HX = {"HX-Request": "true"}
@@ -15,6 +16,7 @@ def fact_rows() -> dict[str, int]:
         "counts": DailyCount.objects.count(),
         "history": FactChange.objects.count(),
         "totals": DailyTotal.objects.count(),
+        "pivot": ManagerTotal.objects.count(),
     }
 
 
@@ -29,9 +31,12 @@ def fact_state() -> tuple:
         sorted(DailyCount.objects.values_list("fact_id", "indicator_id", "value")),
         FactChange.objects.count(),
         sorted(DailyTotal.objects.values_list("team_key", "date", "channel_id", "code", "value")),
+        sorted(ManagerTotal.objects.values_list()),
     )
 
 
 def assert_totals_exact() -> None:
     count, differences = totals_differences(limit=5)
     assert count == 0, f"totals differ from a fresh aggregation: {differences}"
+    count, differences = pivot_differences(limit=5)
+    assert count == 0, f"the per-manager pivot differs from the facts: {differences}"

@@ -8,7 +8,10 @@ from funnel.totals import totals_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute the maintained daily totals from the facts (by the managers' current teams)."
+    help = (
+        "Recompute the maintained daily totals (by the managers' current teams) and the "
+        "per-manager pivot from the facts."
+    )
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()

@@ -2,13 +2,17 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from funnel.pivot import pivot_differences
 from funnel.totals import ALL_TEAMS, NO_TEAM, totals_differences
+
+PERIODS = {1: "day", 2: "week", 3: "month"}
 
 
 class Command(BaseCommand):
     help = (
-        "Compare the maintained daily totals with a fresh aggregation of the facts. "
-        "Prints the differences and exits with status 1 when there are any."
+        "Compare the maintained daily totals and the per-manager pivot with a fresh "
+        "aggregation of the facts. Prints the differences and exits with status 1 when there "
+        "are any."
     )
 
     def add_arguments(self, parser) -> None:
@@ -16,21 +20,34 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit: int, **options) -> None:
         count, differences = totals_differences(limit=limit)
-        if not count:
+        pivot_count, pivot_rows = pivot_differences(limit=limit)
+        if not count and not pivot_count:
             self.stdout.write("Totals match the facts.")
             return
-        names = {ALL_TEAMS: "all", NO_TEAM: "no team"}
-        self.stdout.write("date        channel  team      code                    stored  fresh")
-        for d in differences:
-            team = names.get(d.team_key, str(d.team_key))
+        if count:
+            names = {ALL_TEAMS: "all", NO_TEAM: "no team"}
             self.stdout.write(
-                f"{d.date}  {d.channel_id:<7}  {team:<8}  {d.code:<22}  {d.stored}  {d.fresh}"
+                "date        channel  team      code                    stored  fresh"
             )
-        if count > len(differences):
-            self.stdout.write(f"… and {count - len(differences)} more.")
+            for d in differences:
+                team = names.get(d.team_key, str(d.team_key))
+                self.stdout.write(
+                    f"{d.date}  {d.channel_id:<7}  {team:<8}  {d.code:<22}  {d.stored}  {d.fresh}"
+                )
+            if count > len(differences):
+                self.stdout.write(f"… and {count - len(differences)} more.")
+        if pivot_count:
+            self.stdout.write("per-manager pivot: period start manager channel column stored−fresh")
+            for period, start, manager_id, channel_id, column, diff in pivot_rows:
+                self.stdout.write(
+                    f"{PERIODS.get(period, period):<6} {start}  {manager_id:<7} {channel_id:<7} "
+                    f"{column:<16} {diff:+}"
+                )
+            if pivot_count > len(pivot_rows):
+                self.stdout.write(f"… and more, {pivot_count} pivot rows in all.")
         # A team changed by queryset update() (no signals) shows up here as a pair of rows.
         raise CommandError(
-            f"{count} differences between the totals and the facts; "
+            f"{count + pivot_count} differences between the totals and the facts; "
             "run `manage.py totals_rebuild` to repair them.",
             returncode=1,
         )

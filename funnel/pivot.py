@@ -1,0 +1,317 @@
+"""The per-manager pivot: each manager's stage counts and money, summed per bucket of time.
+
+Why
+---
+The leaderboard and the "where managers lose clients" table need sums per manager and
+channel. Summed from the facts, a year of 500 managers is millions of count rows. The daily
+totals (funnel.totals) drop the manager dimension, so they cannot serve these panels.
+`ManagerTotal` keeps one wide row per (period, start, manager, channel): the channel's
+stages by funnel position (stage_1 … stage_6) and the money block, for three periods:
+
+* DAY: the day itself;
+* WEEK: the part of an ISO week that lies in one month (start = the Monday, or the 1st of
+  the month when the week began in the month before);
+* MONTH: the calendar month.
+
+Every bucket lies inside one month, so sums split by month (a forecast's run rate) come out
+of the same rows. Any date range is covered exactly by whole months, whole week parts and
+at most six days at each end of each partial month (`cover`): a year reads about 12 month
+rows, a few week rows and a few dozen day rows per manager and channel, whatever the length
+of history.
+
+Consistency
+-----------
+`funnel.totals.totals_add` — which every write path reaches, `facts_write` and the model
+signals alike — calls `pivot_add` with the same value changes in the same transaction. Rows
+are keyed by manager, so writers of different managers never touch the same row; writers of
+one manager are already serialised by the manager's row lock. A team move changes nothing
+here (there is no team in the key). Positions follow the channel's stages ordered by
+(order, id): when an admin adds, removes, reorders or re-kinds a stage, the channel's rows
+are rebuilt from the facts in that transaction (`rebuild_channel`). `pivot_rebuild` and
+`pivot_differences` back `totals_rebuild` and `totals_verify`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from funnel.models import (
+    MAX_STAGES,
+    MONEY_CODES,
+    MONEY_DECIMAL_CODES,
+    DailyCount,
+    DailyFact,
+    Indicator,
+    ManagerTotal,
+)
+from funnel.rawsql import insert_rows
+
+DAY, WEEK, MONTH = (
+    ManagerTotal.Period.DAY.value,
+    ManagerTotal.Period.WEEK.value,
+    ManagerTotal.Period.MONTH.value,
+)
+STAGE_COLUMNS = tuple(f"stage_{n}" for n in range(1, MAX_STAGES + 1))
+VALUE_COLUMNS = (*STAGE_COLUMNS, *MONEY_CODES)
+KEY_COLUMNS = ("period", "start", "manager_id", "channel_id")
+MONEY_COLUMN = {code: len(STAGE_COLUMNS) + i for i, code in enumerate(MONEY_CODES)}
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+T_PIVOT = _q(ManagerTotal._meta.db_table)
+
+
+# ---- buckets -----------------------------------------------------------------------------
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """Start of the week part holding `day`: its Monday, or the 1st of its month."""
+    return max(day - dt.timedelta(days=day.weekday()), month_start(day))
+
+
+def week_end(day: dt.date) -> dt.date:
+    return min(day + dt.timedelta(days=6 - day.weekday()), month_end(day))
+
+
+def buckets(day: dt.date) -> tuple[tuple[int, dt.date], ...]:
+    """The three buckets a day's values are added to."""
+    return ((DAY, day), (WEEK, week_start(day)), (MONTH, month_start(day)))
+
+
+def cover(date_from: dt.date, date_to: dt.date) -> dict[int, list[dt.date]]:
+    """Buckets that cover [date_from, date_to] exactly, each day once: {period: starts}."""
+    result: dict[int, list[dt.date]] = {DAY: [], WEEK: [], MONTH: []}
+    month = month_start(date_from)
+    while month <= date_to:
+        last = month_end(month)
+        low, high = max(date_from, month), min(date_to, last)
+        if (low, high) == (month, last):
+            result[MONTH].append(month)
+        else:
+            part = week_start(low)
+            while part <= high:
+                end = week_end(part)
+                if low <= part and end <= high:
+                    result[WEEK].append(part)
+                else:
+                    day = max(part, low)
+                    while day <= min(end, high):
+                        result[DAY].append(day)
+                        day += dt.timedelta(days=1)
+                part = end + dt.timedelta(days=1)
+        month = last + dt.timedelta(days=1)
+    return result
+
+
+# ---- incremental maintenance -------------------------------------------------------------
+
+
+def stage_positions(channel_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """{(channel_id, stage code): column index 0…} by funnel order. One query."""
+    positions: dict[tuple[int, str], int] = {}
+    seen: dict[int, int] = defaultdict(int)
+    stages = (
+        Indicator.objects.filter(channel_id__in=set(channel_ids), kind=Indicator.Kind.STAGE)
+        .order_by("channel_id", "order", "id")
+        .values_list("channel_id", "code")
+    )
+    for channel_id, code in stages:
+        positions[(channel_id, code)] = seen[channel_id]
+        seen[channel_id] += 1
+    return positions
+
+
+def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
+    """Add value changes (date, manager, channel, code, change in stored units) to the
+    pivot's day, week and month rows. Activities are skipped. Returns rows touched."""
+    deltas = [d for d in deltas if d[4]]
+    if not deltas:
+        return 0
+    if connection.vendor == "postgresql":
+        # Before reading the stage order: a channel rebuilt after a reorder (EXCLUSIVE lock,
+        # below) is waited for, so its new order is what this write then reads.
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
+    positions = stage_positions({d[2] for d in deltas})
+    width = len(VALUE_COLUMNS)
+    rows: dict[tuple, list[int]] = {}
+    for date, manager_id, channel_id, code, change in deltas:
+        column = MONEY_COLUMN.get(code)
+        if column is None:
+            column = positions.get((channel_id, code))
+            if column is None or column >= len(STAGE_COLUMNS):
+                continue  # an activity (or a stage beyond the sixth: read from the facts)
+        for period, start in buckets(date):
+            key = (period, start, manager_id, channel_id)
+            values = rows.get(key)
+            if values is None:
+                values = rows[key] = [0] * width
+            values[column] += change
+    ordered = sorted((*key, *values) for key, values in rows.items() if any(values))
+    insert_rows(ManagerTotal, (*KEY_COLUMNS, *VALUE_COLUMNS), ordered, tail=_UPSERT_TAIL)
+    return len(ordered)
+
+
+_UPSERT_TAIL = "ON CONFLICT (period, start, manager_id, channel_id) DO UPDATE SET " + ", ".join(
+    f"{c} = {T_PIVOT}.{c} + excluded.{c}" for c in VALUE_COLUMNS
+)
+
+
+# ---- a fresh aggregation of the facts ----------------------------------------------------
+
+
+def _week_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            f"GREATEST(CAST(DATE_TRUNC('week', {column}) AS date), "
+            f"CAST(DATE_TRUNC('month', {column}) AS date))"
+        )
+    return f"MAX(DATE({column}, '-6 days', 'weekday 1'), DATE({column}, 'start of month'))"
+
+
+def _month_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(DATE_TRUNC('month', {column}) AS date)"
+    return f"DATE({column}, 'start of month')"
+
+
+def _fresh_days_sql(where: str = "1 = 1") -> str:
+    """Day rows (start, manager_id, channel_id, *values) of the facts matching `where`
+    (alias f), computed from the facts and the channels' current stage order."""
+    t_fact, t_count = _q(DailyFact._meta.db_table), _q(DailyCount._meta.db_table)
+    t_ind = _q(Indicator._meta.db_table)
+    stage_sums = ", ".join(
+        f"SUM(CASE WHEN p.n = {n} THEN c.value ELSE 0 END) AS s{n}"
+        for n in range(1, len(STAGE_COLUMNS) + 1)
+    )
+    money = []
+    for code in MONEY_CODES:
+        value = f"f.{code}"
+        if code in MONEY_DECIMAL_CODES:
+            # ROUND first: on SQLite 0.29 * 100 is 28.999…, which CAST would truncate.
+            value = f"CAST(ROUND({value} * 100) AS BIGINT)"
+        money.append(value)
+    stages = ", ".join(f"COALESCE(s.s{n}, 0)" for n in range(1, len(STAGE_COLUMNS) + 1))
+    return (
+        f"SELECT f.date AS start, f.manager_id AS manager_id, f.channel_id AS channel_id, "
+        f"{stages}, {', '.join(money)} FROM {t_fact} f LEFT JOIN ("
+        f"SELECT c.fact_id AS fact_id, {stage_sums} FROM {t_count} c JOIN ("
+        f'SELECT id, ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY "order", id) AS n '
+        f"FROM {t_ind} WHERE kind = 'stage') p ON p.id = c.indicator_id GROUP BY c.fact_id"
+        f") s ON s.fact_id = f.id WHERE {where}"
+    )
+
+
+def _value_names() -> list[str]:
+    return [f"v{i}" for i in range(len(VALUE_COLUMNS))]
+
+
+def _fresh_sql(where: str = "1 = 1") -> str:
+    """Rows (period, start, manager_id, channel_id, *values) of all three periods, fresh."""
+    names = _value_names()
+    days = f"SELECT * FROM ({_fresh_days_sql(where)}) d0"
+    sums = ", ".join(f"SUM({n})" for n in names)
+    columns = ", ".join(["start", "manager_id", "channel_id", *names])
+    branches = [f"SELECT {DAY} AS period, {columns} FROM days"]
+    for period, expression in ((WEEK, _week_sql("start")), (MONTH, _month_sql("start"))):
+        branches.append(
+            f"SELECT {period}, {expression}, manager_id, channel_id, {sums} FROM days "
+            f"GROUP BY {expression}, manager_id, channel_id"
+        )
+    return f"WITH days ({columns}) AS ({days}) SELECT * FROM ({' UNION ALL '.join(branches)}) fresh"
+
+
+def _not_all_zero(names: Iterable[str]) -> str:
+    return " OR ".join(f"{n} <> 0" for n in names)
+
+
+def pivot_rebuild(*, channel_id: int | None = None) -> int:
+    """Recompute the pivot (of one channel, or all of it) from the facts, in the caller's
+    transaction; writers wait for it (PostgreSQL; SQLite writers are serial anyway).
+    Returns the rows written."""
+    where, params = ("f.channel_id = %s", [channel_id]) if channel_id is not None else ("1 = 1", [])
+    names = _value_names()
+    columns = ", ".join(_q(c) for c in (*KEY_COLUMNS, *VALUE_COLUMNS))
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {T_PIVOT} IN EXCLUSIVE MODE")
+        if channel_id is None:
+            cursor.execute(f"DELETE FROM {T_PIVOT}")
+        else:
+            cursor.execute(f"DELETE FROM {T_PIVOT} WHERE channel_id = %s", [channel_id])
+        cursor.execute(
+            f"INSERT INTO {T_PIVOT} ({columns}) SELECT * FROM ({_fresh_sql(where)}) r "
+            f"WHERE {_not_all_zero(names)}",
+            params,
+        )
+        return cursor.rowcount
+
+
+def pivot_differences(limit: int | None = None) -> tuple[int, list[tuple]]:
+    """Rows where the pivot differs from a fresh aggregation, in one statement. Missing rows
+    count as zeros. Returns (number of differing rows, the first `limit` as tuples
+    (period, start, manager_id, channel_id, column, stored, fresh))."""
+    names = _value_names()
+    stored = ", ".join(f"{_q(c)} AS {n}" for c, n in zip(VALUE_COLUMNS, names, strict=True))
+    key = ", ".join(KEY_COLUMNS)
+    fresh = _fresh_sql()
+    negated = ", ".join(f"-{n}" for n in names)
+    sql = (
+        f"SELECT {key}, {', '.join(f'SUM({n})' for n in names)} FROM ("
+        f"SELECT {key}, {stored} FROM {T_PIVOT} UNION ALL "
+        f"SELECT {key}, {negated} FROM ({fresh}) f1"
+        f") d GROUP BY {key} HAVING {' OR '.join(f'SUM({n}) <> 0' for n in names)} "
+        f"ORDER BY start, period, manager_id, channel_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    found = []
+    for period, start, manager_id, channel_id, *diffs in rows:
+        for column, diff in zip(VALUE_COLUMNS, diffs, strict=True):
+            if diff:
+                found.append((period, start, manager_id, channel_id, column, int(diff)))
+    return len(rows), found[:limit]
+
+
+# ---- the stage order changes (admin) -----------------------------------------------------
+
+
+def stages_signatures(channel_ids: Iterable[int | None]) -> dict[int, list[int]]:
+    """{channel_id: its stage ids in funnel order}: what the pivot's columns mean."""
+    ids = {c for c in channel_ids if c is not None}
+    result: dict[int, list[int]] = {c: [] for c in ids}
+    stages = (
+        Indicator.objects.filter(channel_id__in=ids, kind=Indicator.Kind.STAGE)
+        .order_by("channel_id", "order", "id")
+        .values_list("channel_id", "id")
+    )
+    for channel_id, indicator_id in stages:
+        result[channel_id].append(indicator_id)
+    return result
+
+
+def rebuild_channels_if_reordered(before: dict[int, list[int]]) -> list[int]:
+    """Rebuild the pivot rows of every channel whose stage order differs from `before`
+    (a stage added, removed, moved or turned into an activity). Returns those channels."""
+    after = stages_signatures(before)
+    changed = sorted(c for c, stages in before.items() if after.get(c) != stages)
+    for channel_id in changed:
+        pivot_rebuild(channel_id=channel_id)
+    return changed
