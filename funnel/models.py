@@ -208,6 +208,34 @@ class DailyTotal(models.Model):
         return f"{self.date} {self.team_key} {self.code} = {self.value}"
 
 
+class MonthTotal(models.Model):
+    """The daily totals summed per calendar month (`date` is the month's first day).
+
+    Same keys and units as DailyTotal, kept by the same code in the same transactions
+    (funnel.totals): a year read from here is 12 rows per key instead of 365.
+    """
+
+    pk = models.CompositePrimaryKey("team_key", "date", "channel", "code")
+    team_key = models.BigIntegerField(_("team"))
+    date = models.DateField(_("month"))
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("channel"),
+        db_index=False,
+    )
+    code = models.CharField(_("indicator"), max_length=40)
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly total")
+        verbose_name_plural = _("monthly totals")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m} {self.team_key} {self.code} = {self.value}"
+
+
 class ManagerTotal(models.Model):
     """Maintained per-manager sums of the funnel stages and the money block, per bucket.
 

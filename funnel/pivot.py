@@ -185,7 +185,7 @@ def _week_sql(column: str) -> str:
     return f"MAX(DATE({column}, '-6 days', 'weekday 1'), DATE({column}, 'start of month'))"
 
 
-def _month_sql(column: str) -> str:
+def month_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(DATE_TRUNC('month', {column}) AS date)"
     return f"DATE({column}, 'start of month')"
@@ -229,7 +229,7 @@ def _fresh_sql(where: str = "1 = 1") -> str:
     sums = ", ".join(f"SUM({n})" for n in names)
     columns = ", ".join(["start", "manager_id", "channel_id", *names])
     branches = [f"SELECT {DAY} AS period, {columns} FROM days"]
-    for period, expression in ((WEEK, _week_sql("start")), (MONTH, _month_sql("start"))):
+    for period, expression in ((WEEK, _week_sql("start")), (MONTH, month_sql("start"))):
         branches.append(
             f"SELECT {period}, {expression}, manager_id, channel_id, {sums} FROM days "
             f"GROUP BY {expression}, manager_id, channel_id"

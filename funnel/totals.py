@@ -17,6 +17,10 @@ stage/activity code of the channel or a money code. `value` is an integer: count
 are and money in hundredths, because integer sums are exact on both databases (SQLite keeps
 decimals as binary floating point) and cheaper; `total_value()` turns a sum back into money.
 
+`MonthTotal` holds the same sums per calendar month (same keys, `date` = the month's 1st),
+kept by the same functions in the same statements' transactions: a year view reads its whole
+months there and only the days at its ends here (metrics.selectors).
+
 Team means the manager's CURRENT team: when a manager moves, their history moves with them.
 
 Consistency
@@ -69,8 +73,11 @@ from funnel.models import (
     DailyFact,
     DailyTotal,
     Indicator,
+    MonthTotal,
 )
 from funnel.pivot import (
+    month_sql,
+    month_start,
     pivot_add,
     pivot_rebuild,
     rebuild_channels_if_reordered,
@@ -110,16 +117,29 @@ def _q(name: str) -> str:
 
 
 T_TOTAL = _q(DailyTotal._meta.db_table)
+T_MONTH = _q(MonthTotal._meta.db_table)
 T_FACT = _q(DailyFact._meta.db_table)
 T_COUNT = _q(DailyCount._meta.db_table)
 T_INDICATOR = _q(Indicator._meta.db_table)
-UPSERT_TAIL = (
-    f"ON CONFLICT (team_key, date, channel_id, code) "
-    f"DO UPDATE SET value = {T_TOTAL}.value + excluded.value"
-)
-UPSERT_ADD = (
-    f"INSERT INTO {T_TOTAL} (team_key, date, channel_id, code, value) {{rows}} {UPSERT_TAIL}"
-)
+
+
+def _upsert_tail(table: str) -> str:
+    return (
+        f"ON CONFLICT (team_key, date, channel_id, code) "
+        f"DO UPDATE SET value = {table}.value + excluded.value"
+    )
+
+
+def _upsert_add(table: str) -> str:
+    """INSERT … {rows} … adding to existing rows, for DailyTotal or MonthTotal."""
+    return (
+        f"INSERT INTO {table} (team_key, date, channel_id, code, value) {{rows}} "
+        f"{_upsert_tail(table)}"
+    )
+
+
+UPSERT_TAIL = _upsert_tail(T_TOTAL)
+UPSERT_ADD = _upsert_add(T_TOTAL)
 
 
 def _values_sql(where: str, *, money: bool = True, counts: bool = True) -> str:
@@ -237,13 +257,14 @@ def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
     rows = sorted((*key, change) for key, change in summed.items() if change)
     if rows:
         versions_bump({row[0] for row in rows})
-    insert_rows(
-        DailyTotal,
-        ("team_key", "date", "channel_id", "code", "value"),
-        rows,
-        tail=UPSERT_TAIL,
-    )
-    return len(rows) + pivot_add(deltas)
+    columns = ("team_key", "date", "channel_id", "code", "value")
+    insert_rows(DailyTotal, columns, rows, tail=UPSERT_TAIL)
+    months: dict[tuple, int] = defaultdict(int)
+    for team, date, channel_id, code, change in rows:
+        months[(team, month_start(date), channel_id, code)] += change
+    month_rows = sorted((*key, change) for key, change in months.items() if change)
+    insert_rows(MonthTotal, columns, month_rows, tail=_upsert_tail(T_MONTH))
+    return len(rows) + len(month_rows) + pivot_add(deltas)
 
 
 def _move_rows(*, manager_id: int, old_key: int, new_key: int) -> None:
@@ -253,14 +274,15 @@ def _move_rows(*, manager_id: int, old_key: int, new_key: int) -> None:
     versions_bump({old_key, new_key})
     values = _values_sql("f.manager_id = %s")
     with connection.cursor() as cursor:
-        # Lower key first: the same lock order as totals_add.
-        for key, sign in sorted([(old_key, -1), (new_key, 1)]):
-            select = (
-                f"SELECT {int(key)}, v.date, v.channel_id, v.code, {sign} * SUM(v.value) "
-                f"FROM ({values}) v WHERE 1 = 1 GROUP BY v.date, v.channel_id, v.code "
-                f"ORDER BY v.date, v.channel_id, v.code"
-            )
-            cursor.execute(UPSERT_ADD.format(rows=select), [manager_id] * _branches())
+        for table, date in ((T_TOTAL, "v.date"), (T_MONTH, month_sql("v.date"))):
+            # Lower key first: the same lock order as totals_add.
+            for key, sign in sorted([(old_key, -1), (new_key, 1)]):
+                select = (
+                    f"SELECT {int(key)}, {date}, v.channel_id, v.code, {sign} * SUM(v.value) "
+                    f"FROM ({values}) v WHERE 1 = 1 GROUP BY {date}, v.channel_id, v.code "
+                    f"ORDER BY {date}, v.channel_id, v.code"
+                )
+                cursor.execute(_upsert_add(table).format(rows=select), [manager_id] * _branches())
 
 
 def _merge_rows(
@@ -268,13 +290,14 @@ def _merge_rows(
 ) -> None:
     """Add the total rows matching `where` into rows whose team key or code is replaced by
     the SQL expressions `team` / `code`, then drop the originals."""
-    select = (
-        f"SELECT {team}, date, channel_id, {code}, value FROM {T_TOTAL} "
-        f"WHERE {where} ORDER BY 1, 2, 3, 4"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT_ADD.format(rows=select), [*code_params, *params])
-        cursor.execute(f"DELETE FROM {T_TOTAL} WHERE {where}", params)
+        for table in (T_TOTAL, T_MONTH):
+            select = (
+                f"SELECT {team}, date, channel_id, {code}, value FROM {table} "
+                f"WHERE {where} ORDER BY 1, 2, 3, 4"
+            )
+            cursor.execute(_upsert_add(table).format(rows=select), [*code_params, *params])
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
     versions_bump({NO_TEAM})  # with ALL_TEAMS: every cached sum
 
 
@@ -324,6 +347,15 @@ def totals_rebuild() -> int:
         )
         cursor.execute(f"SELECT COUNT(*) FROM {T_TOTAL}")
         rows = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {T_MONTH} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {T_MONTH}")
+        month = month_sql("date")
+        cursor.execute(
+            f"INSERT INTO {T_MONTH} (team_key, date, channel_id, code, value) "
+            f"SELECT team_key, {month}, channel_id, code, SUM(value) FROM {T_TOTAL} "
+            f"GROUP BY team_key, {month}, channel_id, code HAVING SUM(value) <> 0"
+        )
     pivot_rebuild()
     versions_bump({CATALOGUE})  # whatever it repaired: no cached sum survives
     return rows
@@ -337,27 +369,35 @@ class Difference:
     code: str
     stored: Decimal | int
     fresh: Decimal | int
+    level: str = "day"  # "day": DailyTotal, "month": MonthTotal (date = the month's 1st)
 
 
 def totals_differences(limit: int | None = None) -> tuple[int, list[Difference]]:
     """Compare the totals with a fresh aggregation of the facts, in one statement (one
     snapshot). Rows missing on one side count as 0. Returns (number of differences, the
     first `limit` of them)."""
+    month = month_sql("date")
     sql = (
         f"WITH fresh AS ({_fresh_team_sql()}) "
-        f"SELECT team_key, date, channel_id, code, SUM(stored), SUM(fresh) FROM ("
-        f"SELECT team_key, date, channel_id, code, value AS stored, 0 AS fresh FROM {T_TOTAL} "
-        f"UNION ALL SELECT team_key, date, channel_id, code, 0, value FROM fresh "
-        f"UNION ALL SELECT {ALL_TEAMS}, date, channel_id, code, 0, value FROM fresh"
-        f") d GROUP BY team_key, date, channel_id, code HAVING SUM(stored) <> SUM(fresh) "
-        f"ORDER BY date, channel_id, team_key, code"
+        f"SELECT level, team_key, date, channel_id, code, SUM(stored), SUM(fresh) FROM ("
+        f"SELECT 'day' AS level, team_key, date, channel_id, code, value AS stored, 0 AS fresh "
+        f"FROM {T_TOTAL} "
+        f"UNION ALL SELECT 'day', team_key, date, channel_id, code, 0, value FROM fresh "
+        f"UNION ALL SELECT 'day', {ALL_TEAMS}, date, channel_id, code, 0, value FROM fresh "
+        f"UNION ALL SELECT 'month', team_key, date, channel_id, code, value, 0 FROM {T_MONTH} "
+        f"UNION ALL SELECT 'month', team_key, {month}, channel_id, code, 0, value FROM fresh "
+        f"UNION ALL SELECT 'month', {ALL_TEAMS}, {month}, channel_id, code, 0, value FROM fresh"
+        f") d GROUP BY level, team_key, date, channel_id, code HAVING SUM(stored) <> SUM(fresh) "
+        f"ORDER BY level, date, channel_id, team_key, code"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
     found = [
-        Difference(team, _as_date(date), channel_id, code, *(total_value(code, v) for v in pair))
-        for team, date, channel_id, code, *pair in rows[:limit]
+        Difference(
+            team, _as_date(date), channel_id, code, *(total_value(code, v) for v in pair), level
+        )
+        for level, team, date, channel_id, code, *pair in rows[:limit]
     ]
     return len(rows), found
 
@@ -490,6 +530,8 @@ CATALOGUE_SKIPPED = {
     "funnel.dailycount",
     "funnel.factchange",
     "funnel.dailytotal",
+    "funnel.monthtotal",
+    "funnel.managertotal",
     "sessions.session",
     "admin.logentry",
 }

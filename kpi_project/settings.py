@@ -86,6 +86,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # A new PostgreSQL connection per request costs a few milliseconds; keep them open.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Choice lists iterate their querysets; a server-side cursor costs three round trips
+    # (DECLARE, FETCH, CLOSE) for a few rows, and breaks behind a transaction-mode pooler.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

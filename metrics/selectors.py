@@ -24,8 +24,9 @@ from funnel.models import (
     DailyTotal,
     Indicator,
     ManagerTotal,
+    MonthTotal,
 )
-from funnel.pivot import STAGE_COLUMNS, VALUE_COLUMNS, cover
+from funnel.pivot import MONTH, STAGE_COLUMNS, VALUE_COLUMNS, cover, month_end
 from metrics.compute import CENT, ZERO, MoneySums, months_in
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
@@ -308,7 +309,6 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
     if scope.channel_ids is not None:
         where.append(f"t.channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
         params += scope.channel_ids
-    t_total = connection.ops.quote_name(DailyTotal._meta.db_table)
     t_ind = connection.ops.quote_name(Indicator._meta.db_table)
     if counts:
         what, join = "i.id", f"JOIN {t_ind} i ON i.channel_id = t.channel_id AND i.code = t.code"
@@ -316,16 +316,35 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
         what, join = "t.code", ""
         where.append(f"t.code IN ({', '.join(['%s'] * len(MONEY_CODES))})")
         params += MONEY_CODES
+    source, source_params = _totals_source(scope, group_by)
     select = ", ".join([*groups, what])
     sql = (
-        f"SELECT {select}, SUM(t.value) FROM {t_total} t {join} WHERE {' AND '.join(where)} "
+        f"SELECT {select}, SUM(t.value) FROM {source} t {join} WHERE {' AND '.join(where)} "
         f"GROUP BY {select}"
     )
+    params = [*source_params, *params]
     if scope.managers is not None:
         sql, params = _minus_outsiders(scope, group_by, sql, params, counts=counts)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _totals_source(scope: Scope, group_by: tuple[str, ...]) -> tuple[str, list]:
+    """The totals to read: DailyTotal, or — when no group is finer than a month — the whole
+    months of the range from MonthTotal and only the days at its ends from DailyTotal."""
+    t_total = connection.ops.quote_name(DailyTotal._meta.db_table)
+    months = cover(scope.date_from, scope.date_to)[MONTH]
+    if not months or {"day", "week"} & set(group_by):
+        return t_total, []
+    t_month = connection.ops.quote_name(MonthTotal._meta.db_table)
+    first, last = months[0], month_end(months[-1])
+    columns = "team_key, date, channel_id, code, value"
+    source = (
+        f"(SELECT {columns} FROM {t_total} WHERE date < %s OR date > %s "
+        f"UNION ALL SELECT {columns} FROM {t_month} WHERE date >= %s AND date <= %s)"
+    )
+    return source, [first, last, first, months[-1]]
 
 
 def _minus_outsiders(scope, group_by, sql, params, *, counts: bool):

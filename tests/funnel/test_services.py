@@ -75,8 +75,9 @@ def test_a_count_written_as_int_and_money_written_as_int_are_stored_exactly(mana
     fact = DailyFact.objects.get()
     assert (fact.revenue, fact.payments_count) == (Decimal("1500.00"), 2)
     assert fact.counts.get().value == 3
-    # Daily totals: 3 codes × (team, everyone); the per-manager pivot: its day, week, month.
-    assert (result.changed, result.unchanged, result.totals) == (3, 0, 6 + 3)
+    # Daily and monthly totals: 3 codes × (team, everyone) each; the per-manager pivot: its
+    # day, week and month rows.
+    assert (result.changed, result.unchanged, result.totals) == (3, 0, 6 + 6 + 3)
 
 
 def test_the_last_of_two_writes_of_one_value_wins(manager_a):
@@ -144,10 +145,11 @@ def test_saving_one_cell_costs_a_fixed_number_of_queries(manager_a, django_asser
     write_fact(manager_a, "active", DAY, first_contacts=1)
     write = ValueWrite(DAY, manager_a.pk, ch, "first_contacts", 2)
     # savepoint, indicators, lock manager, create fact if missing, lock fact, read counts,
-    # upsert count, update fact, history, totals, the pivot (stage order, upsert; PostgreSQL
-    # first takes its table lock against a concurrent reorder), release savepoint
+    # upsert count, update fact, history, daily and monthly totals, the pivot (stage order,
+    # upsert; PostgreSQL first takes its table lock against a concurrent reorder), release
+    # savepoint
     pivot_lock = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(13 + pivot_lock):
+    with django_assert_num_queries(14 + pivot_lock):
         facts_write(writes=[write], by=manager_a, source="grid")
     # The same value again: nothing is written after the reads.
     with django_assert_num_queries(7):

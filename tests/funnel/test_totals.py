@@ -167,13 +167,14 @@ def test_a_bulk_team_update_is_caught_by_verify_and_repaired_by_rebuild(manager_
     write_fact(manager_a, "active", DAY, first_contacts=10)
     User.objects.filter(pk=manager_a.pk).update(team=team2)
     count, differences = totals_differences()
-    assert count == 2
-    assert {(d.team_key, d.stored, d.fresh) for d in differences} == {
-        (manager_a.team_id, 10, 0),
-        (team2.pk, 0, 10),
+    assert count == 4  # the day's and the month's rows of both teams
+    assert {(d.level, d.team_key, d.stored, d.fresh) for d in differences} == {
+        (level, team, stored, fresh)
+        for level in ("day", "month")
+        for team, stored, fresh in ((manager_a.team_id, 10, 0), (team2.pk, 0, 10))
     }
     out = StringIO()
-    with pytest.raises(CommandError, match="2 differences"):
+    with pytest.raises(CommandError, match="4 differences"):
         call_command("totals_verify", stdout=out)
     assert "first_contacts" in out.getvalue()
     call_command("totals_rebuild", stdout=StringIO())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange, ManagerTotal
+from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange, ManagerTotal, MonthTotal
 from funnel.pivot import pivot_differences
 from funnel.totals import totals_differences
 
@@ -17,6 +17,7 @@ def fact_rows() -> dict[str, int]:
         "history": FactChange.objects.count(),
         "totals": DailyTotal.objects.count(),
         "pivot": ManagerTotal.objects.count(),
+        "months": MonthTotal.objects.count(),
     }
 
 
@@ -32,6 +33,7 @@ def fact_state() -> tuple:
         FactChange.objects.count(),
         sorted(DailyTotal.objects.values_list("team_key", "date", "channel_id", "code", "value")),
         sorted(ManagerTotal.objects.values_list()),
+        sorted(MonthTotal.objects.values_list()),
     )
 
 

@@ -15,7 +15,15 @@ from django.contrib.admin.models import LogEntry
 from django.core.management import CommandError, call_command
 
 from channels.models import Channel
-from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange, Indicator, ManagerTotal
+from funnel.models import (
+    DailyCount,
+    DailyFact,
+    DailyTotal,
+    FactChange,
+    Indicator,
+    ManagerTotal,
+    MonthTotal,
+)
 from funnel.services import ValueWrite, facts_write
 from metrics.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
@@ -34,6 +42,7 @@ DUMP_OPTIONS = {
         "axes",
         "funnel.dailytotal",
         "funnel.managertotal",
+        "funnel.monthtotal",
     ],
 }
 START, END = dt.date(2026, 9, 1), dt.date(2026, 10, 10)
@@ -129,6 +138,7 @@ def empty_the_database() -> None:
     for model in (
         DailyTotal,
         ManagerTotal,
+        MonthTotal,
         FactChange,
         DailyCount,
         DailyFact,
@@ -161,7 +171,14 @@ def test_dump_and_load_into_an_empty_database_reproduces_every_report_figure(com
     backup = tmp_path / "backup.json"
     call_command("dumpdata", output=str(backup), stdout=StringIO(), **DUMP_OPTIONS)
     empty_the_database()
-    assert fact_rows() == {"facts": 0, "counts": 0, "history": 0, "totals": 0, "pivot": 0}
+    assert fact_rows() == {
+        "facts": 0,
+        "counts": 0,
+        "history": 0,
+        "totals": 0,
+        "pivot": 0,
+        "months": 0,
+    }
 
     # docs/backup.md: the migration's default channels go before loading the backup's own.
     Channel.objects.all().delete()
@@ -169,6 +186,7 @@ def test_dump_and_load_into_an_empty_database_reproduces_every_report_figure(com
     # loaddata saves raw rows: the maintained totals know nothing of them yet.
     assert DailyTotal.objects.count() == 0
     assert ManagerTotal.objects.count() == 0
+    assert MonthTotal.objects.count() == 0
     with pytest.raises(CommandError):
         call_command("totals_verify", stdout=StringIO())
     call_command("totals_rebuild", stdout=StringIO())
