@@ -34,7 +34,9 @@ from metrics.dashboard import Dashboard, Filters
 
 logger = logging.getLogger(__name__)
 TIMEOUT = getattr(settings, "DASHBOARD_CACHE_TIMEOUT", 120)
-NOT_CACHED = {"f", "drill_url"}
+# The request's own: its filters, links, and which long tables it shows whole (`?all=`,
+# outside the key: the cached rows are the whole tables, cut only when shown).
+NOT_CACHED = {"f", "drill_url", "show_all"}
 
 
 def scope_teams(filters: Filters) -> list[int | str]:

@@ -169,7 +169,8 @@ def trend_figures(trend: Trend, *, drill: DrillUrl) -> dict[str, dict] | None:
 
 
 def leaderboard_figure(rows: list[LeaderRow], *, drill: DrillUrl) -> dict | None:
-    """Plan completion per manager (managers with a plan), best on top."""
+    """Plan completion per manager (managers with a plan), best on top: a bar per row
+    given, so the caller passes the top of the board and the height follows."""
     with_plan = [row for row in rows if row.completion is not None]
     if not with_plan:
         return None

@@ -48,6 +48,10 @@ MONEY_DRILL_CODES = ("revenue", "invoiced_amount", "payments_count", "variable_c
 # How far back to look for the last working day (long holidays included).
 LOOKBACK_DAYS = 40
 DRILL_ROWS_SHOWN = 500
+# Long tables show their first rows until the reader asks for all (`?all=NAME`).
+LEADERBOARD_SHOWN = 20
+CONVERSION_ROWS_SHOWN = 10
+EXPANDABLE_TABLES = frozenset({"leaderboard", "conversions"})
 
 
 def pct_points(value: Decimal | None, places: int = 1) -> Decimal | None:
@@ -249,6 +253,18 @@ class ConvBlock:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """The rows of a long table on the screen: the first few, or all when asked for."""
+
+    rows: list
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) < self.total
+
+
+@dataclass(frozen=True)
 class PlanRow:
     channel: Channel | None  # None: all channels
     indicator: str
@@ -332,10 +348,17 @@ def _conversion_style(value: Decimal | None, reference: Decimal | None) -> str:
 class Dashboard:
     """The panels of one dashboard request; each property runs its queries once, on demand."""
 
-    def __init__(self, filters: Filters, *, drill_url=None):
+    def __init__(self, filters: Filters, *, drill_url=None, show_all=()):
         self.f = filters
         # Builds the URL of the facts behind a number, keeping the current filters.
         self.drill_url = drill_url or (lambda **params: "")
+        # The tables shown whole; any other name means nothing. Only leaderboard_shown and
+        # conversion_tables read it, never a cached panel, so one cached answer serves both
+        # (metrics.cache).
+        self.show_all = EXPANDABLE_TABLES.intersection(show_all)
+
+    def _shown(self, table: str, rows: list, limit: int) -> Shown:
+        return Shown(rows if table in self.show_all else rows[:limit], len(rows))
 
     # --- shared sums -------------------------------------------------------------------
     @cached_property
@@ -668,6 +691,10 @@ class Dashboard:
     def leaderboard(self) -> list[LeaderRow]:
         return self._board(self.managers, self.money_mcm, self._revenue_plans(self.f.managers))
 
+    @property
+    def leaderboard_shown(self) -> Shown:
+        return self._shown("leaderboard", self.leaderboard, LEADERBOARD_SHOWN)
+
     @cached_property
     def team_rank(self) -> TeamRank:
         """The manager's place among their team, by completion of the revenue plan."""
@@ -705,7 +732,7 @@ class Dashboard:
                     for s, n, c in zip(channel.stage_list, stage_counts, reference, strict=True)
                 ],
             )
-            rows = []
+            ranked = []
             for manager in self.managers:
                 counts = [
                     self.counts_mc.get((manager.pk, channel.pk, s.pk), 0)
@@ -720,10 +747,24 @@ class Dashboard:
                         channel.stage_list, counts, conversions, reference, strict=True
                     )
                 ]
-                rows.append(ConvRow(manager, cells))
+                ranked.append((compute.funnel_conversion(counts), ConvRow(manager, cells)))
+            # Worst funnel conversion first: where the head looks for lost clients. Without
+            # a first stage there is no conversion: after everyone, by name.
+            ranked.sort(
+                key=lambda item: (item[0] is None, item[0] or 0, item[1].manager.display_name)
+            )
+            rows = [row for _conversion, row in ranked]
             names = [s.name for s in channel.stage_list]
             blocks.append(ConvBlock(channel, names, rows, total))
         return blocks
+
+    @property
+    def conversion_tables(self) -> list[tuple[ConvBlock, Shown]]:
+        """Each channel's block with the manager rows on the screen."""
+        return [
+            (block, self._shown("conversions", block.rows, CONVERSION_ROWS_SHOWN))
+            for block in self.conversion_blocks
+        ]
 
     # --- plan vs fact ------------------------------------------------------------------
     def _indicator_name(self, code: str, channel: Channel | None) -> str:
@@ -777,8 +818,9 @@ class Dashboard:
         return charts.trend_figures(self.trend, drill=self.drill_url)
 
     @cached_property
-    def leaderboard_figure(self) -> dict:
-        return charts.leaderboard_figure(self.leaderboard, drill=self.drill_url)
+    def leaderboard_figure(self) -> dict | None:
+        """The top of the board only, whatever the table shows: the figure stays small."""
+        return charts.leaderboard_figure(self.leaderboard[:LEADERBOARD_SHOWN], drill=self.drill_url)
 
 
 def drill(

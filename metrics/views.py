@@ -118,7 +118,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
             params = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()}
             return f"{base}?{query}&{urlencode({'panel': 'drill', **params})}"
 
-        dash = Dashboard(filters, drill_url=drill_url)
+        dash = Dashboard(filters, drill_url=drill_url, show_all=request.GET.getlist("all"))
         ctx |= {
             "dash": dash,
             "query": query,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from channels.models import Channel
+from tests.factories import make_user, write_fact
 from tests.metrics.sample_company import build_company
 
 # Serialized rollback: the live server's flush would otherwise drop the default channels.
@@ -152,6 +153,27 @@ def test_clicking_a_number_opens_its_facts_in_place(watched, live_server, compan
     revenue.locator("a").click()
     expect(watched.locator("#drill tfoot .num")).to_have_text(shown)
     assert "d_code" not in watched.url  # opened in place, the page URL stays the filters'
+
+
+def test_show_all_swaps_the_whole_leaderboard_in_place(watched, live_server, company):
+    # 6 managers of the sample company and 16 more: more than the 20 the board shows.
+    for k in range(16):
+        extra = make_user(f"extra{k:02d}", team=company["teams"][1], full_name=f"Extra {k:02d}")
+        write_fact(extra, "active", timezone.localdate(), revenue=f"{k + 1}.00")
+    open_dashboard(watched, live_server, company["director"])
+    rows = watched.locator("table.leaderboard tbody tr")
+    expect(rows).to_have_count(20)
+    more = watched.locator("#leaderboard .table-more")
+    expect(more).to_contain_text("Showing 20 of 22.")
+    start_url = watched.url
+    watched.evaluate("window.notReloaded = true")
+    more.get_by_role("link", name="Show all").click()
+    expect(rows).to_have_count(22)
+    expect(more).to_have_count(0)
+    # Swapped by HTMX: the same page (no load), the same URL, the chart drawn again.
+    assert watched.evaluate("window.notReloaded") is True
+    assert watched.url == start_url
+    expect(watched.locator("#chart-leaderboard.js-plotly-plot")).to_be_visible()
 
 
 def test_export_downloads_the_numbers_on_screen(watched, live_server, company):

@@ -15,13 +15,15 @@ from tests.metrics.conftest import MARCH
 TODAY = dt.date(2025, 3, 11)  # a Tuesday
 
 
-def make_dashboard(user: User, *, mine: bool = False, today=TODAY, **params) -> Dashboard:
+def make_dashboard(
+    user: User, *, mine: bool = False, today=TODAY, show_all=(), **params
+) -> Dashboard:
     data = QueryDict(mutable=True)
     data.update({**MARCH, **params})
     form = DashboardFilterForm(data, user=user, mine=mine, today=today)
     assert form.is_valid(), form.errors
     filters = dashboard.filters_for(cleaned=form.cleaned_data, viewer=user, mine=mine, today=today)
-    return Dashboard(filters)
+    return Dashboard(filters, show_all=show_all)
 
 
 # --- filters ----------------------------------------------------------------------------
