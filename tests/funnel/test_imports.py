@@ -150,6 +150,58 @@ def test_the_same_key_twice_names_both_lines(manager_a):
     assert kpi_import(data, by=None).bad_rows == [BadRow(4, "", "Same value as line 2.")]
 
 
+def test_rows_repeating_checked_fields_are_held_to_the_same_rules(manager_a, manager_b):
+    """Rows whose date and cell an earlier row proved valid skip most checks; every other
+    spelling, value and repeated key still gets the full check and the same messages."""
+    data = csv_bytes(
+        f"{DAY},manager_a,active,first_contacts,10",
+        f"{DAY},manager_a,active,meetings_set,0012",  # checked fields again, another value
+        f" {DAY} , manager_a ,active, first_contacts ,11",  # the key of line 2, padded
+        f"{DAY},manager_a,active,first_contacts, 12",  # and once more, value padded
+        f"{DAY},manager_a,active,revenue,1 234,5",  # quoted below: one field
+        f"{DAY},manager_a,active,meetings_set,1.5",
+        f"{DAY},manager_a,active,meetings_set,2147483648",
+        f"{DAY},manager_a,active,revenue,1.505",
+        f"{DAY},manager_a,active,revenue,1000000000000",
+        f"{DAY},manager_a,inbound,payments_count,2.0",
+    ).replace(b"1 234,5", b'"1 234,5"')
+    report = kpi_import(data, by=None)
+    assert report.rows == 10
+    assert report.bad_rows == [
+        BadRow(4, "", "Same value as line 2."),
+        BadRow(5, "", "Same value as line 2."),
+        BadRow(7, "value", "A count must be a whole number."),
+        BadRow(8, "value", "The number is too large."),
+        BadRow(9, "value", "Money has at most 2 decimal places."),
+        BadRow(10, "value", "The amount is too large."),
+    ]
+
+    good = csv_bytes(
+        f"{DAY},manager_a,active,first_contacts,10",
+        f"{DAY},manager_a,active,meetings_set,0012",
+        f"{DAY},manager_a,active,revenue,1 234,5",
+        f"{DAY},manager_a,active,stage_x,1",  # unknown indicator, after known cells
+        "2026-01-06,manager_a,active,first_contacts, 7 ",
+        f"{DAY},manager_a,inbound,payments_count,2",
+        f"{DAY},manager_a,inbound,revenue,999999999999.99",
+    ).replace(b"1 234,5", b'"1 234,5"')
+    assert kpi_import(good, by=None).bad_rows == [
+        BadRow(5, "indicator", "Unknown indicator “stage_x” for channel “active”.")
+    ]
+    report = kpi_import(good.replace(b"stage_x", b"invoiced_amount"), by=None)
+    assert report.ok
+    assert (report.rows, report.changed) == (7, 7)
+    counts, money = stored()
+    assert counts == {
+        (DAY, "manager_a", "active", "first_contacts"): 10,
+        (DAY, "manager_a", "active", "meetings_set"): 12,
+        ("2026-01-06", "manager_a", "active", "first_contacts"): 7,
+    }
+    assert money[(DAY, "manager_a", "active")] == (Decimal("1234.50"), 0)
+    assert money[(DAY, "manager_a", "inbound")] == (Decimal("999999999999.99"), 2)
+    assert DailyFact.objects.get(channel__code="active", date=DAY).invoiced_amount == 1
+
+
 def test_every_bad_row_of_a_file_is_reported_with_every_bad_column(manager_a):
     data = csv_bytes(
         f"{DAY},manager_a,active,first_contacts,1",
