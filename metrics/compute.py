@@ -123,6 +123,29 @@ def working_days(start: dt.date, end: dt.date, overrides: Mapping[dt.date, bool]
     return sum(is_working_day(start + dt.timedelta(days=i), overrides) for i in range(max(days, 0)))
 
 
+def run_rate_days(
+    *,
+    month: dt.date,
+    as_of: dt.date,
+    overrides: Mapping[dt.date, bool],
+    start: dt.date | None = None,
+) -> tuple[int, int] | None:
+    """(working days elapsed, working days in the month) of a month-end run rate, counted
+    from `start` (the month's first day unless a period starts later); (1, 1) for a finished
+    month (its fact is its forecast); None when the month has not started or no working
+    day has elapsed. The same for every figure of one month: compute it once."""
+    first, last = month_bounds(month)
+    start = max(first, start or first)
+    if as_of < start:
+        return None
+    if as_of >= last:
+        return (1, 1)
+    elapsed = working_days(start, as_of, overrides)
+    if not elapsed:
+        return None
+    return elapsed, working_days(start, last, overrides)
+
+
 def forecast(
     fact: Decimal | int,
     *,
@@ -137,16 +160,12 @@ def forecast(
     up to and including `as_of`. A finished month forecasts its fact; a month not yet
     started, or with no working day elapsed, has no forecast. Not rounded.
     """
-    first, last = month_bounds(month)
-    start = max(first, start or first)
-    if as_of < start:
-        return None
-    if as_of >= last:
-        return Decimal(fact)
-    elapsed = working_days(start, as_of, overrides)
-    total = working_days(start, last, overrides)
-    if not elapsed:
-        return None
+    days = run_rate_days(month=month, as_of=as_of, overrides=overrides, start=start)
+    return None if days is None else run_rate(fact, days)
+
+
+def run_rate(fact: Decimal | int, days: tuple[int, int]) -> Decimal:
+    elapsed, total = days
     return Decimal(fact) * total / elapsed
 
 

@@ -379,34 +379,42 @@ class Dashboard:
 
     @cached_property
     def pivot(self) -> dict[tuple, ManagerSums]:
-        """{(manager, channel, part): sums}: the leaderboard's and the conversion table's
-        numbers in one query on the per-manager pivot."""
+        """{(manager, channel): sums}: the leaderboard's and the conversion table's numbers
+        in one query on the per-manager pivot."""
         return manager_pivot(self.f.scope, split=self.split_month)
 
     @cached_property
-    def counts_mc(self) -> dict[tuple, int]:
-        """{(manager, channel, stage id): count} of the channels shown."""
+    def stages_mc(self) -> dict[tuple[int, int], list[int]]:
+        """{(manager id, channel id): counts of the channel's stages in funnel order}, for
+        the channels shown and the managers with any number there."""
+        result: dict[tuple[int, int], list[int]] = {}
         if any(len(c.stage_list) > len(STAGE_COLUMNS) for c in self.catalogue):
             # Only an admin bypassing the channel validation gets here: the pivot keeps six.
-            return count_sums(self.f.scope, ("manager", "channel"))
-        stages = {c.pk: c.stage_list for c in self.catalogue}
-        result: dict[tuple, int] = defaultdict(int)
-        for (manager_id, channel_id, _part), sums in self.pivot.items():
-            for stage, count in zip(stages.get(channel_id, ()), sums.stages, strict=False):
-                result[manager_id, channel_id, stage.pk] += count
-        return dict(result)
-
-    @cached_property
-    def money_mcm(self) -> dict[tuple, MoneySums]:
-        """{(manager, channel, part): money}; part is the current month or None (earlier)."""
-        return {key: sums.money for key, sums in self.pivot.items()}
+            counts = count_sums(self.f.scope, ("manager", "channel"))
+            stage_ids = {c.id: [s.id for s in c.stage_list] for c in self.catalogue}
+            for manager_id, channel_id, _indicator in counts:
+                if channel_id in stage_ids and (manager_id, channel_id) not in result:
+                    result[manager_id, channel_id] = [
+                        counts.get((manager_id, channel_id, s), 0) for s in stage_ids[channel_id]
+                    ]
+            return result
+        widths = {c.id: len(c.stage_list) for c in self.catalogue}
+        for (manager_id, channel_id), sums in self.pivot.items():
+            width = widths.get(channel_id)
+            if width is None:
+                continue
+            found = result.get((manager_id, channel_id))
+            if found is None:
+                result[manager_id, channel_id] = list(sums.stages[:width])
+            else:
+                for i in range(width):
+                    found[i] += sums.stages[i]
+        return result
 
     @cached_property
     def money_mc(self) -> dict[tuple, MoneySums]:
-        totals: dict[tuple, MoneySums] = defaultdict(MoneySums)
-        for (manager_id, channel_id, _month), sums in self.money_mcm.items():
-            totals[manager_id, channel_id] += sums
-        return dict(totals)
+        """{(manager, channel): money} of everyone in scope."""
+        return {key: sums.money for key, sums in self.pivot.items()}
 
     @cached_property
     def previous_range(self) -> tuple[dt.date, dt.date]:
@@ -629,39 +637,47 @@ class Dashboard:
         # SQLite sums decimals as floats: back to kopecks through the text form.
         return {row["manager_id"]: compute.money(Decimal(str(row["total"]))) for row in rows}
 
-    def _forecast(self, by_month: dict[dt.date, Decimal]) -> Decimal | None:
-        """As the report forecasts: the earlier months' facts plus the run rate of the
-        current month; only while the period contains today."""
+    @cached_property
+    def run_rate_days(self) -> tuple[int, int] | None:
+        """The current month's run-rate days (the same for every manager), or None."""
         today = self.f.today
         if not self.f.date_from <= today <= self.f.date_to:
             return None
-        month = today.replace(day=1)
-        current = by_month.get(month, ZERO)
-        run_rate = compute.forecast(
-            current, month=month, as_of=today, overrides=self.overrides, start=self.f.date_from
+        return compute.run_rate_days(
+            month=today.replace(day=1),
+            as_of=today,
+            overrides=self.overrides,
+            start=self.f.date_from,
         )
-        if run_rate is None:
-            return None
-        return compute.money(sum(by_month.values(), ZERO) - current + run_rate)
 
-    def _board(self, managers: list[User], money: dict, plans: dict) -> list[LeaderRow]:
-        """Rows from revenue sums keyed (manager, channel, month or part) and plans per
-        manager (the current month's key is its first day: see `_forecast`)."""
-        revenue: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-        for (manager_id, _channel, month), sums in money.items():
-            revenue[manager_id][month] += sums.revenue
+    def _forecast(self, revenue: Decimal, current: Decimal) -> Decimal | None:
+        """As the report forecasts: the earlier months' facts plus the run rate of the
+        current month's `current` part of `revenue`; only while the period contains today."""
+        days = self.run_rate_days
+        if days is None:
+            return None
+        return compute.money(revenue - current + compute.run_rate(current, days))
+
+    def _board(
+        self, managers: list[User], pivot: dict[tuple, ManagerSums], plans: dict
+    ) -> list[LeaderRow]:
+        """Rows from the per-manager pivot and plans per manager."""
+        revenue: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        for (manager_id, _channel), sums in pivot.items():
+            found = revenue[manager_id]
+            found[0] += sums.money.revenue
+            found[1] += sums.split_revenue
         rows = []
+        channel_ids = [c.id for c in self.catalogue]
+        stages = self.stages_mc
         for manager in managers:
-            by_month = revenue[manager.pk]
-            fact = compute.money(sum(by_month.values(), ZERO))
-            plan = plans.get(manager.pk)
+            total, current = revenue.get(manager.id) or (ZERO, ZERO)
+            fact = compute.money(total)
+            plan = plans.get(manager.id)
             conversions = []
-            for channel in self.catalogue:
-                counts = [
-                    self.counts_mc.get((manager.pk, channel.pk, s.pk), 0)
-                    for s in channel.stage_list
-                ]
-                conversions.append(compute.funnel_conversion(counts))
+            for channel_id in channel_ids:
+                counts = stages.get((manager.id, channel_id))
+                conversions.append(compute.funnel_conversion(counts) if counts else None)
             rows.append(
                 LeaderRow(
                     0,
@@ -669,7 +685,7 @@ class Dashboard:
                     plan,
                     fact,
                     compute.plan_completion(fact, plan),
-                    self._forecast(by_month),
+                    self._forecast(total, current),
                     conversions,
                 )
             )
@@ -689,7 +705,7 @@ class Dashboard:
 
     @cached_property
     def leaderboard(self) -> list[LeaderRow]:
-        return self._board(self.managers, self.money_mcm, self._revenue_plans(self.f.managers))
+        return self._board(self.managers, self.pivot, self._revenue_plans(self.f.managers))
 
     @property
     def leaderboard_shown(self) -> Shown:
@@ -704,11 +720,10 @@ class Dashboard:
             return TeamRank(None, 0, None, None)
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
         scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members)
-        money = {
-            key: sums.money for key, sums in manager_pivot(scope, split=self.split_month).items()
-        }
         board = self._board(
-            list(members.order_by("full_name", "username")), money, self._revenue_plans(members)
+            list(members.order_by("full_name", "username")),
+            manager_pivot(scope, split=self.split_month),
+            self._revenue_plans(members),
         )
         mine = next((row for row in board if row.manager.pk == viewer.pk), None)
         return TeamRank(mine.rank if mine else None, len(board), team, mine)
@@ -719,11 +734,13 @@ class Dashboard:
         blocks = []
         # The channel's total from the managers' sums already read (the funnel's numbers,
         # without the funnel's own queries).
-        by_channel: dict[tuple[int, int], int] = defaultdict(int)
-        for (_manager, channel_id, indicator_id), value in self.counts_mc.items():
-            by_channel[channel_id, indicator_id] += value
+        by_channel: dict[int, list[int]] = {}
+        for (_manager, channel_id), counts in self.stages_mc.items():
+            found = by_channel.setdefault(channel_id, [0] * len(counts))
+            for i, value in enumerate(counts):
+                found[i] += value
         for channel in self.catalogue:
-            stage_counts = [by_channel.get((channel.pk, s.pk), 0) for s in channel.stage_list]
+            stage_counts = by_channel.get(channel.id) or [0] * len(channel.stage_list)
             reference = compute.stage_conversions(stage_counts)
             total = ConvRow(
                 None,
@@ -734,11 +751,8 @@ class Dashboard:
             )
             ranked = []
             for manager in self.managers:
-                counts = [
-                    self.counts_mc.get((manager.pk, channel.pk, s.pk), 0)
-                    for s in channel.stage_list
-                ]
-                if not any(counts):
+                counts = self.stages_mc.get((manager.id, channel.id))
+                if not counts or not any(counts):
                     continue
                 conversions = compute.stage_conversions(counts)
                 cells = [
