@@ -238,10 +238,31 @@ class ConvCell:
     style: str
 
 
-@dataclass(frozen=True)
 class ConvRow:
-    manager: User | None  # None: the channel's total
-    cells: list[ConvCell]
+    """One manager's counts per stage of a channel (manager None: the channel's total).
+
+    The cells (conversions and their colour against the channel's own) are built when read:
+    the page shows a few rows of hundreds, the export all of them.
+    """
+
+    def __init__(
+        self,
+        manager: User | None,
+        codes: list[str],
+        counts: list[int],
+        reference: list[Decimal | None],
+    ):
+        self.manager, self.codes, self.counts, self.reference = manager, codes, counts, reference
+
+    @cached_property
+    def cells(self) -> list[ConvCell]:
+        conversions = compute.stage_conversions(self.counts)
+        return [
+            ConvCell(code, n, c, _conversion_style(c, ref) if self.manager else "")
+            for code, n, c, ref in zip(
+                self.codes, self.counts, conversions, self.reference, strict=True
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -742,26 +763,15 @@ class Dashboard:
         for channel in self.catalogue:
             stage_counts = by_channel.get(channel.id) or [0] * len(channel.stage_list)
             reference = compute.stage_conversions(stage_counts)
-            total = ConvRow(
-                None,
-                [
-                    ConvCell(s.code, n, c, "")
-                    for s, n, c in zip(channel.stage_list, stage_counts, reference, strict=True)
-                ],
-            )
+            codes = [s.code for s in channel.stage_list]
+            total = ConvRow(None, codes, stage_counts, reference)
             ranked = []
             for manager in self.managers:
                 counts = self.stages_mc.get((manager.id, channel.id))
                 if not counts or not any(counts):
                     continue
-                conversions = compute.stage_conversions(counts)
-                cells = [
-                    ConvCell(s.code, n, c, _conversion_style(c, ref))
-                    for s, n, c, ref in zip(
-                        channel.stage_list, counts, conversions, reference, strict=True
-                    )
-                ]
-                ranked.append((compute.funnel_conversion(counts), ConvRow(manager, cells)))
+                row = ConvRow(manager, codes, counts, reference)
+                ranked.append((compute.funnel_conversion(counts), row))
             # Worst funnel conversion first: where the head looks for lost clients. Without
             # a first stage there is no conversion: after everyone, by name.
             ranked.sort(
