@@ -255,9 +255,11 @@ def pivot_rebuild(*, channel_id: int | None = None) -> int:
             cursor.execute(f"DELETE FROM {T_PIVOT}")
         else:
             cursor.execute(f"DELETE FROM {T_PIVOT} WHERE channel_id = %s", [channel_id])
+        # In key order: a period's rows of every manager end up side by side on disk, which
+        # is how the dashboards read them.
         cursor.execute(
             f"INSERT INTO {T_PIVOT} ({columns}) SELECT * FROM ({_fresh_sql(where)}) r "
-            f"WHERE {_not_all_zero(names)}",
+            f"WHERE {_not_all_zero(names)} ORDER BY period, start, manager_id, channel_id",
             params,
         )
         return cursor.rowcount

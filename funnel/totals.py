@@ -338,12 +338,16 @@ def totals_rebuild() -> int:
             cursor.execute(f"LOCK TABLE {T_TOTAL} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {T_TOTAL}")
         columns = f"INSERT INTO {T_TOTAL} (team_key, date, channel_id, code, value)"
-        cursor.execute(f"{columns} SELECT * FROM ({_fresh_team_sql()}) t WHERE value <> 0")
+        # In key order, as the dashboards read them (see pivot_rebuild).
+        cursor.execute(
+            f"{columns} SELECT * FROM ({_fresh_team_sql()}) t WHERE value <> 0 "
+            f"ORDER BY team_key, date, channel_id, code"
+        )
         # The overall level from the team level: far fewer rows than the facts.
         cursor.execute(
             f"{columns} SELECT {ALL_TEAMS}, date, channel_id, code, SUM(value) FROM {T_TOTAL} "
             f"WHERE team_key <> {ALL_TEAMS} GROUP BY date, channel_id, code "
-            f"HAVING SUM(value) <> 0"
+            f"HAVING SUM(value) <> 0 ORDER BY date, channel_id, code"
         )
         cursor.execute(f"SELECT COUNT(*) FROM {T_TOTAL}")
         rows = cursor.fetchone()[0]
@@ -354,7 +358,8 @@ def totals_rebuild() -> int:
         cursor.execute(
             f"INSERT INTO {T_MONTH} (team_key, date, channel_id, code, value) "
             f"SELECT team_key, {month}, channel_id, code, SUM(value) FROM {T_TOTAL} "
-            f"GROUP BY team_key, {month}, channel_id, code HAVING SUM(value) <> 0"
+            f"GROUP BY team_key, {month}, channel_id, code HAVING SUM(value) <> 0 "
+            f"ORDER BY team_key, {month}, channel_id, code"
         )
     pivot_rebuild()
     versions_bump({CATALOGUE})  # whatever it repaired: no cached sum survives

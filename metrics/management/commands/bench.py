@@ -46,6 +46,7 @@ from funnel.models import (
     FactChange,
     Indicator,
     ManagerTotal,
+    MonthTotal,
 )
 from funnel.services import ValueWrite, facts_write
 from funnel.totals import totals_rebuild
@@ -191,9 +192,10 @@ class Command(BaseCommand):
         if marker and not rebuild:
             info = json.loads(marker.full_name)
             if info["scale"] == scale:
-                if not ManagerTotal.objects.exists():
-                    # A data set from before the per-manager pivot: derive it once.
+                if not ManagerTotal.objects.exists() or not MonthTotal.objects.exists():
+                    # A data set from before these tables: derive them once.
                     totals_rebuild()
+                    self._analyze()
                 return dt.date.fromisoformat(info["end"]), 0.0
             raise CommandError(
                 f"This database holds the {info['scale']} data set: use --rebuild "
@@ -212,12 +214,7 @@ class Command(BaseCommand):
         start = end - dt.timedelta(days=365 * years - 1)
         managers = self._people(managers_count)
         self._facts(scale, managers, start, end)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        self._analyze()
         User.objects.create(
             username=MARKER,
             full_name=json.dumps({"scale": scale, "end": end.isoformat()}),
@@ -227,9 +224,15 @@ class Command(BaseCommand):
         )
         return end, time.perf_counter() - started
 
+    @staticmethod
+    def _analyze() -> None:
+        """What autovacuum would do after a bulk load: statistics and the visibility map."""
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
     def _wipe(self) -> None:
         # A dedicated database: raw deletes, no per-row signals (totals go with the facts).
-        for model in (FactChange, DailyCount, DailyFact, DailyTotal, ManagerTotal):
+        for model in (FactChange, DailyCount, DailyFact, DailyTotal, MonthTotal, ManagerTotal):
             model.objects.all()._raw_delete(connection.alias)
         User.objects.filter(username__startswith="bench-").delete()
         Team.objects.filter(name__startswith="Bench ").delete()
