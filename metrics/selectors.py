@@ -298,31 +298,31 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
     grouped in SQL; a team scope subtracts its members outside `managers` in the same query.
     """
     groups = [_total_group(name) for name in group_by]
-    where = ["t.date >= %s", "t.date <= %s"]
-    params: list = [scope.date_from, scope.date_to]
+    # Filters on the totals' own columns, repeated inside each branch of the source (a
+    # filter with a subquery is not pushed into a UNION by PostgreSQL).
+    where: list[str] = []
+    params: list = []
     if scope.managers is None:
-        where.append(f"t.team_key = {DailyTotal.ALL_TEAMS}")
+        where.append(f"team_key = {DailyTotal.ALL_TEAMS}")
     else:
         teams_sql, teams_params = _sql(scope.teams.values("pk"))
-        where.append(f"t.team_key IN ({teams_sql})")
+        where.append(f"team_key IN ({teams_sql})")
         params += teams_params
     if scope.channel_ids is not None:
-        where.append(f"t.channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
+        where.append(f"channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
         params += scope.channel_ids
+    if not counts:
+        where.append(f"code IN ({', '.join(['%s'] * len(MONEY_CODES))})")
+        params += MONEY_CODES
     t_ind = connection.ops.quote_name(Indicator._meta.db_table)
     if counts:
         what, join = "i.id", f"JOIN {t_ind} i ON i.channel_id = t.channel_id AND i.code = t.code"
     else:
         what, join = "t.code", ""
-        where.append(f"t.code IN ({', '.join(['%s'] * len(MONEY_CODES))})")
-        params += MONEY_CODES
-    source, source_params = _totals_source(scope, group_by)
+    source, source_params = _totals_source(scope, group_by, where, params)
     select = ", ".join([*groups, what])
-    sql = (
-        f"SELECT {select}, SUM(t.value) FROM {source} t {join} WHERE {' AND '.join(where)} "
-        f"GROUP BY {select}"
-    )
-    params = [*source_params, *params]
+    sql = f"SELECT {select}, SUM(t.value) FROM {source} t {join} GROUP BY {select}"
+    params = source_params
     if scope.managers is not None:
         sql, params = _minus_outsiders(scope, group_by, sql, params, counts=counts)
     with connection.cursor() as cursor:
@@ -330,21 +330,28 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
         return cursor.fetchall()
 
 
-def _totals_source(scope: Scope, group_by: tuple[str, ...]) -> tuple[str, list]:
-    """The totals to read: DailyTotal, or — when no group is finer than a month — the whole
-    months of the range from MonthTotal and only the days at its ends from DailyTotal."""
+def _totals_source(
+    scope: Scope, group_by: tuple[str, ...], where: list[str], params: list
+) -> tuple[str, list]:
+    """The totals rows to read, filtered by `where`: the range's days from DailyTotal, or —
+    when no group is finer than a month — its whole months from MonthTotal and only the
+    days at its ends from DailyTotal."""
     t_total = connection.ops.quote_name(DailyTotal._meta.db_table)
+    columns = "team_key, date, channel_id, code, value"
     months = cover(scope.date_from, scope.date_to)[MONTH]
+    days = ["date >= %s", "date <= %s", *where]
+    day_params = [scope.date_from, scope.date_to, *params]
     if not months or {"day", "week"} & set(group_by):
-        return t_total, []
+        return f"(SELECT {columns} FROM {t_total} WHERE {' AND '.join(days)})", day_params
     t_month = connection.ops.quote_name(MonthTotal._meta.db_table)
     first, last = months[0], month_end(months[-1])
-    columns = "team_key, date, channel_id, code, value"
+    edges = f"{' AND '.join(days)} AND (date < %s OR date > %s)"
+    in_months = " AND ".join(["date >= %s", "date <= %s", *where])
     source = (
-        f"(SELECT {columns} FROM {t_total} WHERE date < %s OR date > %s "
-        f"UNION ALL SELECT {columns} FROM {t_month} WHERE date >= %s AND date <= %s)"
+        f"(SELECT {columns} FROM {t_total} WHERE {edges} "
+        f"UNION ALL SELECT {columns} FROM {t_month} WHERE {in_months})"
     )
-    return source, [first, last, first, months[-1]]
+    return source, [*day_params, first, last, first, months[-1], *params]
 
 
 def _minus_outsiders(scope, group_by, sql, params, *, counts: bool):
