@@ -471,11 +471,17 @@ class Dashboard:
     def managers(self) -> list[User]:
         """The people on the board, each marked whether they reported the last working day."""
         reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=self.last_working_day)
-        return list(
-            self.f.managers.select_related("team")
+        # Only what the panels and exports show: hundreds of rows on a director's board, and
+        # each team built once rather than once per member (select_related would).
+        people = list(
+            self.f.managers.only("username", "full_name", "role", "is_active", "team_id")
             .annotate(has_reported=Exists(reported))
             .order_by("full_name", "username")
         )
+        teams = {t.pk: t for t in Team.objects.filter(pk__in=self.f.managers.values("team_id"))}
+        for person in people:
+            person.team = teams.get(person.team_id)
+        return people
 
     # --- headline cards ----------------------------------------------------------------
     @cached_property
