@@ -33,6 +33,7 @@ from metrics.reports import (
 from metrics.selectors import (
     ManagerSums,
     Scope,
+    cents,
     channel_catalogue,
     count_sums,
     counts_by_code,
@@ -388,7 +389,7 @@ class Dashboard:
         if self.f.mine and self.f.channel is None:
             # A manager's own page: the channels they work in, or had numbers in.
             own = set(self.f.viewer.channels.values_list("pk", flat=True))
-            own |= {channel_id for _manager, channel_id in self.money_mc}
+            own |= {channel_id for _manager, channel_id in self.pivot}
             channels = [c for c in channels if c.pk in own]
         return channels
 
@@ -431,11 +432,6 @@ class Dashboard:
                 for i in range(width):
                     found[i] += sums.stages[i]
         return result
-
-    @cached_property
-    def money_mc(self) -> dict[tuple, MoneySums]:
-        """{(manager, channel): money} of everyone in scope."""
-        return {key: sums.money for key, sums in self.pivot.items()}
 
     @cached_property
     def previous_range(self) -> tuple[dt.date, dt.date]:
@@ -689,16 +685,16 @@ class Dashboard:
         self, managers: list[User], pivot: dict[tuple, ManagerSums], plans: dict
     ) -> list[LeaderRow]:
         """Rows from the per-manager pivot and plans per manager."""
-        revenue: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        revenue: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kopecks
         for (manager_id, _channel), sums in pivot.items():
             found = revenue[manager_id]
-            found[0] += sums.money.revenue
-            found[1] += sums.split_revenue
+            found[0] += sums.revenue_units
+            found[1] += sums.split_revenue_units
         rows = []
         channel_ids = [c.id for c in self.catalogue]
         stages = self.stages_mc
         for manager in managers:
-            total, current = revenue.get(manager.id) or (ZERO, ZERO)
+            total, current = (cents(units) for units in revenue.get(manager.id) or (0, 0))
             fact = compute.money(total)
             plan = plans.get(manager.id)
             conversions = []

@@ -426,15 +426,31 @@ def _money_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, MoneyS
 
 @dataclass(frozen=True)
 class ManagerSums:
-    """One manager's sums in one channel: stage counts by funnel position, money, and the
-    revenue of the month kept apart for a forecast (see `manager_pivot`)."""
+    """One manager's sums in one channel: stage counts by funnel position, the money block
+    in stored units (kopecks, payments as a count) and the revenue of the month kept apart
+    for a forecast (see `manager_pivot`). Money objects are built only when asked for: a
+    director's board reads thousands of these and needs little more than revenue."""
 
     stages: tuple[int, ...]
-    money: MoneySums
-    split_revenue: Decimal
+    units: tuple[int, int, int, int]  # invoiced, payments, revenue, costs
+    split_revenue_units: int
+
+    @property
+    def revenue_units(self) -> int:
+        return self.units[2]
+
+    @property
+    def money(self) -> MoneySums:
+        invoiced, payments, revenue, costs = self.units
+        return MoneySums(
+            invoiced_amount=cents(invoiced),
+            payments_count=payments,
+            revenue=cents(revenue),
+            variable_costs=cents(costs),
+        )
 
 
-def _cents(value: int) -> Decimal:
+def cents(value: int) -> Decimal:
     """Whole kopecks as money with 2 places (exact, as _from_kopecks, and cheaper)."""
     return Decimal(value).scaleb(-2)
 
@@ -487,15 +503,7 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
     for manager_id, channel_id, *values in rows:
         if not any(values):
             continue
-        invoiced, payments, revenue, costs, split_revenue = values[stages:]
         result[(manager_id, channel_id)] = ManagerSums(
-            tuple(values[:stages]),
-            MoneySums(
-                invoiced_amount=_cents(invoiced),
-                payments_count=payments,
-                revenue=_cents(revenue),
-                variable_costs=_cents(costs),
-            ),
-            _cents(split_revenue),
+            tuple(values[:stages]), tuple(values[stages : stages + 4]), values[stages + 4]
         )
     return result
