@@ -150,19 +150,33 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
             cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
     positions = stage_positions({d[2] for d in deltas})
     width = len(VALUE_COLUMNS)
-    rows: dict[tuple, list[int]] = {}
+    # First one vector per fact (date, manager, channel), then each vector into its three
+    # buckets: an import's 100,000 values are ~10,000 facts.
+    facts: dict[tuple, list[int]] = {}
     for date, manager_id, channel_id, code, change in deltas:
         column = MONEY_COLUMN.get(code)
         if column is None:
             column = positions.get((channel_id, code))
             if column is None or column >= len(STAGE_COLUMNS):
                 continue  # an activity (or a stage beyond the sixth: read from the facts)
-        for period, start in buckets(date):
+        key = (date, manager_id, channel_id)
+        values = facts.get(key)
+        if values is None:
+            values = facts[key] = [0] * width
+        values[column] += change
+    starts: dict[dt.date, tuple] = {}
+    rows: dict[tuple, list[int]] = {}
+    for (date, manager_id, channel_id), values in facts.items():
+        bucket = starts.get(date)
+        if bucket is None:
+            bucket = starts[date] = buckets(date)
+        for period, start in bucket:
             key = (period, start, manager_id, channel_id)
-            values = rows.get(key)
-            if values is None:
-                values = rows[key] = [0] * width
-            values[column] += change
+            found = rows.get(key)
+            if found is None:
+                rows[key] = list(values)
+            else:
+                rows[key] = [a + b for a, b in zip(found, values, strict=True)]
     ordered = sorted((*key, *values) for key, values in rows.items() if any(values))
     insert_rows(ManagerTotal, (*KEY_COLUMNS, *VALUE_COLUMNS), ordered, tail=_UPSERT_TAIL)
     return len(ordered)

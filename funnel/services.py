@@ -24,7 +24,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funnel import rawsql
 from funnel.models import (
     MONEY_CODES,
     MONEY_DECIMAL_CODES,
@@ -33,6 +32,7 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
+from funnel.rawsql import insert_rows, pg_array
 from funnel.totals import managers_lock, stored_units, totals_add
 
 CENT = Decimal("0.01")
@@ -135,76 +135,6 @@ def _normalise(code: str, value: Decimal | int) -> Decimal:
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
-
-
-def _text(value, *, copy: bool) -> str:
-    """One value in PostgreSQL's text form: an array element, or a COPY field."""
-    if value is None:
-        return "\\N" if copy else "NULL"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    # Dates and datetimes in ISO 8601 (a datetime with its offset).
-    text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    if copy:
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _texts(values: Sequence, *, copy: bool) -> Iterable[str]:
-    """A column of values in text form (see `_text`), the common kinds without a call each."""
-    types = set(map(type, values))
-    if types <= {int, Decimal}:
-        return map(str, values)
-    if types == {dt.date}:
-        return map(dt.date.isoformat, values)
-    if types <= {int, Decimal, type(None)}:
-        null = _text(None, copy=copy)
-        return [null if value is None else str(value) for value in values]
-    distinct = set(values)
-    if len(distinct) <= len(values) // 4 + 1:  # codes, sources, one timestamp: each once
-        texts = {value: _text(value, copy=copy) for value in distinct}
-        return map(texts.__getitem__, values)
-    return [_text(value, copy=copy) for value in values]
-
-
-def pg_array(values: Sequence) -> str:
-    """An array literal for a parameter cast to an array type (`%s::bigint[]`)."""
-    return "{" + ",".join(_texts(values, copy=False)) + "}"
-
-
-def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple], tail: str = "") -> None:
-    """`funnel.rawsql.insert_rows` (INSERT rows in database form, `tail` appended), faster on
-    PostgreSQL: each column goes as one array literal (unnest), plain appends of 1,000+ rows
-    as COPY text (bypassing Django's cursor wrapper, so out of query counts)."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        rawsql.insert_rows(model, columns, rows, tail)
-        return
-    table = _q(model._meta.db_table)
-    names = ", ".join(map(_q, columns))
-    copy = not tail and len(rows) >= rawsql.COPY_FROM
-    texts = [_texts(column, copy=copy) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        if copy:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
-                stream.write(
-                    "".join([f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))])
-                )
-            return
-        fields = {field.column: field for field in model._meta.concrete_fields}
-        arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-            ["{" + ",".join(column) + "}" for column in texts],
-        )
 
 
 # ---- facts and counts --------------------------------------------------------------------
