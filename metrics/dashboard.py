@@ -575,8 +575,8 @@ class Dashboard:
 
     @cached_property
     def has_facts(self) -> bool:
-        """Any number in the period: stages and money per manager, or any count at all."""
-        return bool(self.pivot) or any(self.channel_counts.values())
+        """Any number in the period: stages or revenue per manager, any money, any count."""
+        return bool(self.pivot or self.channel_money) or any(self.channel_counts.values())
 
     # --- trend -------------------------------------------------------------------------
     @cached_property

@@ -26,7 +26,7 @@ from funnel.models import (
     ManagerTotal,
     MonthTotal,
 )
-from funnel.pivot import MONTH, STAGE_COLUMNS, VALUE_COLUMNS, cover, month_end
+from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end
 from metrics.compute import CENT, ZERO, MoneySums, months_in
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
@@ -426,28 +426,13 @@ def _money_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, MoneyS
 
 @dataclass(frozen=True)
 class ManagerSums:
-    """One manager's sums in one channel: stage counts by funnel position, the money block
-    in stored units (kopecks, payments as a count) and the revenue of the month kept apart
-    for a forecast (see `manager_pivot`). Money objects are built only when asked for: a
-    director's board reads thousands of these and needs little more than revenue."""
+    """One manager's sums in one channel, as the leaderboard and the conversion table use
+    them: stage counts by funnel position, revenue in kopecks, and the part of it from the
+    month kept apart for a forecast (see `manager_pivot`)."""
 
     stages: tuple[int, ...]
-    units: tuple[int, int, int, int]  # invoiced, payments, revenue, costs
+    revenue_units: int
     split_revenue_units: int
-
-    @property
-    def revenue_units(self) -> int:
-        return self.units[2]
-
-    @property
-    def money(self) -> MoneySums:
-        invoiced, payments, revenue, costs = self.units
-        return MoneySums(
-            invoiced_amount=cents(invoiced),
-            payments_count=payments,
-            revenue=cents(revenue),
-            variable_costs=cents(costs),
-        )
 
 
 def cents(value: int) -> Decimal:
@@ -459,9 +444,10 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
     """Sums per manager and channel: {(manager_id, channel_id): ManagerSums}. One query.
 
     Read from funnel.ManagerTotal: the months, week parts and days that cover the period
-    exactly (funnel.pivot.cover), so a year costs about the same as a month. `split_revenue`
-    is the revenue from the first day of `split`'s month on (a forecast needs the current
-    month apart); 0 without `split`. Stages beyond the sixth of a channel are not in the
+    exactly (funnel.pivot.cover), so a year costs about the same as a month. Only what the
+    panels use is summed: the stages and revenue; `split_revenue_units` is the revenue from
+    the first day of `split`'s month on (a forecast needs the current month apart), 0
+    without `split`. Stages beyond the sixth of a channel are not in the
     pivot (see funnel.pivot). Managers and channels with only zeros are left out.
     """
     covered = cover(scope.date_from, scope.date_to)
@@ -474,7 +460,7 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
         filters.append(f"manager_id IN ({managers_sql})")
         filter_params += managers_params
     t_pivot = connection.ops.quote_name(ManagerTotal._meta.db_table)
-    columns = ", ".join(VALUE_COLUMNS)
+    columns = ", ".join((*STAGE_COLUMNS, "revenue"))
     branches, params = [], []
     for period, starts in covered.items():
         if not starts:
@@ -488,7 +474,7 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
     split_month = split.replace(day=1) if split else None
     split_sum = "SUM(CASE WHEN start >= %s THEN revenue ELSE 0 END)" if split_month else "0"
     # Integers out of PostgreSQL (its SUM of bigint is numeric, slow to turn into Python).
-    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in VALUE_COLUMNS)
+    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in (*STAGE_COLUMNS, "revenue"))
     sql = (
         f"SELECT manager_id, channel_id, {sums}, CAST({split_sum} AS BIGINT) "
         f"FROM ({' UNION ALL '.join(branches)}) p GROUP BY manager_id, channel_id"
@@ -504,6 +490,6 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
         if not any(values):
             continue
         result[(manager_id, channel_id)] = ManagerSums(
-            tuple(values[:stages]), tuple(values[stages : stages + 4]), values[stages + 4]
+            tuple(values[:stages]), values[stages], values[stages + 1]
         )
     return result
