@@ -343,3 +343,17 @@ def test_my_page_shows_the_channels_i_work_in_or_had_numbers_in(team1):
     write_fact(seller, "active", dt.date(2025, 3, 3), revenue="10.00", payments_count=1)
     dash = make_dashboard(seller, mine=True)
     assert [c.code for c in dash.catalogue] == ["active", "inbound"]
+
+
+# --- "no numbers reported" ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"first_contacts": 3}, {"prospects_added": 2}, {"invoiced_amount": "10.00"}],
+    ids=["nothing", "a-stage", "an-activity", "money-only"],
+)
+def test_any_number_in_the_period_counts_as_reported(director, manager_a, values):
+    if values:
+        write_fact(manager_a, "active", dt.date(2025, 3, 10), **values)
+    assert make_dashboard(director).has_facts is bool(values)
