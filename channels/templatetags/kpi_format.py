@@ -4,13 +4,34 @@ Undefined values (None) show as an em dash, never as "None", "NaN" or 0.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django import template
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 
 register = template.Library()
 DASH = "—"
+
+
+@lru_cache(maxsize=32)
+def _separators(language: str | None) -> tuple[str, str, object]:
+    return (
+        get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
+        get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
+        get_format("NUMBER_GROUPING", language, use_l10n=True),
+    )
+
+
+def _number(value: Decimal | int, places: int, *, grouping: bool) -> str:
+    """number_format's result for a value already rounded to `places`, without its
+    per-call machinery: a dashboard formats a thousand numbers per page."""
+    decimal, thousands, group = _separators(get_language())
+    if grouping and group != 3:
+        return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    text = f"{value:{',' if grouping else ''}.{places}f}"
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 
 @register.filter
@@ -18,11 +39,8 @@ def money(value, currency: bool = True) -> str:
     """1234.5 → "1 234,50 ₽" (ru) / "1,234.50 ₽" (en)."""
     if value is None or value == "":
         return DASH
-    text = number_format(
-        Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
-        decimal_pos=2,
-        use_l10n=True,
-        force_grouping=True,
+    text = _number(
+        Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), 2, grouping=True
     )
     return f"{text}\u00a0{settings.CURRENCY}" if currency else text
 
@@ -33,7 +51,8 @@ def pct(value, places: int = 1) -> str:
     if value is None or value == "":
         return DASH
     percent = (Decimal(value) * 100).quantize(Decimal(1).scaleb(-int(places)), ROUND_HALF_UP)
-    return f"{number_format(percent, decimal_pos=int(places), use_l10n=True)}\u00a0%"
+    grouping = settings.USE_THOUSAND_SEPARATOR
+    return f"{_number(percent, int(places), grouping=grouping)}\u00a0%"
 
 
 @register.filter
@@ -41,4 +60,4 @@ def count(value) -> str:
     """A whole number with locale grouping; None → "—"."""
     if value is None or value == "":
         return DASH
-    return number_format(int(value), use_l10n=True, force_grouping=True)
+    return _number(int(value), 0, grouping=True)

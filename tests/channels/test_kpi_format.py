@@ -2,7 +2,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from django.utils.formats import number_format
+from hypothesis import given
+from hypothesis import strategies as st
 
+from channels.templatetags import kpi_format
 from channels.templatetags.kpi_format import count, money, pct
 
 
@@ -23,3 +27,18 @@ def test_ratios_above_one_are_not_clamped():
     with translation.override("en"):
         assert pct(Decimal("1.5")) == "150.0\u00a0%"
         assert pct(Decimal("-0.25")) == "-25.0\u00a0%"
+
+
+@given(
+    digits=st.integers(min_value=-(10**15), max_value=10**15),
+    places=st.sampled_from([0, 1, 2]),
+    grouping=st.booleans(),
+    language=st.sampled_from(["en", "ru"]),
+)
+def test_the_quick_number_formatting_says_what_number_format_says(
+    digits, places, grouping, language
+):
+    value = Decimal(digits).scaleb(-places)
+    with translation.override(language):
+        expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=grouping)
+        assert kpi_format._number(value, places, grouping=grouping) == expected
