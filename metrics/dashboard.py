@@ -516,7 +516,21 @@ class Dashboard:
     @cached_property
     def report(self) -> Report:
         """The metrics engine's report for the filters: plans, completion, forecast."""
-        return build_report(scope=self.f.scope, as_of=self.f.today)
+        return build_report(scope=self.f.scope, as_of=self.f.today, month_sums=self.month_sums)
+
+    @cached_property
+    def month_sums(self) -> tuple[dict, dict] | None:
+        """The trend's sums by month and channel, when its buckets lie within months (days,
+        months; not weeks): the report's own two queries are then not needed."""
+        if self.f.granularity not in ("day", "month"):
+            return None
+        counts: dict[tuple, int] = defaultdict(int)
+        for (when, channel_id, indicator_id), value in self.trend_counts.items():
+            counts[when.replace(day=1), channel_id, indicator_id] += value
+        money: dict[tuple, MoneySums] = defaultdict(MoneySums)
+        for (when, channel_id), sums in self.trend_money.items():
+            money[when.replace(day=1), channel_id] += sums
+        return dict(counts), dict(money)
 
     @cached_property
     def plan_card(self) -> PlanCard | None:

@@ -8,6 +8,7 @@ from metrics import dashboard
 from metrics.dashboard import Dashboard
 from metrics.forms import DashboardFilterForm, auto_granularity, preset_range
 from metrics.models import Holiday, Plan
+from metrics.reports import build_report, report_as_dict
 from teams.models import User
 from tests.factories import channel, make_user, write_fact
 from tests.metrics.conftest import MARCH
@@ -357,3 +358,14 @@ def test_any_number_in_the_period_counts_as_reported(director, manager_a, values
     if values:
         write_fact(manager_a, "active", dt.date(2025, 3, 10), **values)
     assert make_dashboard(director).has_facts is bool(values)
+
+
+@pytest.mark.parametrize("granularity", ["day", "month"])
+def test_the_report_from_the_trends_sums_is_the_report_from_its_own(
+    director, march_facts, march_plans, granularity
+):
+    dash = make_dashboard(director, granularity=granularity)
+    assert dash.month_sums is not None
+    own = build_report(scope=dash.f.scope, as_of=dash.f.today)
+    assert report_as_dict(dash.report) == report_as_dict(own)
+    assert make_dashboard(director, granularity="week").month_sums is None

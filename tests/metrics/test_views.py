@@ -334,11 +334,12 @@ def _many_facts(team1, team2, *, managers: int, days: int) -> None:
 # Page: session + user, filter choices (channel, team, manager), catalogue (2), managers
 # (people, their teams),
 # sums by manager × channel (one query on the per-manager pivot), previous money,
-# trend (money, counts), own plans, working days, the report (5: catalogue 2, counts, money,
-# plans), the company card (2), drill (indicator, values); a fragment runs only what it shows.
+# trend (money, counts), own plans, working days, the report (3: catalogue 2, plans; its
+# sums by month come from the trend's when its steps are days or months), the company
+# card (2), drill (indicator, values); a fragment runs only what it shows.
 QUERIES = {
-    "": 24,
-    "cards": 9,
+    "": 22,
+    "cards": 8,
     "funnel": 6,
     "trend": 6,
     "leaderboard": 9,
@@ -372,7 +373,7 @@ def test_my_numbers_cost_the_same_queries_whatever_the_days(
                 person, "active", dt.date(2025, 3, 1) + dt.timedelta(days=day), revenue="10.00"
             )
     client.force_login(manager_a)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(21):
         assert client.get(my_url()).status_code == 200
 
 
