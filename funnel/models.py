@@ -242,8 +242,9 @@ class ManagerTotal(models.Model):
     """Maintained per-manager sums of the funnel stages and the money block, per bucket.
 
     Kept exactly equal to the facts by `funnel.pivot` (see its docstring). One row per
-    (period, start, manager, channel): `period` is a day, the part of a week inside one month,
-    or a month, starting on `start`; `stage_1` … `stage_6` are the channel's stages by their
+    (period, start, manager, channel): `period` is a day, the part of a half-week (Monday to
+    Wednesday, Thursday to Sunday) or of a week inside one month, or a month, starting on
+    `start`; `stage_1` … `stage_6` are the channel's stages by their
     position in the funnel; money is in hundredths. Activities are not kept here.
     """
 
@@ -251,6 +252,7 @@ class ManagerTotal(models.Model):
         DAY = 1, _("day")
         WEEK = 2, _("week within a month")
         MONTH = 3, _("month")
+        HALF_WEEK = 4, _("half of a week within a month")  # Monday–Wednesday, Thursday–Sunday
 
     # Reads take every manager's rows of a few buckets: the key leads with the bucket.
     pk = models.CompositePrimaryKey("period", "start", "manager", "channel")

@@ -6,17 +6,18 @@ The leaderboard and the "where managers lose clients" table need sums per manage
 channel. Summed from the facts, a year of 500 managers is millions of count rows. The daily
 totals (funnel.totals) drop the manager dimension, so they cannot serve these panels.
 `ManagerTotal` keeps one wide row per (period, start, manager, channel): the channel's
-stages by funnel position (stage_1 … stage_6) and the money block, for three periods:
+stages by funnel position (stage_1 … stage_6) and the money block, for four periods:
 
 * DAY: the day itself;
+* HALF_WEEK: Monday to Wednesday or Thursday to Sunday, inside one month;
 * WEEK: the part of an ISO week that lies in one month (start = the Monday, or the 1st of
   the month when the week began in the month before);
 * MONTH: the calendar month.
 
 Every bucket lies inside one month, so sums split by month (a forecast's run rate) come out
-of the same rows. Any date range is covered exactly by whole months, whole week parts and
-at most six days at each end of each partial month (`cover`): a year reads about 12 month
-rows, a few week rows and a few dozen day rows per manager and channel, whatever the length
+of the same rows. Any date range is covered exactly by whole months, whole week and
+half-week parts and at most three days at each end of each partial month (`cover`): a year
+reads about 12 month rows and a dozen others per manager and channel, whatever the length
 of history.
 
 Consistency
@@ -50,8 +51,9 @@ from funnel.models import (
 )
 from funnel.rawsql import insert_rows
 
-DAY, WEEK, MONTH = (
+DAY, HALF, WEEK, MONTH = (
     ManagerTotal.Period.DAY.value,
+    ManagerTotal.Period.HALF_WEEK.value,
     ManagerTotal.Period.WEEK.value,
     ManagerTotal.Period.MONTH.value,
 )
@@ -89,14 +91,50 @@ def week_end(day: dt.date) -> dt.date:
     return min(day + dt.timedelta(days=6 - day.weekday()), month_end(day))
 
 
+def half_start(day: dt.date) -> dt.date:
+    """Start of the half-week part holding `day`: Monday or Thursday, or the 1st of its
+    month."""
+    weekday = day.weekday()
+    return max(day - dt.timedelta(days=weekday if weekday < 3 else weekday - 3), month_start(day))
+
+
+def half_end(day: dt.date) -> dt.date:
+    weekday = day.weekday()
+    return min(day + dt.timedelta(days=(2 if weekday < 3 else 6) - weekday), month_end(day))
+
+
 def buckets(day: dt.date) -> tuple[tuple[int, dt.date], ...]:
-    """The three buckets a day's values are added to."""
-    return ((DAY, day), (WEEK, week_start(day)), (MONTH, month_start(day)))
+    """The four buckets a day's values are added to."""
+    return (
+        (DAY, day),
+        (HALF, half_start(day)),
+        (WEEK, week_start(day)),
+        (MONTH, month_start(day)),
+    )
+
+
+def _cover_part(low: dt.date, high: dt.date, result: dict, period: int, start, end) -> None:
+    """Cover [low, high] with whole parts of `period` (start/end: a part's bounds from any
+    of its days), the finer periods below taking what is left at either end."""
+    part = start(low)
+    while part <= high:
+        last = end(part)
+        if low <= part and last <= high:
+            result[period].append(part)
+        elif period == WEEK:
+            _cover_part(max(part, low), min(last, high), result, HALF, half_start, half_end)
+        else:
+            day = max(part, low)
+            while day <= min(last, high):
+                result[DAY].append(day)
+                day += dt.timedelta(days=1)
+        part = last + dt.timedelta(days=1)
 
 
 def cover(date_from: dt.date, date_to: dt.date) -> dict[int, list[dt.date]]:
-    """Buckets that cover [date_from, date_to] exactly, each day once: {period: starts}."""
-    result: dict[int, list[dt.date]] = {DAY: [], WEEK: [], MONTH: []}
+    """Buckets that cover [date_from, date_to] exactly, each day once: {period: starts}.
+    At most three days at each end of each partial month are read as days."""
+    result: dict[int, list[dt.date]] = {DAY: [], HALF: [], WEEK: [], MONTH: []}
     month = month_start(date_from)
     while month <= date_to:
         last = month_end(month)
@@ -104,18 +142,10 @@ def cover(date_from: dt.date, date_to: dt.date) -> dict[int, list[dt.date]]:
         if (low, high) == (month, last):
             result[MONTH].append(month)
         else:
-            part = week_start(low)
-            while part <= high:
-                end = week_end(part)
-                if low <= part and end <= high:
-                    result[WEEK].append(part)
-                else:
-                    day = max(part, low)
-                    while day <= min(end, high):
-                        result[DAY].append(day)
-                        day += dt.timedelta(days=1)
-                part = end + dt.timedelta(days=1)
+            _cover_part(low, high, result, WEEK, week_start, week_end)
         month = last + dt.timedelta(days=1)
+    for starts in result.values():
+        starts.sort()
     return result
 
 
@@ -150,7 +180,7 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
             cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
     positions = stage_positions({d[2] for d in deltas})
     width = len(VALUE_COLUMNS)
-    # First one vector per fact (date, manager, channel), then each vector into its three
+    # First one vector per fact (date, manager, channel), then each vector into its four
     # buckets: an import's 100,000 values are ~10,000 facts.
     facts: dict[tuple, list[int]] = {}
     for date, manager_id, channel_id, code, change in deltas:
@@ -199,6 +229,17 @@ def _week_sql(column: str) -> str:
     return f"MAX(DATE({column}, '-6 days', 'weekday 1'), DATE({column}, 'start of month'))"
 
 
+def _half_sql(column: str) -> str:
+    """SQL of half_start(column)."""
+    if connection.vendor == "postgresql":
+        weekday = f"(CAST(EXTRACT(ISODOW FROM {column}) AS integer) - 1)"
+        back = f"(CASE WHEN {weekday} < 3 THEN {weekday} ELSE {weekday} - 3 END)"
+        return f"GREATEST({column} - {back}, CAST(DATE_TRUNC('month', {column}) AS date))"
+    weekday = f"((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7)"
+    back = f"(CASE WHEN {weekday} < 3 THEN {weekday} ELSE {weekday} - 3 END)"
+    return f"MAX(DATE({column}, '-' || {back} || ' days'), DATE({column}, 'start of month'))"
+
+
 def month_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(DATE_TRUNC('month', {column}) AS date)"
@@ -237,13 +278,17 @@ def _value_names() -> list[str]:
 
 
 def _fresh_sql(where: str = "1 = 1") -> str:
-    """Rows (period, start, manager_id, channel_id, *values) of all three periods, fresh."""
+    """Rows (period, start, manager_id, channel_id, *values) of all four periods, fresh."""
     names = _value_names()
     days = f"SELECT * FROM ({_fresh_days_sql(where)}) d0"
     sums = ", ".join(f"SUM({n})" for n in names)
     columns = ", ".join(["start", "manager_id", "channel_id", *names])
     branches = [f"SELECT {DAY} AS period, {columns} FROM days"]
-    for period, expression in ((WEEK, _week_sql("start")), (MONTH, month_sql("start"))):
+    for period, expression in (
+        (HALF, _half_sql("start")),
+        (WEEK, _week_sql("start")),
+        (MONTH, month_sql("start")),
+    ):
         branches.append(
             f"SELECT {period}, {expression}, manager_id, channel_id, {sums} FROM days "
             f"GROUP BY {expression}, manager_id, channel_id"

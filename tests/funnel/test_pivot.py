@@ -20,6 +20,7 @@ DAY = dt.date(2026, 11, 2)  # a Monday
 def days_of(period: int, start: dt.date) -> list[dt.date]:
     end = {
         pivot.DAY: start,
+        pivot.HALF: pivot.half_end(start),
         pivot.WEEK: pivot.week_end(start),
         pivot.MONTH: pivot.month_end(start),
     }[period]
@@ -30,10 +31,19 @@ def test_buckets_of_a_day():
     # Sunday 1 November 2026: its week began in October, so its week part starts on the 1st.
     assert pivot.buckets(dt.date(2026, 11, 1)) == (
         (pivot.DAY, dt.date(2026, 11, 1)),
+        (pivot.HALF, dt.date(2026, 11, 1)),
         (pivot.WEEK, dt.date(2026, 11, 1)),
         (pivot.MONTH, dt.date(2026, 11, 1)),
     )
-    assert pivot.buckets(dt.date(2026, 11, 5))[1] == (pivot.WEEK, dt.date(2026, 11, 2))
+    # Thursday 5 November: the half from Thursday, the week from Monday the 2nd.
+    assert pivot.buckets(dt.date(2026, 11, 5))[1:3] == (
+        (pivot.HALF, dt.date(2026, 11, 5)),
+        (pivot.WEEK, dt.date(2026, 11, 2)),
+    )
+    assert pivot.buckets(dt.date(2026, 11, 4))[1] == (pivot.HALF, dt.date(2026, 11, 2))
+    assert pivot.half_end(dt.date(2026, 11, 2)) == dt.date(2026, 11, 4)
+    assert pivot.half_end(dt.date(2026, 11, 26)) == dt.date(2026, 11, 29)
+    assert pivot.half_end(dt.date(2026, 9, 28)) == dt.date(2026, 9, 30)  # the month ends
     assert pivot.week_end(dt.date(2026, 10, 26)) == dt.date(2026, 11, 1) - dt.timedelta(days=1)
 
 
@@ -42,13 +52,12 @@ def test_a_year_is_mostly_months():
     assert covered[pivot.MONTH] == [dt.date(2025, 12, 1)] + [
         dt.date(2026, m, 1) for m in range(1, 11)
     ]
-    # Thu 27 – Sun 30 Nov 2025 is a part of a week: days. Sunday 1 Nov 2026 is a whole week
-    # part (its week began in October), then three whole weeks, then Mon 23 – Thu 26.
+    # Thu 27 – Sun 30 Nov 2025 is the second half of a week. Sunday 1 Nov 2026 is a whole
+    # week part (its week began in October), then three whole weeks, then Mon 23 – Wed 25
+    # (a half) and Thursday 26 (a day).
     assert covered[pivot.WEEK] == [dt.date(2026, 11, d) for d in (1, 2, 9, 16)]
-    assert covered[pivot.DAY] == [
-        *[dt.date(2025, 11, d) for d in range(27, 31)],
-        *[dt.date(2026, 11, d) for d in range(23, 27)],
-    ]
+    assert covered[pivot.HALF] == [dt.date(2025, 11, 27), dt.date(2026, 11, 23)]
+    assert covered[pivot.DAY] == [dt.date(2026, 11, 26)]
 
 
 @given(
@@ -64,8 +73,10 @@ def test_cover_takes_every_day_of_the_range_exactly_once(start, length):
     for period, starts in covered.items():
         for s in starts:
             assert all(dict(pivot.buckets(day))[period] == s for day in days_of(period, s))
-    # Bounded by the range's months, not its length in days.
-    assert len(covered[pivot.DAY]) <= 12 * len(covered[pivot.MONTH] or [0]) + 24
+    # Bounded, whatever the length: three days at most at each end of the two partial
+    # months, one or two halves and a few weeks beside them.
+    assert len(covered[pivot.DAY]) <= 12
+    assert len(covered[pivot.HALF]) <= 4
 
 
 def stage(code: str) -> Indicator:
@@ -83,6 +94,7 @@ def test_a_write_fills_the_day_week_and_month_rows(manager_a):
     assert positions[(channel("active").pk, "first_contacts")] == 0
     assert positions[(channel("active").pk, "meetings_set")] == 1
     assert rows[(pivot.DAY, DAY)][0] == 10
+    assert rows[(pivot.HALF, DAY)][0] == 15  # Monday and Tuesday
     assert rows[(pivot.WEEK, DAY)][0] == 15
     assert rows[(pivot.MONTH, DAY.replace(day=1))] == (15, 4, 1234)
     assert_totals_exact()

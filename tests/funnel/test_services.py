@@ -76,8 +76,8 @@ def test_a_count_written_as_int_and_money_written_as_int_are_stored_exactly(mana
     assert (fact.revenue, fact.payments_count) == (Decimal("1500.00"), 2)
     assert fact.counts.get().value == 3
     # Daily and monthly totals: 3 codes × (team, everyone) each; the per-manager pivot: its
-    # day, week and month rows.
-    assert (result.changed, result.unchanged, result.totals) == (3, 0, 6 + 6 + 3)
+    # day, half-week, week and month rows.
+    assert (result.changed, result.unchanged, result.totals) == (3, 0, 6 + 6 + 4)
 
 
 def test_the_last_of_two_writes_of_one_value_wins(manager_a):
