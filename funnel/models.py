@@ -171,8 +171,8 @@ class FactChange(models.Model):
         return f"{self.code}: {self.old_value} → {self.new_value}"
 
 
-class DailyTotal(models.Model):
-    """Maintained sum of the daily facts of one day, channel and code, per team and overall.
+class TeamTotal(models.Model):
+    """A maintained sum of the facts of one period, channel and code, per team and overall.
 
     Kept exactly equal to the facts by `funnel.totals` (see its docstring for the design).
     `team_key` is a team id, NO_TEAM (0) for managers without a team, or ALL_TEAMS (-1) for
@@ -198,6 +198,13 @@ class DailyTotal(models.Model):
     value = models.BigIntegerField(_("value"), default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyTotal(TeamTotal):
+    """The facts summed per day (see TeamTotal)."""
+
+    class Meta:
         verbose_name = _("daily total")
         verbose_name_plural = _("daily totals")
         indexes = [
@@ -210,25 +217,11 @@ class DailyTotal(models.Model):
         return f"{self.date} {self.team_key} {self.code} = {self.value}"
 
 
-class MonthTotal(models.Model):
-    """The daily totals summed per calendar month (`date` is the month's first day).
+class MonthTotal(TeamTotal):
+    """The daily totals summed per calendar month (`date` is the month's first day): a year
+    read from here is 12 rows per key instead of 365."""
 
-    Same keys and units as DailyTotal, kept by the same code in the same transactions
-    (funnel.totals): a year read from here is 12 rows per key instead of 365.
-    """
-
-    pk = models.CompositePrimaryKey("team_key", "date", "channel", "code")
-    team_key = models.BigIntegerField(_("team"))
     date = models.DateField(_("month"))
-    channel = models.ForeignKey(
-        Channel,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("channel"),
-        db_index=False,
-    )
-    code = models.CharField(_("indicator"), max_length=40)
-    value = models.BigIntegerField(_("value"), default=0)
 
     class Meta:
         verbose_name = _("monthly total")
