@@ -169,7 +169,8 @@ def stage_positions(channel_ids: Iterable[int]) -> dict[tuple[int, str], int]:
 
 def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
     """Add value changes (date, manager, channel, code, change in stored units) to the
-    pivot's day, week and month rows. Activities are skipped. Returns rows touched."""
+    pivot's day, half-week, week and month rows. Activities are skipped. Returns rows
+    touched."""
     deltas = [d for d in deltas if d[4]]
     if not deltas:
         return 0
