@@ -179,17 +179,23 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
         # below) is waited for, so its new order is what this write then reads.
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
-    positions = stage_positions({d[2] for d in deltas})
+    channels = {d[2] for d in deltas}
+    # (channel, code) → column; activities (and stages beyond the sixth, read from the facts)
+    # have none.
+    columns = {
+        key: position
+        for key, position in stage_positions(channels).items()
+        if position < len(STAGE_COLUMNS)
+    }
+    columns |= {(c, code): column for c in channels for code, column in MONEY_COLUMN.items()}
     width = len(VALUE_COLUMNS)
     # First one vector per fact (date, manager, channel), then each vector into its four
     # buckets: an import's 100,000 values are ~10,000 facts.
     facts: dict[tuple, list[int]] = {}
     for date, manager_id, channel_id, code, change in deltas:
-        column = MONEY_COLUMN.get(code)
+        column = columns.get((channel_id, code))
         if column is None:
-            column = positions.get((channel_id, code))
-            if column is None or column >= len(STAGE_COLUMNS):
-                continue  # an activity (or a stage beyond the sixth: read from the facts)
+            continue
         key = (date, manager_id, channel_id)
         values = facts.get(key)
         if values is None:
