@@ -8,7 +8,9 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
-from django.utils.formats import get_format, number_format
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.formats import FORMAT_SETTINGS, get_format, number_format
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -22,6 +24,13 @@ def _separators(language: str | None) -> tuple[str, str, object]:
         get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
         get_format("NUMBER_GROUPING", language, use_l10n=True),
     )
+
+
+@receiver(setting_changed)
+def _formats_changed(*, setting: str, **kwargs) -> None:
+    # Django forgets its own format cache on the same settings (tests override them).
+    if setting in FORMAT_SETTINGS or setting in {"FORMAT_MODULE_PATH", "LANGUAGE_CODE"}:
+        _separators.cache_clear()
 
 
 def _number(value: Decimal | int, places: int, *, grouping: bool) -> str:

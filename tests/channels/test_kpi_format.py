@@ -42,3 +42,11 @@ def test_the_quick_number_formatting_says_what_number_format_says(
     with translation.override(language):
         expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=grouping)
         assert kpi_format._number(value, places, grouping=grouping) == expected
+
+
+def test_a_changed_format_setting_clears_the_remembered_separators(settings):
+    with translation.override("en"):
+        assert count(1234567) == "1,234,567"
+    assert kpi_format._separators.cache_info().currsize > 0
+    settings.THOUSAND_SEPARATOR = "'"  # as override_settings in a test, or a reload
+    assert kpi_format._separators.cache_info().currsize == 0
