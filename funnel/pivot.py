@@ -227,13 +227,20 @@ _UPSERT_TAIL = "ON CONFLICT (period, start, manager_id, channel_id) DO UPDATE SE
 # ---- a fresh aggregation of the facts ----------------------------------------------------
 
 
-def _week_sql(column: str) -> str:
+def week_sql(column: str) -> str:
+    """SQL of the Monday of a date column's week (a date)."""
     if connection.vendor == "postgresql":
-        return (
-            f"GREATEST(CAST(DATE_TRUNC('week', {column}) AS date), "
-            f"CAST(DATE_TRUNC('month', {column}) AS date))"
-        )
-    return f"MAX(DATE({column}, '-6 days', 'weekday 1'), DATE({column}, 'start of month'))"
+        return f"CAST(DATE_TRUNC('week', {column}) AS date)"
+    return f"DATE({column}, '-6 days', 'weekday 1')"
+
+
+def _later(first: str, second: str) -> str:
+    return f"{'GREATEST' if connection.vendor == 'postgresql' else 'MAX'}({first}, {second})"
+
+
+def _week_part_sql(column: str) -> str:
+    """SQL of week_start(column)."""
+    return _later(week_sql(column), month_sql(column))
 
 
 def _half_sql(column: str) -> str:
@@ -241,13 +248,14 @@ def _half_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         weekday = f"(CAST(EXTRACT(ISODOW FROM {column}) AS integer) - 1)"
         back = f"(CASE WHEN {weekday} < 3 THEN {weekday} ELSE {weekday} - 3 END)"
-        return f"GREATEST({column} - {back}, CAST(DATE_TRUNC('month', {column}) AS date))"
+        return _later(f"{column} - {back}", month_sql(column))
     weekday = f"((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7)"
     back = f"(CASE WHEN {weekday} < 3 THEN {weekday} ELSE {weekday} - 3 END)"
-    return f"MAX(DATE({column}, '-' || {back} || ' days'), DATE({column}, 'start of month'))"
+    return _later(f"DATE({column}, '-' || {back} || ' days')", month_sql(column))
 
 
 def month_sql(column: str) -> str:
+    """SQL of the first day of a date column's month (a date)."""
     if connection.vendor == "postgresql":
         return f"CAST(DATE_TRUNC('month', {column}) AS date)"
     return f"DATE({column}, 'start of month')"
@@ -293,7 +301,7 @@ def _fresh_sql(where: str = "1 = 1") -> str:
     branches = [f"SELECT {DAY} AS period, {columns} FROM days"]
     for period, expression in (
         (HALF, _half_sql("start")),
-        (WEEK, _week_sql("start")),
+        (WEEK, _week_part_sql("start")),
         (MONTH, month_sql("start")),
     ):
         branches.append(

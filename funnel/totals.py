@@ -139,7 +139,6 @@ def _upsert_add(table: str) -> str:
 
 
 UPSERT_TAIL = _upsert_tail(T_TOTAL)
-UPSERT_ADD = _upsert_add(T_TOTAL)
 
 
 def _values_sql(where: str, *, money: bool = True, counts: bool = True) -> str:

@@ -26,8 +26,8 @@ from funnel.models import (
     ManagerTotal,
     MonthTotal,
 )
-from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end
-from metrics.compute import CENT, ZERO, MoneySums, months_in
+from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end, month_sql, week_sql
+from metrics.compute import ZERO, MoneySums, months_in
 from metrics.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
 
@@ -144,7 +144,7 @@ def _kopecks(field: str) -> Sum:
 
 
 def _from_kopecks(value) -> Decimal:
-    return ZERO if value is None else (Decimal(int(value)) / 100).quantize(CENT)
+    return ZERO if value is None else cents(int(value))
 
 
 def _prefixed(expression, prefix: str):
@@ -271,16 +271,11 @@ def monthly_expenses(*, months: list[dt.date]) -> dict[dt.date, MonthlyExpense]:
 
 
 def _total_group(name: str) -> str:
-    column = "t.date"
     if name == "channel":
         return "t.channel_id"
     if name == "day":
-        return column
-    if connection.vendor == "postgresql":
-        return f"CAST(DATE_TRUNC('{name}', {column}) AS date)"
-    if name == "week":
-        return f"DATE({column}, '-6 days', 'weekday 1')"
-    return f"DATE({column}, 'start of month')"
+        return "t.date"
+    return week_sql("t.date") if name == "week" else month_sql("t.date")
 
 
 def _fact_group(name: str) -> str:

@@ -618,7 +618,12 @@ def render_docs(stored: dict) -> str:
     lines += [
         "",
         "Issue #8's reference (whole page through Django + gunicorn with maintained totals,",
-        "p50 ms, 30 d / 365 d / team): S 30 / 42 / 44, M 34 / 56 / 43, L 33 / 73 / 46;",
+        "p50 ms, 30 d / 365 d / team): "
+        + ", ".join(
+            f"{scale} " + " / ".join(str(value) for value in figures.values())
+            for scale, figures in REFERENCE.items()
+        )
+        + ";",
         "plain SQL without totals at 365 days: S 302 ms, M 2.9 s, L 3.4 s.",
         "",
         "## Machines",
