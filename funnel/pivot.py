@@ -176,7 +176,8 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
         return 0
     if connection.vendor == "postgresql":
         # Before reading the stage order: a channel rebuilt after a reorder (EXCLUSIVE lock,
-        # below) is waited for, so its new order is what this write then reads.
+        # below) is waited for, so its new order is what this write then reads. (Hence the
+        # order is read here, not taken from the indicators facts_write read earlier.)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
     channels = {d[2] for d in deltas}
