@@ -60,6 +60,17 @@ class DailyFact(models.Model):
     channel = models.ForeignKey(
         Channel, on_delete=models.PROTECT, related_name="facts", verbose_name=_("channel")
     )
+    # The manager's team on this day (teams.Membership), kept by teams.membership: a team's
+    # numbers are its members' facts of the days they were in it, whatever happens later.
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team on that day"),
+        db_index=False,  # fact_team_date below
+    )
     invoiced_amount = models.DecimalField(
         _("invoiced amount"), max_digits=14, decimal_places=2, default=0
     )
@@ -99,6 +110,8 @@ class DailyFact(models.Model):
             # the unique key starts (manager, channel, date), so without this index such a
             # range would walk every channel's whole history of that manager.
             models.Index(fields=["manager", "date"], name="fact_manager_date"),
+            # A team's facts of a period (drill-down, reporting discipline of a team).
+            models.Index(fields=["team", "date"], name="fact_team_date"),
         ]
 
     def __str__(self) -> str:
@@ -183,8 +196,9 @@ class TeamTotal(models.Model):
     """A maintained sum of the facts of one period, channel and code, per team and overall.
 
     Kept exactly equal to the facts by `funnel.totals` (see its docstring for the design).
-    `team_key` is a team id, NO_TEAM (0) for managers without a team, or ALL_TEAMS (-1) for
-    every manager. `value` is an integer: counts as they are, money amounts in hundredths.
+    `team_key` is the team of the facts (their manager's team on that day), NO_TEAM (0) for
+    facts of days in no team, or ALL_TEAMS (-1) for every fact. `value` is an integer:
+    counts as they are, money amounts in hundredths.
     """
 
     NO_TEAM = 0
@@ -243,9 +257,10 @@ class ManagerTotal(models.Model):
     """Maintained per-manager sums of the funnel stages and the money block, per bucket.
 
     Kept exactly equal to the facts by `funnel.pivot` (see its docstring). One row per
-    (period, start, manager, channel): `period` is a day, the part of a half-week (Monday to
-    Wednesday, Thursday to Sunday) or of a week inside one month, or a month, starting on
-    `start`; `stage_1` … `stage_6` are the channel's stages by their
+    (period, start, manager, channel, team_key) — the team of the facts, as in TeamTotal, so
+    that a team's view takes only the days its members were in it: `period` is a day, the
+    part of a half-week (Monday to Wednesday, Thursday to Sunday) or of a week inside one
+    month, or a month, starting on `start`; `stage_1` … `stage_6` are the channel's stages by their
     position in the funnel; money is in hundredths. Activities are not kept here.
     """
 
@@ -256,7 +271,7 @@ class ManagerTotal(models.Model):
         HALF_WEEK = 4, _("half of a week within a month")  # Monday–Wednesday, Thursday–Sunday
 
     # Reads take every manager's rows of a few buckets: the key leads with the bucket.
-    pk = models.CompositePrimaryKey("period", "start", "manager", "channel")
+    pk = models.CompositePrimaryKey("period", "start", "manager", "channel", "team_key")
     period = models.PositiveSmallIntegerField(_("period"), choices=Period.choices)
     start = models.DateField(_("start"))
     manager = models.ForeignKey(
@@ -273,6 +288,7 @@ class ManagerTotal(models.Model):
         verbose_name=_("channel"),
         db_index=False,  # only a channel's deletion would use it; every upsert would pay
     )
+    team_key = models.BigIntegerField(_("team"), default=0)
     stage_1 = models.BigIntegerField(default=0)
     stage_2 = models.BigIntegerField(default=0)
     stage_3 = models.BigIntegerField(default=0)

@@ -5,8 +5,9 @@ Why
 The leaderboard and the "where managers lose clients" table need sums per manager and
 channel. Summed from the facts, a year of 500 managers is millions of count rows. The daily
 totals (funnel.totals) drop the manager dimension, so they cannot serve these panels.
-`ManagerTotal` keeps one wide row per (period, start, manager, channel): the channel's
-stages by funnel position (stage_1 … stage_6) and the money block, for four periods:
+`ManagerTotal` keeps one wide row per (period, start, manager, channel, team_key — the
+team of the facts' days, as in the daily totals): the channel's stages by funnel position
+(stage_1 … stage_6) and the money block, for four periods:
 
 * DAY: the day itself;
 * HALF_WEEK: Monday to Wednesday or Thursday to Sunday, inside one month;
@@ -25,8 +26,10 @@ Consistency
 `funnel.totals.totals_add` — which every write path reaches, `facts_write` and the model
 signals alike — calls `pivot_add` with the same value changes in the same transaction. Rows
 are keyed by manager, so writers of different managers never touch the same row; writers of
-one manager are already serialised by the manager's row lock. A team move changes nothing
-here (there is no team in the key). Positions follow the channel's stages ordered by
+one manager are already serialised by the manager's row lock. A team move dated today or
+later changes nothing here; one dated in the past moves the re-attributed days' values from
+the old team's rows to the new one's (funnel.totals.facts_reattribute), as in the totals.
+Positions follow the channel's stages ordered by
 (order, id): when an admin adds, removes, reorders or re-kinds a stage, the channel's rows
 are rebuilt from the facts in that transaction (`rebuild_channel`). `pivot_rebuild` and
 `pivot_differences` back `totals_rebuild` and `totals_verify`.
@@ -59,7 +62,7 @@ DAY, HALF, WEEK, MONTH = (
 )
 STAGE_COLUMNS = tuple(f"stage_{n}" for n in range(1, MAX_STAGES + 1))
 VALUE_COLUMNS = (*STAGE_COLUMNS, *MONEY_CODES)
-KEY_COLUMNS = ("period", "start", "manager_id", "channel_id")
+KEY_COLUMNS = ("period", "start", "manager_id", "channel_id", "team_key")
 MONEY_COLUMN = {code: len(STAGE_COLUMNS) + i for i, code in enumerate(MONEY_CODES)}
 
 
@@ -167,11 +170,11 @@ def stage_positions(channel_ids: Iterable[int]) -> dict[tuple[int, str], int]:
     return positions
 
 
-def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
-    """Add value changes (date, manager, channel, code, change in stored units) to the
-    pivot's day, half-week, week and month rows. Activities are skipped. Returns rows
+def pivot_add(deltas: Iterable[tuple[int, dt.date, int, int, str, int]]) -> int:
+    """Add value changes (team key, date, manager, channel, code, change in stored units) to
+    the pivot's day, half-week, week and month rows. Activities are skipped. Returns rows
     touched."""
-    deltas = [d for d in deltas if d[4]]
+    deltas = [d for d in deltas if d[5]]
     if not deltas:
         return 0
     if connection.vendor == "postgresql":
@@ -180,7 +183,7 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
         # order is read here, not taken from the indicators facts_write read earlier.)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {T_PIVOT} IN ROW EXCLUSIVE MODE")
-    channels = {d[2] for d in deltas}
+    channels = {d[3] for d in deltas}
     # (channel, code) → column; activities (and stages beyond the sixth, read from the facts)
     # have none.
     columns = {
@@ -193,23 +196,23 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
     # First one vector per fact (date, manager, channel), then each vector into its four
     # buckets: an import's 100,000 values are ~10,000 facts.
     facts: dict[tuple, list[int]] = {}
-    for date, manager_id, channel_id, code, change in deltas:
+    for team, date, manager_id, channel_id, code, change in deltas:
         column = columns.get((channel_id, code))
         if column is None:
             continue
-        key = (date, manager_id, channel_id)
+        key = (date, manager_id, channel_id, team)
         values = facts.get(key)
         if values is None:
             values = facts[key] = [0] * width
         values[column] += change
     starts: dict[dt.date, tuple] = {}
     rows: dict[tuple, list[int]] = {}
-    for (date, manager_id, channel_id), values in facts.items():
+    for (date, manager_id, channel_id, team), values in facts.items():
         bucket = starts.get(date)
         if bucket is None:
             bucket = starts[date] = buckets(date)
         for period, start in bucket:
-            key = (period, start, manager_id, channel_id)
+            key = (period, start, manager_id, channel_id, team)
             found = rows.get(key)
             if found is None:
                 rows[key] = list(values)
@@ -220,9 +223,26 @@ def pivot_add(deltas: Iterable[tuple[dt.date, int, int, str, int]]) -> int:
     return len(ordered)
 
 
-_UPSERT_TAIL = "ON CONFLICT (period, start, manager_id, channel_id) DO UPDATE SET " + ", ".join(
-    f"{c} = {T_PIVOT}.{c} + excluded.{c}" for c in VALUE_COLUMNS
+_UPSERT_TAIL = (
+    "ON CONFLICT (period, start, manager_id, channel_id, team_key) DO UPDATE SET "
+    + ", ".join(f"{c} = {T_PIVOT}.{c} + excluded.{c}" for c in VALUE_COLUMNS)
 )
+
+
+def pivot_merge_team(team: int, into: int) -> None:
+    """Add the rows of team key `team` into those of `into` and drop them (a deleted team's
+    facts belong to no team)."""
+    columns = ", ".join(_q(c) for c in (*KEY_COLUMNS, *VALUE_COLUMNS))
+    select = ", ".join(
+        str(int(into)) if c == "team_key" else _q(c) for c in (*KEY_COLUMNS, *VALUE_COLUMNS)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {T_PIVOT} ({columns}) SELECT {select} FROM {T_PIVOT} "
+            f"WHERE team_key = %s ORDER BY 1, 2, 3, 4 {_UPSERT_TAIL}",
+            [team],
+        )
+        cursor.execute(f"DELETE FROM {T_PIVOT} WHERE team_key = %s", [team])
 
 
 # ---- a fresh aggregation of the facts ----------------------------------------------------
@@ -263,7 +283,7 @@ def month_sql(column: str) -> str:
 
 
 def _fresh_days_sql(where: str = "1 = 1") -> str:
-    """Day rows (start, manager_id, channel_id, *values) of the facts matching `where`
+    """Day rows (start, manager_id, channel_id, team_key, *values) of the facts matching `where`
     (alias f), computed from the facts and the channels' current stage order."""
     t_fact, t_count = _q(DailyFact._meta.db_table), _q(DailyCount._meta.db_table)
     t_ind = _q(Indicator._meta.db_table)
@@ -281,7 +301,8 @@ def _fresh_days_sql(where: str = "1 = 1") -> str:
     stages = ", ".join(f"COALESCE(s.s{n}, 0)" for n in range(1, len(STAGE_COLUMNS) + 1))
     return (
         f"SELECT f.date AS start, f.manager_id AS manager_id, f.channel_id AS channel_id, "
-        f"{stages}, {', '.join(money)} FROM {t_fact} f LEFT JOIN ("
+        f"COALESCE(f.team_id, 0) AS team_key, {stages}, {', '.join(money)} "
+        f"FROM {t_fact} f LEFT JOIN ("
         f"SELECT c.fact_id AS fact_id, {stage_sums} FROM {t_count} c JOIN ("
         f'SELECT id, ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY "order", id) AS n '
         f"FROM {t_ind} WHERE kind = 'stage') p ON p.id = c.indicator_id GROUP BY c.fact_id"
@@ -294,11 +315,12 @@ def _value_names() -> list[str]:
 
 
 def _fresh_sql(where: str = "1 = 1") -> str:
-    """Rows (period, start, manager_id, channel_id, *values) of all four periods, fresh."""
+    """Rows (period, start, manager_id, channel_id, team_key, *values) of all four periods,
+    fresh."""
     names = _value_names()
     days = f"SELECT * FROM ({_fresh_days_sql(where)}) d0"
     sums = ", ".join(f"SUM({n})" for n in names)
-    columns = ", ".join(["start", "manager_id", "channel_id", *names])
+    columns = ", ".join(["start", "manager_id", "channel_id", "team_key", *names])
     branches = [f"SELECT {DAY} AS period, {columns} FROM days"]
     for period, expression in (
         (HALF, _half_sql("start")),
@@ -306,8 +328,8 @@ def _fresh_sql(where: str = "1 = 1") -> str:
         (MONTH, month_sql("start")),
     ):
         branches.append(
-            f"SELECT {period}, {expression}, manager_id, channel_id, {sums} FROM days "
-            f"GROUP BY {expression}, manager_id, channel_id"
+            f"SELECT {period}, {expression}, manager_id, channel_id, team_key, {sums} FROM days "
+            f"GROUP BY {expression}, manager_id, channel_id, team_key"
         )
     return f"WITH days ({columns}) AS ({days}) SELECT * FROM ({' UNION ALL '.join(branches)}) fresh"
 
@@ -334,7 +356,8 @@ def pivot_rebuild(*, channel_id: int | None = None) -> int:
         # is how the dashboards read them.
         cursor.execute(
             f"INSERT INTO {T_PIVOT} ({columns}) SELECT * FROM ({_fresh_sql(where)}) r "
-            f"WHERE {_not_all_zero(names)} ORDER BY period, start, manager_id, channel_id",
+            f"WHERE {_not_all_zero(names)} "
+            f"ORDER BY period, start, manager_id, channel_id, team_key",
             params,
         )
         return cursor.rowcount
@@ -343,7 +366,7 @@ def pivot_rebuild(*, channel_id: int | None = None) -> int:
 def pivot_differences(limit: int | None = None) -> tuple[int, list[tuple]]:
     """Rows where the pivot differs from a fresh aggregation, in one statement. Missing rows
     count as zeros. Returns (number of differing rows, the first `limit` as tuples
-    (period, start, manager_id, channel_id, column, stored, fresh))."""
+    (period, start, manager_id, channel_id, team_key, column, difference))."""
     names = _value_names()
     stored = ", ".join(f"{_q(c)} AS {n}" for c, n in zip(VALUE_COLUMNS, names, strict=True))
     key = ", ".join(KEY_COLUMNS)
@@ -354,16 +377,16 @@ def pivot_differences(limit: int | None = None) -> tuple[int, list[tuple]]:
         f"SELECT {key}, {stored} FROM {T_PIVOT} UNION ALL "
         f"SELECT {key}, {negated} FROM ({fresh}) f1"
         f") d GROUP BY {key} HAVING {' OR '.join(f'SUM({n}) <> 0' for n in names)} "
-        f"ORDER BY start, period, manager_id, channel_id"
+        f"ORDER BY start, period, manager_id, channel_id, team_key"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
     found = []
-    for period, start, manager_id, channel_id, *diffs in rows:
+    for period, start, manager_id, channel_id, team, *diffs in rows:
         for column, diff in zip(VALUE_COLUMNS, diffs, strict=True):
             if diff:
-                found.append((period, start, manager_id, channel_id, column, int(diff)))
+                found.append((period, start, manager_id, channel_id, team, column, int(diff)))
     return len(rows), found[:limit]
 
 

@@ -33,7 +33,8 @@ from funnel.models import (
     Indicator,
 )
 from funnel.rawsql import insert_rows, pg_array
-from funnel.totals import managers_lock, stored_units, totals_add
+from funnel.totals import managers_lock, stored_units, team_key, totals_add
+from teams.membership import TeamCalendar
 
 CENT = Decimal("0.01")
 # The columns' limits: DecimalField(max_digits=14, decimal_places=2), PositiveIntegerField.
@@ -45,8 +46,8 @@ CHUNK = 900
 FactKey = tuple[dt.date, int, int]  # (date, manager_id, channel_id)
 # A fact travels as a list of its concrete fields' values, in this order.
 FACT_FIELDS = tuple(f.attname for f in DailyFact._meta.concrete_fields)
-F_ID, F_DATE, F_MANAGER, F_CHANNEL = (
-    FACT_FIELDS.index(name) for name in ("id", "date", "manager_id", "channel_id")
+F_ID, F_DATE, F_MANAGER, F_CHANNEL, F_TEAM = (
+    FACT_FIELDS.index(name) for name in ("id", "date", "manager_id", "channel_id", "team_id")
 )
 F_MONEY = {code: FACT_FIELDS.index(code) for code in MONEY_CODES}
 F_UPDATED_AT, F_UPDATED_BY = FACT_FIELDS.index("updated_at"), FACT_FIELDS.index("updated_by_id")
@@ -185,12 +186,13 @@ def _facts_lock(keys: Collection[FactKey]) -> dict[FactKey, list]:
     return found
 
 
-def _lock_facts(keys: set[FactKey], *, db_now) -> dict[FactKey, list]:
+def _lock_facts(keys: set[FactKey], *, db_now, calendar: TeamCalendar) -> dict[FactKey, list]:
     """Lock the facts of `keys`, creating the missing ones, for the rest of the transaction.
 
     The writer holds its managers' locks (managers_lock) already, so no other facts_write
     touches these facts meanwhile; locks go manager by manager in primary-key order, then
-    the inserts in (manager, date, channel) order, the same order for every writer.
+    the inserts in (manager, date, channel) order, the same order for every writer. A new
+    fact carries its manager's team of that day (`calendar`).
     """
     facts = _facts_lock(keys)
     missing = sorted(keys - facts.keys(), key=lambda k: (k[1], k[0], k[2]))
@@ -198,8 +200,9 @@ def _lock_facts(keys: set[FactKey], *, db_now) -> dict[FactKey, list]:
         zero = (Decimal(0), 0, Decimal(0), Decimal(0))
         insert_rows(
             DailyFact,
-            ("date", "manager_id", "channel_id", *MONEY_CODES, "created_at", "updated_at"),
-            [(d, m, c, *zero, db_now, db_now) for d, m, c in missing],
+            ("date", "manager_id", "channel_id", "team_id", *MONEY_CODES)
+            + ("created_at", "updated_at"),
+            [(d, m, c, calendar.team_on(m, d), *zero, db_now, db_now) for d, m, c in missing],
             tail="ON CONFLICT DO NOTHING",
         )
         facts.update(_facts_lock(set(missing)))
@@ -288,12 +291,12 @@ def _write(
 
     # Managers first: the lock order every writer and team move shares (see funnel.totals).
     managers = {key[1] for key, _code in latest}
-    teams = managers_lock(managers)
-    if missing := managers - teams.keys():
+    calendar = managers_lock(managers)
+    if missing := managers - calendar.known:
         raise ValidationError(_("Unknown manager %(id)s.") % {"id": min(missing)})
     now = timezone.now()
     db_now = connection.ops.adapt_datetimefield_value(now)
-    facts = _lock_facts({key for key, _code in latest}, db_now=db_now)
+    facts = _lock_facts({key for key, _code in latest}, db_now=db_now, calendar=calendar)
     indicator_ids = {
         (channel_id, code): indicator.pk
         for channel_id, indicators in channel_indicators.items()
@@ -334,7 +337,7 @@ def _write(
             count_rows.append((fact_id, indicator_id, new))
             change = new - (old or 0)
         history_rows.append((fact_id, code, old, new, by_id, db_now, source))
-        deltas.append((*key, code, change))
+        deltas.append((team_key(row[F_TEAM]), *key, code, change))
         changed_facts.add(key)
 
     insert_rows(
@@ -365,7 +368,7 @@ def _write(
         ("fact_id", "code", "old_value", "new_value", "changed_by_id", "changed_at", "source"),
         history_rows,
     )
-    touched = totals_add(deltas, teams=teams)
+    touched = totals_add(deltas)
     return WriteResult(
         changed=len(history_rows),
         unchanged=unchanged,

@@ -8,7 +8,8 @@ per (team_key, date, channel, code), on two levels:
 
 * team_key = ALL_TEAMS (-1): every manager. Unfiltered (director's) views read only these rows:
   a year is 365 × (stages + activities + money codes) rows, whatever the number of managers.
-* team_key = the team's id, or NO_TEAM (0) for managers without a team: a team view reads its
+* team_key = the team of the facts — the team their manager was in on that day, stored on
+  each fact (DailyFact.team) — or NO_TEAM (0) for days in no team: a team view reads its
   team's rows. A dedicated value rather than NULL because NULLs are distinct in unique keys,
   so an upsert would never meet the existing row.
 
@@ -21,7 +22,9 @@ decimals as binary floating point) and cheaper; `total_value()` turns a sum back
 kept by the same functions in the same statements' transactions: a year view reads its whole
 months there and only the days at its ends here (metrics.selectors).
 
-Team means the manager's CURRENT team: when a manager moves, their history moves with them.
+Team means the team ON THE FACT'S DAY (teams.Membership): a move dated today or later
+changes no recorded row; a move dated in the past re-attributes only the facts from that day
+on (`facts_reattribute`), so the closed months of other days never change.
 
 Consistency
 -----------
@@ -31,15 +34,16 @@ Every change adds (new − old) to the two rows it belongs to, in the transactio
   calls `totals_add` once with all the differences;
 * direct ORM `save()`/`delete()` of a DailyFact or DailyCount (shell, admin actions) are caught
   by the signals below (queryset `update()` of facts is not: use facts_write);
-* saving a User whose team changed moves their contributions from the old team's rows to the
-  new one's (pre_save reads the old team, post_save moves — inside the caller's transaction
-  when there is one, as in the admin; in autocommit mode in a transaction of its own right
-  after the save). Deleting a team merges its rows into NO_TEAM, as its members' team becomes
-  NULL. Renaming an indicator's code renames its rows.
+* saving a User whose team changed records a membership from `user.team_since` (set by the
+  admin and the people import; today otherwise); saving or deleting a Membership
+  re-attributes that person's facts from the earliest day it touches (`facts_reattribute`:
+  the facts' team, then the differences out of the old team's rows and into the new one's),
+  inside the caller's transaction. Deleting a team merges its rows into NO_TEAM, as its
+  facts' and memberships' team becomes NULL. Renaming an indicator's code renames its rows.
 * `User.objects.filter(...).update(team=...)`, raw SQL and `loaddata` (raw saves) send no
-  usable signals: the totals then miss those changes (a bulk team update leaves the managers
-  counted under their former team). `totals_verify` reports every difference and
-  `totals_rebuild` repairs them.
+  usable signals: the facts' teams and the totals then miss those changes.
+  `totals_verify` reports every difference (facts whose team is not their membership's
+  included) and `totals_rebuild` repairs them.
 
 Concurrency: increments are atomic upserts (INSERT … ON CONFLICT DO UPDATE SET value =
 value + excluded.value, the same SQL on SQLite ≥ 3.24 and PostgreSQL), so two transactions
@@ -63,8 +67,10 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, NullIf
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
 
 from funnel.models import (
     MONEY_CODES,
@@ -79,19 +85,21 @@ from funnel.pivot import (
     month_sql,
     month_start,
     pivot_add,
+    pivot_merge_team,
     pivot_rebuild,
     rebuild_channels_if_reordered,
     stages_signatures,
 )
 from funnel.rawsql import insert_rows
-from teams.models import Team, User
+from teams.membership import TeamCalendar, membership_move, team_calendar
+from teams.models import Membership, Team, User
 
 logger = logging.getLogger(__name__)
 ALL_TEAMS = DailyTotal.ALL_TEAMS
 NO_TEAM = DailyTotal.NO_TEAM
 
-# (date, manager_id, channel_id, code, change in stored units)
-Delta = tuple[dt.date, int, int, str, int]
+# (team key of the fact, date, manager_id, channel_id, code, change in stored units)
+Delta = tuple[int, dt.date, int, int, str, int]
 
 
 def stored_units(code: str, value: Decimal | int) -> int:
@@ -143,12 +151,13 @@ UPSERT_TAIL = _upsert_tail(T_TOTAL)
 
 def _values_sql(where: str, *, money: bool = True, counts: bool = True) -> str:
     """Every non-zero value of the facts matching `where` (on alias f, or c for counts) as rows
-    (date, manager_id, channel_id, code, value in stored units). `where` is repeated per
+    (team_key, date, manager_id, channel_id, code, value in stored units). `where` is repeated per
     branch: pass its parameters once per branch (see `_branches`)."""
     branches = []
     if counts:
         branches.append(
-            f"SELECT f.date AS date, f.manager_id AS manager_id, f.channel_id AS channel_id, "
+            f"SELECT COALESCE(f.team_id, {NO_TEAM}) AS team_key, f.date AS date, "
+            f"f.manager_id AS manager_id, f.channel_id AS channel_id, "
             f"i.code AS code, c.value AS value FROM {T_COUNT} c "
             f"JOIN {T_FACT} f ON f.id = c.fact_id JOIN {T_INDICATOR} i ON i.id = c.indicator_id "
             f"WHERE ({where}) AND c.value <> 0"
@@ -160,7 +169,8 @@ def _values_sql(where: str, *, money: bool = True, counts: bool = True) -> str:
             if code in MONEY_DECIMAL_CODES:
                 value = f"CAST(ROUND({value} * 100) AS BIGINT)"
             branches.append(
-                f"SELECT f.date, f.manager_id, f.channel_id, '{code}', {value} FROM {T_FACT} f "
+                f"SELECT COALESCE(f.team_id, {NO_TEAM}), f.date, f.manager_id, f.channel_id, "
+                f"'{code}', {value} FROM {T_FACT} f "
                 f"WHERE ({where}) AND f.{code} <> 0"
             )
     return " UNION ALL ".join(branches)
@@ -172,13 +182,12 @@ def _branches(*, money: bool = True, counts: bool = True) -> int:
 
 def _fresh_team_sql() -> str:
     """Team-level sums (team_key, date, channel_id, code, value) computed afresh from the
-    facts, by the managers' current teams: the truth the maintained totals must equal."""
-    users = _q(User._meta.db_table)
+    facts, by the team each fact carries: the truth the maintained totals must equal."""
     return (
-        f"SELECT COALESCE(u.team_id, {NO_TEAM}) AS team_key, v.date AS date, "
+        f"SELECT v.team_key AS team_key, v.date AS date, "
         f"v.channel_id AS channel_id, v.code AS code, SUM(v.value) AS value "
-        f"FROM ({_values_sql('1 = 1')}) v JOIN {users} u ON u.id = v.manager_id "
-        f"GROUP BY COALESCE(u.team_id, {NO_TEAM}), v.date, v.channel_id, v.code"
+        f"FROM ({_values_sql('1 = 1')}) v "
+        f"GROUP BY v.team_key, v.date, v.channel_id, v.code"
     )
 
 
@@ -220,14 +229,15 @@ def versions_get(team_keys: Iterable[int | str]) -> dict[int | str, str]:
 # ---- incremental maintenance -------------------------------------------------------------
 
 
-def managers_lock(manager_ids: Iterable[int]) -> dict[int, int]:
-    """Lock the managers' user rows (sorted, FOR NO KEY UPDATE) and return their team keys.
+def managers_lock(manager_ids: Iterable[int]) -> TeamCalendar:
+    """Lock the managers' user rows (sorted, FOR NO KEY UPDATE) and return their calendar of
+    teams (who was in which team on which day). Two queries per 900 managers.
 
     Holding these locks until commit serialises fact writes with team moves of the same
-    managers. Managers that do not exist are missing from the result.
+    managers. Managers that do not exist are missing from `calendar.known`.
     """
     ids = sorted(set(manager_ids))
-    teams: dict[int, int] = {}
+    current: dict[int, int | None] = {}
     for start in range(0, len(ids), 900):  # below SQLite's default parameter limit
         rows = (
             User.objects.select_for_update(no_key=True)
@@ -235,22 +245,20 @@ def managers_lock(manager_ids: Iterable[int]) -> dict[int, int]:
             .order_by("pk")
             .values_list("pk", "team_id")
         )
-        teams.update((pk, team_key(team_id)) for pk, team_id in rows)
-    return teams
+        current.update(rows)
+    return team_calendar(current)
 
 
-def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
+def totals_add(deltas: Iterable[Delta]) -> int:
     """Apply value changes of facts to both levels of totals and to the per-manager pivot
-    (funnel.pivot). A few queries per 20,000 rows.
-
-    `teams` maps every manager in `deltas` to a team key and must come from `managers_lock`
-    in the same transaction. Returns the number of total rows touched.
+    (funnel.pivot). A few queries per 20,000 rows. Each delta carries its fact's team key.
+    The caller holds the managers' locks (managers_lock). Returns the number of rows touched.
     """
     deltas = list(deltas)
     summed: dict[tuple[int, dt.date, int, str], int] = defaultdict(int)
-    for date, manager_id, channel_id, code, change in deltas:
+    for team, date, _manager_id, channel_id, code, change in deltas:
         if change:
-            summed[(teams[manager_id], date, channel_id, code)] += change
+            summed[(team, date, channel_id, code)] += change
             summed[(ALL_TEAMS, date, channel_id, code)] += change
     # One global order of row locks: concurrent writers never wait on each other in a cycle.
     rows = sorted((*key, change) for key, change in summed.items() if change)
@@ -266,22 +274,36 @@ def totals_add(deltas: Iterable[Delta], *, teams: dict[int, int]) -> int:
     return len(rows) + len(month_rows) + pivot_add(deltas)
 
 
-def _move_rows(*, manager_id: int, old_key: int, new_key: int) -> None:
-    """Move one manager's contributions from one team key's rows to another's."""
-    if old_key == new_key:
-        return
-    versions_bump({old_key, new_key})
-    values = _values_sql("f.manager_id = %s")
-    with connection.cursor() as cursor:
-        for table, date in ((T_TOTAL, "v.date"), (T_MONTH, month_sql("v.date"))):
-            # Lower key first: the same lock order as totals_add.
-            for key, sign in sorted([(old_key, -1), (new_key, 1)]):
-                select = (
-                    f"SELECT {int(key)}, {date}, v.channel_id, v.code, {sign} * SUM(v.value) "
-                    f"FROM ({values}) v WHERE 1 = 1 GROUP BY {date}, v.channel_id, v.code "
-                    f"ORDER BY {date}, v.channel_id, v.code"
-                )
-                cursor.execute(_upsert_add(table).format(rows=select), [manager_id] * _branches())
+def facts_reattribute(*, manager_id: int, since: dt.date | None = None) -> int:
+    """Give the manager's facts from `since` on (all of them with None) the team of their day
+    by the memberships, and move their values out of the old team's totals and pivot rows
+    into the new one's. Inside the caller's transaction; returns the facts re-attributed."""
+    with transaction.atomic():
+        calendar = managers_lock([manager_id])
+        facts = DailyFact.objects.filter(manager_id=manager_id)
+        if since is not None:
+            facts = facts.filter(date__gte=since)
+        moves: dict[int | None, list[int]] = defaultdict(list)
+        for pk, date, team_id in facts.values_list("pk", "date", "team_id").order_by("pk"):
+            expected = calendar.team_on(manager_id, date)
+            if expected != team_id:
+                moves[expected].append(pk)
+        moved = sorted(pk for pks in moves.values() for pk in pks)
+        if not moved:
+            return 0
+        before = []
+        for start in range(0, len(moved), 900):
+            ids = moved[start : start + 900]
+            where = f"f.id IN ({', '.join(['%s'] * len(ids))})"
+            before += _fact_values(where, ids)
+        for team_id, pks in moves.items():
+            for start in range(0, len(pks), 900):
+                DailyFact.objects.filter(pk__in=pks[start : start + 900]).update(team_id=team_id)
+        after = [
+            (team_key(calendar.team_on(manager_id, _as_date(row[1]))), *row[1:]) for row in before
+        ]
+        _apply_difference(before, after, lock=False)
+        return len(moved)
 
 
 def _merge_rows(
@@ -309,14 +331,16 @@ def _fact_values(where: str, params: list, *, money: bool = True, counts: bool =
         return cursor.fetchall()
 
 
-def _apply_difference(before: list, after: list) -> None:
+def _apply_difference(before: list, after: list, *, lock: bool = True) -> None:
     changes: dict[tuple, int] = defaultdict(int)
     for sign, rows in ((-1, before), (1, after)):
-        for date, manager_id, channel_id, code, value in rows:
-            changes[(_as_date(date), manager_id, channel_id, code)] += sign * int(value)
+        for team, date, manager_id, channel_id, code, value in rows:
+            changes[(team, _as_date(date), manager_id, channel_id, code)] += sign * int(value)
     deltas = [(*key, change) for key, change in changes.items() if change]
     if deltas:
-        totals_add(deltas, teams=managers_lock(d[1] for d in deltas))
+        if lock:
+            managers_lock(d[2] for d in deltas)
+        totals_add(deltas)
 
 
 def _as_date(value) -> dt.date:
@@ -327,10 +351,43 @@ def _as_date(value) -> dt.date:
 # ---- rebuild and verify ------------------------------------------------------------------
 
 
+def _team_of_the_day() -> Coalesce:
+    """The team key (NO_TEAM for none) a fact should carry by its manager's memberships:
+    the latest begun by its day, else the earliest, else the manager's team."""
+    memberships = Membership.objects.filter(user_id=OuterRef("manager_id"))
+    on_day = memberships.filter(since__lte=OuterRef("date")).order_by("-since")
+    first = memberships.order_by("since")
+    current = User.objects.filter(pk=OuterRef("manager_id"))
+    return Coalesce(
+        Subquery(on_day.values(key=Coalesce("team_id", NO_TEAM))[:1]),
+        Subquery(first.values(key=Coalesce("team_id", NO_TEAM))[:1]),
+        Subquery(current.values(key=Coalesce("team_id", NO_TEAM))[:1]),
+    )
+
+
+def _facts_off_team():
+    return (
+        DailyFact.objects.annotate(expected=_team_of_the_day(), stored=Coalesce("team_id", NO_TEAM))
+        .exclude(expected=F("stored"))
+        .order_by("date", "manager_id", "channel_id")
+    )
+
+
+def team_differences(limit: int | None = None) -> tuple[int, list[tuple]]:
+    """Facts whose team is not their manager's team of that day: (number, the first `limit`
+    as (date, manager_id, channel_id, stored team key, expected team key))."""
+    facts = _facts_off_team().values_list("date", "manager_id", "channel_id", "stored", "expected")
+    found = list(facts)
+    return len(found), found[:limit]
+
+
 @transaction.atomic
 def totals_rebuild() -> int:
-    """Recompute all totals and the per-manager pivot from the facts (current teams).
-    Returns the number of daily total rows."""
+    """Give every fact the team of its day, then recompute all totals and the per-manager
+    pivot from the facts. Returns the number of daily total rows."""
+    DailyFact.objects.filter(pk__in=list(_facts_off_team().values_list("pk", flat=True))).update(
+        team_id=NullIf(_team_of_the_day(), NO_TEAM)
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Writers wait while we rebuild; readers go on reading the old rows.
@@ -428,19 +485,50 @@ def _user_post_save(sender, instance, created=False, using=None, **kwargs):
     old = instance.__dict__.pop("_totals_old_team")
     if created or old == instance.team_id:
         return
+    since = getattr(instance, "team_since", None) or timezone.localdate()
     with transaction.atomic(using=using):
         managers_lock([instance.pk])
-        _move_rows(
-            manager_id=instance.pk, old_key=team_key(old), new_key=team_key(instance.team_id)
+        membership_move(person=instance, team_id=instance.team_id, since=since, previous=old)
+
+
+def _membership_pre_save(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        return
+    instance._totals_old_since = (
+        sender._default_manager.filter(pk=instance.pk).values_list("since", flat=True).first()
+    )
+
+
+def _membership_changed(sender, instance, raw=False, **kwargs):
+    """A membership saved or deleted: the person's facts from the earliest day it touches
+    take the team of their day, and `User.team` mirrors the latest membership."""
+    if raw:
+        return
+    old_since = instance.__dict__.pop("_totals_old_since", None)
+    days = [d for d in (instance.since, old_since) if d is not None]
+    with transaction.atomic():
+        managers_lock([instance.user_id])
+        memberships = list(
+            Membership.objects.filter(user_id=instance.user_id).values_list("since", "team_id")
         )
+        # The earliest membership also covers the days before it: when it changes, all do.
+        earliest = min((since for since, _team in memberships), default=None)
+        since = None if earliest is None or min(days) <= earliest else min(days)
+        latest = max(memberships, default=None)
+        if latest is not None:
+            User.objects.filter(pk=instance.user_id).exclude(team_id=latest[1]).update(
+                team_id=latest[1]
+            )
+        facts_reattribute(manager_id=instance.user_id, since=since)
 
 
 def _team_pre_delete(sender, instance, using=None, **kwargs):
     with transaction.atomic(using=using):
-        members = User.objects.filter(team_id=instance.pk).values_list("pk", flat=True)
-        managers_lock(members)
-        # The members' team becomes NULL (SET_NULL), a bulk update that sends no signals.
+        members = DailyFact.objects.filter(team_id=instance.pk).values("manager_id")
+        managers_lock(User.objects.filter(pk__in=members).values_list("pk", flat=True))
+        # The facts' team becomes NULL (SET_NULL), a bulk update that sends no signals.
         _merge_rows(where="team_key = %s", params=[instance.pk], team=str(NO_TEAM))
+        pivot_merge_team(instance.pk, NO_TEAM)
 
 
 def _indicator_pre_save(sender, instance, raw=False, using=None, **kwargs):
@@ -488,7 +576,14 @@ def _indicator_post_delete(sender, instance, **kwargs):
 
 
 def _fact_pre_save(sender, instance, raw=False, **kwargs):
-    if not raw and instance.pk is not None:
+    if raw:
+        return
+    # The team of the fact's day, whatever the caller set.
+    manager = User.objects.filter(pk=instance.manager_id).values_list("team_id").first()
+    if manager is not None:
+        calendar = team_calendar({instance.manager_id: manager[0]})
+        instance.team_id = calendar.team_on(instance.manager_id, instance.date)
+    if instance.pk is not None:
         instance._totals_before = _fact_values("f.id = %s", [instance.pk])
 
 
@@ -558,6 +653,9 @@ def connect_signals() -> None:
     pre_save.connect(_user_pre_save, sender=User, dispatch_uid="totals_user_pre")
     post_save.connect(_user_post_save, sender=User, dispatch_uid="totals_user_post")
     pre_delete.connect(_team_pre_delete, sender=Team, dispatch_uid="totals_team_delete")
+    pre_save.connect(_membership_pre_save, sender=Membership, dispatch_uid="totals_member_pre")
+    post_save.connect(_membership_changed, sender=Membership, dispatch_uid="totals_member_post")
+    post_delete.connect(_membership_changed, sender=Membership, dispatch_uid="totals_member_del")
     pre_save.connect(_indicator_pre_save, sender=Indicator, dispatch_uid="totals_ind_pre")
     post_save.connect(_indicator_post_save, sender=Indicator, dispatch_uid="totals_ind_post")
     pre_delete.connect(_indicator_pre_delete, sender=Indicator, dispatch_uid="totals_ind_pre_del")

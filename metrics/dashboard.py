@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,6 @@ from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
 from funnel.pivot import STAGE_COLUMNS
 from metrics import charts, compute
 from metrics.compute import ZERO, MoneyMetrics, MoneySums
-from metrics.models import Plan
 from metrics.reports import (
     MONEY_INDICATORS,
     PlanLine,
@@ -39,11 +38,13 @@ from metrics.selectors import (
     counts_by_code,
     facts_in,
     manager_pivot,
+    manager_plans,
     money_sums,
     working_day_overrides,
 )
+from teams.membership import calendar_for, members_ever, on_duty
 from teams.models import Team, User
-from teams.scope import managers_visible_to
+from teams.scope import days_visible_to, people_visible_to
 
 MONEY_DRILL_CODES = ("revenue", "invoiced_amount", "payments_count", "variable_costs")
 # How far back to look for the last working day (long holidays included).
@@ -73,11 +74,11 @@ class Filters:
     granularity: str
     stage: str
     today: dt.date
-    managers: QuerySet  # the people listed on the board and in "not reported"
-    fact_managers: QuerySet | None  # whose facts are summed; None = every fact
+    managers: QuerySet  # who may be listed on the board and in "not reported"
+    fact_managers: QuerySet | None  # whose facts are summed; None = every manager's
     mine: bool = False
     viewer: User | None = None
-    # Teams whose active managers are exactly fact_managers: their totals may be read.
+    # Only the facts of days their manager was in one of these teams; None = any team.
     fact_teams: QuerySet | None = None
 
     @property
@@ -97,25 +98,33 @@ class Filters:
 
 
 def filters_for(*, cleaned: dict, viewer: User, mine: bool, today: dt.date) -> Filters:
-    """Turn a valid filter form into the managers whose facts the dashboard sums."""
+    """Turn a valid filter form into the facts the dashboard sums and the people it lists.
+
+    Facts: a manager filter takes that person's facts (all of them, or — for a head whose
+    team they have left — the days they were in the head's teams); a team filter, or a
+    head's page, takes the facts of the days their people were in those teams; the
+    director's page takes every fact. People: whoever is or was in those teams.
+    """
     team, manager = cleaned.get("team"), cleaned.get("manager")
     fact_teams = None
     if mine:
         managers = User.objects.filter(pk=viewer.pk)
         fact_managers = managers
     else:
-        managers = managers_visible_to(viewer)
-        if team:
-            managers = managers.filter(team=team)
-        if manager:
-            managers = managers.filter(pk=manager.pk)
-        # The director's whole company includes facts of people who left since.
-        fact_managers = None if viewer.sees_everything and not (team or manager) else managers
-        # managers_visible_to: the active managers of every team, or of the led teams.
-        if manager is None and team is not None:
+        managers = people_visible_to(viewer)
+        if team is not None:
             fact_teams = Team.objects.filter(pk=team.pk).values("pk")
-        elif manager is None and viewer.is_head and not viewer.sees_everything:
+        elif not viewer.sees_everything:
             fact_teams = viewer.led_teams.values("pk")
+        if manager is not None:
+            managers = managers.filter(pk=manager.pk)
+            fact_managers = managers
+            if team is None:
+                fact_teams = days_visible_to(viewer, manager)
+        else:
+            fact_managers = None
+            if fact_teams is not None:
+                managers = managers.filter(members_ever(fact_teams))
     return Filters(
         date_from=cleaned["date_from"],
         date_to=cleaned["date_to"],
@@ -465,19 +474,45 @@ class Dashboard:
 
     @cached_property
     def managers(self) -> list[User]:
-        """The people on the board, each marked whether they reported the last working day."""
-        reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=self.last_working_day)
+        """The people on the board: everyone with numbers in the period (people who left
+        marked as former), and the active members of the teams in scope, each marked
+        whether they reported the last working day and whether they had to."""
+        day = self.last_working_day
+        reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=day)
+        with_numbers = {manager_id for manager_id, _channel in self.pivot}
         # Only what the panels and exports show: hundreds of rows on a director's board, and
         # each team built once rather than once per member (select_related would).
-        people = list(
-            self.f.managers.only("username", "full_name", "role", "is_active", "team_id")
+        people = [
+            person
+            for person in self.f.managers.only(
+                "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
+            )
             .annotate(has_reported=Exists(reported))
             .order_by("full_name", "username")
-        )
-        teams = {t.pk: t for t in Team.objects.filter(pk__in=self.f.managers.values("team_id"))}
+            if person.pk in with_numbers or (person.is_active and self._in_scope_now(person))
+        ]
+        teams = {t.pk: t for t in Team.objects.filter(pk__in={p.team_id for p in people})}
+        calendar = calendar_for(people)
+        scope_teams = self.scope_team_ids
         for person in people:
             person.team = teams.get(person.team_id)
+            person.on_duty = (
+                person.is_active
+                and on_duty(person, day)
+                and (scope_teams is None or calendar.team_on(person.pk, day) in scope_teams)
+            )
         return people
+
+    @cached_property
+    def scope_team_ids(self) -> set[int] | None:
+        teams = self.f.fact_teams
+        return None if teams is None else set(teams.values_list("pk", flat=True))
+
+    def _in_scope_now(self, person: User) -> bool:
+        """Whether an active person belongs on the board without numbers: in a team in
+        scope now (any team without a team filter)."""
+        teams = self.scope_team_ids
+        return teams is None or self.f.manager is not None or person.team_id in teams
 
     # --- headline cards ----------------------------------------------------------------
     @cached_property
@@ -661,18 +696,14 @@ class Dashboard:
         return Trend(gran, stage, dict(choices).get(stage, ""), self.buckets, series, choices)
 
     # --- leaderboard -------------------------------------------------------------------
-    def _revenue_plans(self, managers) -> dict[int, Decimal]:
-        """Each manager's own revenue plans over the months the period touches."""
-        plans = Plan.objects.filter(
-            manager__in=managers,
-            indicator="revenue",
-            month__in=compute.months_in(self.f.date_from, self.f.date_to),
-        )
-        if self.f.channel:
-            plans = plans.filter(channel=self.f.channel)
-        rows = plans.values("manager_id").annotate(total=Sum("value")).order_by()
-        # SQLite sums decimals as floats: back to kopecks through the text form.
-        return {row["manager_id"]: compute.money(Decimal(str(row["total"]))) for row in rows}
+    def _revenue_plans(self, managers, scope: Scope) -> dict[int, Decimal]:
+        """Each manager's own revenue plans over the months the period touches (the part
+        of the days in the scope's teams, under a team's view)."""
+        plans = manager_plans(scope=scope, indicator="revenue", managers=managers)
+        return {
+            manager_id: compute.money(sum(months.values(), Decimal(0)))
+            for manager_id, months in plans.items()
+        }
 
     @cached_property
     def run_rate_days(self) -> tuple[int, int] | None:
@@ -742,7 +773,9 @@ class Dashboard:
 
     @cached_property
     def leaderboard(self) -> list[LeaderRow]:
-        return self._board(self.managers, self.pivot, self._revenue_plans(self.f.managers))
+        return self._board(
+            self.managers, self.pivot, self._revenue_plans(self.f.managers, self.f.scope)
+        )
 
     @property
     def leaderboard_shown(self) -> Shown:
@@ -755,12 +788,14 @@ class Dashboard:
         team = viewer.team if viewer else None
         if team is None:
             return TeamRank(None, 0, None, None)
+        # The team's board as its head sees it: its members' days in the team.
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
-        scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members)
+        teams = Team.objects.filter(pk=team.pk).values("pk")
+        scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
         board = self._board(
             list(members.order_by("full_name", "username")),
             manager_pivot(scope, split=self.split_month),
-            self._revenue_plans(members),
+            self._revenue_plans(members, scope),
         )
         mine = next((row for row in board if row.manager.pk == viewer.pk), None)
         return TeamRank(mine.rank if mine else None, len(board), team, mine)
@@ -835,7 +870,9 @@ class Dashboard:
     # --- who has not reported ----------------------------------------------------------
     @cached_property
     def not_reported(self) -> list[User]:
-        return [m for m in self.managers if not m.has_reported]
+        """Who had to report the last working day and did not: joined by then, not left,
+        in a team in scope on that day."""
+        return [m for m in self.managers if m.on_duty and not m.has_reported]
 
     # --- the company's valuable final product ------------------------------------------
     @cached_property
@@ -879,7 +916,8 @@ def drill(
     managers = filters.fact_managers
     if manager is not None:
         managers = User.objects.filter(pk=manager.pk)
-    scope = Scope(start, end, channel_ids, managers)
+    # Within the filters' teams too: a number on a team's board is its days in the team.
+    scope = Scope(start, end, channel_ids, managers, filters.fact_teams)
     facts = facts_in(scope)
     rows: list[DrillRow] = []
     if code in MONEY_DRILL_CODES:

@@ -11,8 +11,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel
+from teams.membership import members_ever
 from teams.models import Team, User
-from teams.scope import managers_visible_to, teams_visible_to
+from teams.scope import people_visible_to, teams_visible_to
 
 PRESETS = [
     ("today", _("Today")),
@@ -145,7 +146,7 @@ class DashboardFilterForm(forms.Form):
         else:
             self.fields["team"].queryset = teams_visible_to(user)
             self.fields["team"].empty_label = _("All teams")
-            self.fields["manager"].queryset = managers_visible_to(user).order_by(
+            self.fields["manager"].queryset = people_visible_to(user).order_by(
                 "full_name", "username"
             )
             self.fields["manager"].empty_label = _("All managers")
@@ -168,8 +169,8 @@ class DashboardFilterForm(forms.Form):
         if (date_to - date_from).days >= MAX_DAYS:
             raise forms.ValidationError(_("Choose a range of at most three years."))
         team, manager = data.get("team"), data.get("manager")
-        if team and manager and manager.team_id != team.pk:
-            self.add_error("manager", _("This manager is not in the chosen team."))
+        if team and manager and not User.objects.filter(members_ever([team.pk]), pk=manager.pk):
+            self.add_error("manager", _("This manager has never been in the chosen team."))
         data["date_from"], data["date_to"] = date_from, date_to
         # Show the resolved dates in the form, so a preset reads as a range too.
         self.data["date_from"], self.data["date_to"] = date_from.isoformat(), date_to.isoformat()

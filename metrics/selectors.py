@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Round, TruncMonth, TruncWeek
 
 from channels.models import Channel
 from funnel.models import (
     MONEY_CODES,
-    MONEY_DECIMAL_CODES,
     DailyCount,
     DailyFact,
     DailyTotal,
@@ -27,19 +26,20 @@ from funnel.models import (
     MonthTotal,
 )
 from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end, month_sql, week_sql
-from metrics.compute import ZERO, MoneySums, months_in
+from metrics.compute import ZERO, MoneySums, months_in, working_days
 from metrics.models import Holiday, MonthlyExpense, Plan
-from teams.models import Team, User
+from teams.membership import members_ever, team_calendar
+from teams.models import User
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which facts: a date range (both ends included), channels and managers.
+    """Which facts: a date range (both ends included), channels, managers and teams.
 
     `managers` is a queryset of users (used as a subquery, costs no query of its own);
-    None means every manager. `teams` (a queryset of team pks, or None) may be given with
-    `managers` when those are exactly the active managers of these teams: sums without the
-    manager dimension then read the teams' maintained totals (see `totals_apply`).
+    None means every manager. `teams` is a queryset of team pks, or None: only the facts of
+    days on which their manager was in one of these teams (each fact carries its team of
+    the day). Both may be given: a manager's days in a head's teams.
     """
 
     date_from: dt.date
@@ -50,10 +50,12 @@ class Scope:
 
     @property
     def totals_apply(self) -> bool:
-        """Whether sums without the manager dimension may read funnel.DailyTotal: all
-        managers (team_key ALL_TEAMS), or whole teams (their team keys, minus the facts of
-        members outside `managers`: inactive people and other roles)."""
-        return self.managers is None or self.teams is not None
+        """Whether sums without the manager dimension may read funnel.DailyTotal: every
+        manager's facts, of all teams (team_key ALL_TEAMS) or of some (their team keys)."""
+        return self.managers is None
+
+    def with_dates(self, date_from: dt.date, date_to: dt.date) -> Scope:
+        return Scope(date_from, date_to, self.channel_ids, self.managers, self.teams)
 
 
 GROUPS = {
@@ -71,6 +73,8 @@ def facts_in(scope: Scope) -> QuerySet[DailyFact]:
         facts = facts.filter(channel_id__in=scope.channel_ids)
     if scope.managers is not None:
         facts = facts.filter(manager__in=scope.managers.values("pk"))
+    if scope.teams is not None:
+        facts = facts.filter(team__in=scope.teams)
     return facts
 
 
@@ -196,64 +200,122 @@ def working_day_overrides(date_from: dt.date, date_to: dt.date) -> dict[dt.date,
 
 
 def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tuple, Decimal]:
-    """Plans that apply to the scope: {(month, channel_id, indicator): value}. Two queries.
+    """Plans that apply to the scope: {(month, channel_id, indicator): value}. Two queries,
+    three when someone with a plan changed teams inside one of the months.
 
     `months` defaults to the months the scope's period touches. Which plan applies, the
-    way a head of sales reads a plan:
-    - a team whose every active manager is in scope (a team or "all" view) is planned by
-      its team plan where one is set for that month, channel and indicator, else by the
-      sum of its managers' plans;
-    - managers in scope without the rest of their team (a manager view, a hand-picked
-      subset) and managers with no team bring their own plans.
-    A department's plan is thus the sum of its teams' plans plus teamless managers' plans.
-    A one-manager team is whole in a view of that manager, so its team plan applies there.
+    way a head of sales reads a plan (docs/metrics.md, "Who counts where"):
+    - a team (a view without a manager filter: the company, a head's teams, one team) is
+      planned by its team plan where one is set for that month, channel and indicator,
+      else by its managers' plans, each prorated by the working days of the month the
+      manager spent in the team; the company's plan is the sum over its teams (and the
+      plans of managers in no team);
+    - a manager (a manager filter) brings their own plan, whole — or, seen by a head of a
+      team they have left, prorated to the working days they were in the head's teams.
     """
     months = months_in(scope.date_from, scope.date_to) if months is None else months
     plans = Plan.objects.filter(month__in=months)
     if scope.channel_ids is not None:
         plans = plans.filter(channel_id__in=scope.channel_ids)
     if scope.managers is not None:
-        whole_teams = _whole_teams(scope.managers)
-        plans = plans.filter(
-            Q(manager__in=scope.managers.values("pk")) | Q(team_id__in=whole_teams)
-        )
-    rows = (
-        plans.values("month", "channel_id", "indicator", "team_id", "manager__team_id")
+        plans = plans.filter(manager__in=scope.managers.values("pk"))
+    elif scope.teams is not None:
+        ever = User.objects.filter(members_ever(scope.teams)).values("pk")
+        plans = plans.filter(Q(manager__in=ever) | Q(team_id__in=scope.teams))
+    rows = list(
+        plans.values("month", "channel_id", "indicator", "team_id", "manager_id")
         .annotate(total=_kopecks("value"))
         .order_by()
     )
     team_plans: dict[tuple, Decimal] = {}
-    manager_plans: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    manager_rows = []
     for row in rows:
         line = (row["month"], row["channel_id"], row["indicator"])
-        if row["team_id"] is not None:
+        if row["manager_id"] is None:
             team_plans[(row["team_id"], *line)] = _from_kopecks(row["total"])
         else:
-            manager_plans[(row["manager__team_id"], *line)] += _from_kopecks(row["total"])
-    # The query already dropped team plans of teams that are not whole.
+            manager_rows.append((row["manager_id"], line, _from_kopecks(row["total"])))
+    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
+    shares = _team_shares({m for m, _line, _v in manager_rows}, months)
     result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    if scope.managers is not None:
+        for manager_id, line, value in manager_rows:
+            for team, share in shares(manager_id, line[0]):
+                if teams is None or team in teams:
+                    result[line] += value * share
+        return dict(result)
+    by_team: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for manager_id, line, value in manager_rows:
+        for team, share in shares(manager_id, line[0]):
+            if teams is None or team in teams:
+                by_team[(team, *line)] += value * share
     for key, value in team_plans.items():
-        result[key[1:]] += value
-    for key, value in manager_plans.items():
+        if teams is None or key[0] in teams:
+            result[key[1:]] += value
+    for key, value in by_team.items():
         if key not in team_plans:
             result[key[1:]] += value
     return dict(result)
 
 
-def _whole_teams(managers: QuerySet) -> set[int]:
-    """Teams whose every active manager is in `managers` (and at least one of its members)."""
-    in_scope = managers.values("pk")
-    active = Q(members__role=User.Role.MANAGER, members__is_active=True)
-    rows = (
-        Team.objects.annotate(
-            touched=Count("members", filter=Q(members__in=in_scope)),
-            active=Count("members", filter=active),
-            covered=Count("members", filter=active & Q(members__in=in_scope)),
+def manager_plans(
+    *, scope: Scope, indicator: str, managers: QuerySet
+) -> dict[int, dict[dt.date, Decimal]]:
+    """Each manager's own plans of `indicator` per month the period touches (over the
+    scope's channels): {manager_id: {month: value}}; with `scope.teams`, each prorated to
+    the working days of the month the manager was in those teams. Two or three queries."""
+    months = months_in(scope.date_from, scope.date_to)
+    plans = Plan.objects.filter(manager__in=managers.values("pk"), indicator=indicator)
+    plans = plans.filter(month__in=months)
+    if scope.channel_ids is not None:
+        plans = plans.filter(channel_id__in=scope.channel_ids)
+    rows = list(plans.values("manager_id", "month").annotate(total=_kopecks("value")).order_by())
+    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
+    shares = _team_shares({row["manager_id"] for row in rows}, months)
+    result: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
+    for row in rows:
+        share = sum(
+            (
+                s
+                for team, s in shares(row["manager_id"], row["month"])
+                if teams is None or team in teams
+            ),
+            Decimal(0),
         )
-        .filter(touched__gt=0)
-        .values_list("pk", "active", "covered")
-    )
-    return {pk for pk, active_count, covered in rows if active_count == covered}
+        if share:
+            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"]) * share
+    return dict(result)
+
+
+def _team_shares(manager_ids: set[int], months: list[dt.date]):
+    """shares(manager, month) → [(team id or None, share of the month's working days)].
+    One query for the memberships, one for the holidays when someone moved inside one of
+    the months."""
+    people = dict(User.objects.filter(pk__in=manager_ids).values_list("pk", "team_id"))
+    calendar = team_calendar(people) if people else team_calendar({})
+    overrides: dict[dt.date, bool] | None = None
+
+    def shares(manager_id: int, month: dt.date) -> list[tuple[int | None, Decimal]]:
+        nonlocal overrides
+        first, last = month, month_end(month)
+        days = [
+            (max(low or first, first), min(high or last, last), team)
+            for low, high, team in calendar.periods(manager_id)
+            if (low or first) <= last and (high or last) >= first
+        ]
+        if len(days) == 1:
+            return [(days[0][2], Decimal(1))]
+        if overrides is None:
+            overrides = working_day_overrides(months[0], month_end(months[-1]))
+        total = working_days(first, last, overrides)
+        if not total:  # a month without working days: by calendar days
+            return [
+                (team, Decimal((hi - lo).days + 1) / ((last - first).days + 1))
+                for lo, hi, team in days
+            ]
+        return [(team, Decimal(working_days(lo, hi, overrides)) / total) for lo, hi, team in days]
+
+    return shares
 
 
 def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.date, MoneySums]:
@@ -278,29 +340,22 @@ def _total_group(name: str) -> str:
     return week_sql("t.date") if name == "week" else month_sql("t.date")
 
 
-def _fact_group(name: str) -> str:
-    return {"channel": "f.channel_id", "day": "f.date"}.get(name) or _total_group(name).replace(
-        "t.date", "f.date"
-    )
-
-
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     return queryset.query.sql_with_params()
 
 
 def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> list[tuple]:
     """Rows (*group values, indicator id or money code, sum) of the scope, from the totals,
-    grouped in SQL; a team scope subtracts its members outside `managers` in the same query.
-    """
+    grouped in SQL."""
     groups = [_total_group(name) for name in group_by]
     # Filters on the totals' own columns, repeated inside each branch of the source (a
     # filter with a subquery is not pushed into a UNION by PostgreSQL).
     where: list[str] = []
     params: list = []
-    if scope.managers is None:
+    if scope.teams is None:
         where.append(f"team_key = {DailyTotal.ALL_TEAMS}")
     else:
-        teams_sql, teams_params = _sql(scope.teams.values("pk"))
+        teams_sql, teams_params = _sql(scope.teams)
         where.append(f"team_key IN ({teams_sql})")
         params += teams_params
     if scope.channel_ids is not None:
@@ -317,11 +372,8 @@ def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> li
     source, source_params = _totals_source(scope, group_by, where, params)
     select = ", ".join([*groups, what])
     sql = f"SELECT {select}, SUM(t.value) FROM {source} t {join} GROUP BY {select}"
-    params = source_params
-    if scope.managers is not None:
-        sql, params = _minus_outsiders(scope, group_by, sql, params, counts=counts)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, source_params)
         return cursor.fetchall()
 
 
@@ -347,44 +399,6 @@ def _totals_source(
         f"UNION ALL SELECT {columns} FROM {t_month} WHERE {in_months})"
     )
     return source, [*day_params, first, last, first, months[-1], *params]
-
-
-def _minus_outsiders(scope, group_by, sql, params, *, counts: bool):
-    """UNION ALL the negated facts of the teams' members who are not in `managers`."""
-    outsiders = User.objects.filter(team__in=scope.teams).exclude(
-        pk__in=scope.managers.values("pk")
-    )
-    # Straight on the facts' (manager, date) index: usually no outsider, so nothing is read.
-    out_sql, out_params = _sql(outsiders.values("pk"))
-    where = f"f.manager_id IN ({out_sql}) AND f.date >= %s AND f.date <= %s"
-    where_params = [*out_params, scope.date_from, scope.date_to]
-    if scope.channel_ids is not None:
-        where += f" AND f.channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})"
-        where_params += scope.channel_ids
-    groups = [_fact_group(name) for name in group_by]
-    t_fact = connection.ops.quote_name(DailyFact._meta.db_table)
-    if counts:
-        t_count = connection.ops.quote_name(DailyCount._meta.db_table)
-        select = ", ".join([*groups, "c.indicator_id"])
-        branches = [
-            f"SELECT {select}, -SUM(c.value) FROM {t_fact} f JOIN {t_count} c ON c.fact_id = f.id "
-            f"WHERE {where} GROUP BY {select}"
-        ]
-        branch_params = list(where_params)
-    else:
-        branches, branch_params = [], []
-        for code in MONEY_CODES:
-            value = f"f.{code}"
-            if code in MONEY_DECIMAL_CODES:
-                value = f"CAST(ROUND({value} * 100) AS BIGINT)"
-            group = f" GROUP BY {', '.join(groups)}" if groups else ""
-            branches.append(
-                f"SELECT {', '.join([*groups, repr(code)])}, -COALESCE(SUM({value}), 0) "
-                f"FROM {t_fact} f WHERE {where}{group}"
-            )
-            branch_params += where_params
-    union = " UNION ALL ".join([f"SELECT * FROM ({sql}) a", *branches])
-    return union, [*params, *branch_params]
 
 
 def _key_value(value):
@@ -454,6 +468,10 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
         managers_sql, managers_params = _sql(scope.managers.values("pk"))
         filters.append(f"manager_id IN ({managers_sql})")
         filter_params += managers_params
+    if scope.teams is not None:
+        teams_sql, teams_params = _sql(scope.teams)
+        filters.append(f"team_key IN ({teams_sql})")
+        filter_params += teams_params
     t_pivot = connection.ops.quote_name(ManagerTotal._meta.db_table)
     columns = ", ".join((*STAGE_COLUMNS, "revenue"))
     branches, params = [], []

@@ -47,6 +47,15 @@ class User(AbstractUser):
         _("language"), max_length=5, blank=True, help_text=_("Interface and e-mail language.")
     )
     is_demo = models.BooleanField(_("demo user"), default=False, editable=False)
+    left_on = models.DateField(
+        _("left on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The first day the person no longer works here: from this day on they are not "
+            "expected to report. Filled in with today when the person is deactivated."
+        ),
+    )
 
     class Meta:
         ordering = ["full_name", "username"]
@@ -61,6 +70,11 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     @property
+    def is_former(self) -> bool:
+        """Deactivated: their numbers stay in every sum, marked as a former member."""
+        return not self.is_active
+
+    @property
     def sees_everything(self) -> bool:
         """Directors and the app's administrators have no team limit."""
         return self.role in (self.Role.DIRECTOR, self.Role.ADMIN)
@@ -72,3 +86,37 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER
+
+
+class Membership(models.Model):
+    """From `since` on, `user` sells in `team` (None: in no team), until their next
+    membership begins. The earliest membership also covers the days before it, so every fact
+    has a team. A manager without memberships is in `User.team` on every day.
+
+    `User.team` mirrors the team of the latest membership; teams.membership keeps both and
+    the facts' teams in step (see docs/metrics.md, "Who counts where").
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("team"),
+    )
+    since = models.DateField(_("since"))
+
+    class Meta:
+        ordering = ["user_id", "since"]
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "since"], name="membership_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.team or '—'} · {self.since}"
