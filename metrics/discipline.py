@@ -4,7 +4,8 @@ A manager's report for a day is *submitted* when a daily fact of that day (any c
 was first entered on that day (local time), *late* when first entered afterwards, and
 *missing* when there is none. Only working days (weekends and the holiday list, with
 transferred working days) are expected, and only from managers who report on some
-channel. Today is still open: it counts once reported, never as missing.
+channel, between the day they joined and the day they left (people who left stay listed for
+the periods they worked in). Today is still open: it counts once reported, never as missing.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funnel.models import DailyFact
 from metrics.compute import is_working_day, ratio
 from metrics.selectors import working_day_overrides
+from teams.membership import calendar_for, on_duty
 
 # How far back to look for the last working day (long holidays included).
 LOOKBACK_DAYS = 31
@@ -142,14 +144,29 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def discipline_read(
-    *, managers: QuerySet, date_from: dt.date, date_to: dt.date, today: dt.date
+    *,
+    managers: QuerySet,
+    date_from: dt.date,
+    date_to: dt.date,
+    today: dt.date,
+    team_ids: set[int] | None = None,
+    channel_id: int | None = None,
 ) -> DisciplineReport:
-    """Report statuses and completeness of `managers` over a period. Three queries."""
-    rows = list(
-        managers.select_related("team")
-        .annotate(channel_count=Count("channels"))
+    """Report statuses and completeness of `managers` over a period. Four queries.
+
+    A day is expected from a manager who reports on some channel (on `channel_id`, when
+    given: then only that channel's facts count), from the day they joined until the day
+    they left, and — with `team_ids` — only on the days they were in one of those teams.
+    """
+    channels = Count("channels", filter=Q(channels=channel_id) if channel_id else None)
+    rows = [
+        manager
+        for manager in managers.select_related("team")
+        .annotate(channel_count=channels)
         .order_by("team__name", "full_name", "username")
-    )
+        if manager.is_active or manager.channel_count
+    ]
+    calendar = calendar_for(rows)
     look_from = min(date_from, today - dt.timedelta(days=LOOKBACK_DAYS))
     overrides = working_day_overrides(look_from, max(date_to, today))
     last_day = last_working_day_before(today, overrides)
@@ -159,6 +176,7 @@ def discipline_read(
         DailyFact.objects.filter(
             manager__in=[m.pk for m in rows], date__gte=min(dates), date__lte=max(dates)
         )
+        .filter(**({"channel_id": channel_id} if channel_id else {}))
         .values("manager_id", "date")
         .annotate(first=Min("created_at"))
         .order_by()
@@ -172,7 +190,12 @@ def discipline_read(
     for manager in rows:
 
         def day_report(day: dt.date, manager=manager) -> DayReport:
-            expected = manager.channel_count > 0 and is_working_day(day, overrides)
+            expected = (
+                manager.channel_count > 0
+                and is_working_day(day, overrides)
+                and on_duty(manager, day)
+                and (team_ids is None or calendar.team_on(manager.pk, day) in team_ids)
+            )
             status = report_status(
                 day=day,
                 today=today,
@@ -182,6 +205,10 @@ def discipline_read(
             return DayReport(day=day, status=status, expected=expected)
 
         days = [day_report(day) for day in period]
+        if not any(d.expected or d.status != Status.NOT_EXPECTED for d in days) and (
+            not manager.is_active
+        ):
+            continue  # someone who left before the period
         entry = ManagerDiscipline(
             manager=manager,
             days=days,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from channels.models import Channel
 from metrics.discipline import default_period, discipline_read
 from metrics.models import Plan, PlanChange
 from metrics.norms import norms_read
@@ -32,8 +33,15 @@ from metrics.plan_services import (
     plans_copy_previous,
 )
 from metrics.selectors import channel_catalogue
+from teams.membership import members_ever
 from teams.models import Team, User
-from teams.scope import can_lead, managers_visible_to, teams_visible_to
+from teams.scope import (
+    can_lead,
+    days_visible_to,
+    managers_visible_to,
+    people_visible_to,
+    teams_visible_to,
+)
 
 MONEY_COLUMNS = {
     "revenue": gettext_lazy("Revenue"),
@@ -114,6 +122,15 @@ def _team_param(user: User, raw: str | None) -> Team | None:
     if team is None:
         raise Http404
     return team
+
+
+def _person_param(people: QuerySet[User], raw: str | None) -> User:
+    if not raw or not str(raw).isdigit() or len(raw) > 18:
+        raise Http404
+    person = people.filter(pk=int(raw)).first()
+    if person is None:
+        raise Http404
+    return person
 
 
 def _manager_param(user: User, raw: str | None) -> User:
@@ -406,6 +423,16 @@ def discipline(request: HttpRequest) -> HttpResponse:
     if not can_lead(request.user):
         raise PermissionDenied
     team = _team_param(request.user, request.GET.get("team"))
+    people = people_visible_to(request.user)
+    manager = None
+    if request.GET.get("manager"):
+        manager = _person_param(people, request.GET.get("manager"))
+    channel = None
+    if request.GET.get("channel"):
+        raw = request.GET["channel"]
+        channel = Channel.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if channel is None:
+            raise Http404
     today = timezone.localdate()
     date_from, date_to = default_period(today)
     error = ""
@@ -419,13 +446,28 @@ def discipline(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         error = exc.messages[0]
         date_from, date_to = default_period(today)
+    # The dashboard's filters: a team's or a head's people on their days in those teams.
+    team_ids = None
+    if team is not None:
+        team_ids = {team.pk}
+    elif not request.user.sees_everything:
+        team_ids = set(request.user.led_teams.values_list("pk", flat=True))
+    if manager is not None:
+        people = people.filter(pk=manager.pk)
+        if team is None:
+            days = days_visible_to(request.user, manager)
+            team_ids = None if days is None else set(days.values_list("pk", flat=True))
+    elif team_ids is not None:
+        people = people.filter(members_ever(team_ids))
     report = discipline_read(
-        managers=_managers_in_scope(request.user, team),
+        managers=people,
         date_from=date_from,
         date_to=date_to,
         today=today,
+        team_ids=team_ids,
+        channel_id=channel.pk if channel else None,
     )
-    ctx = {"report": report, "team": team, "error": error}
+    ctx = {"report": report, "team": team, "manager": manager, "channel": channel, "error": error}
     template = "metrics/plans_discipline.html"
     if request.htmx:
         template += "#discipline"

@@ -292,7 +292,7 @@ def _team_shares(manager_ids: set[int], months: list[dt.date]):
     One query for the memberships, one for the holidays when someone moved inside one of
     the months."""
     people = dict(User.objects.filter(pk__in=manager_ids).values_list("pk", "team_id"))
-    calendar = team_calendar(people) if people else team_calendar({})
+    calendar = team_calendar(people)
     overrides: dict[dt.date, bool] | None = None
 
     def shares(manager_id: int, month: dt.date) -> list[tuple[int | None, Decimal]]:

@@ -21,25 +21,43 @@ from teams.models import Membership, User
 
 
 class TeamCalendar:
-    """The teams of a few people over time: `team_on(person, day)` → team id or None."""
+    """The teams of a few people over time: `team_on(person, day)` → team id or None.
 
-    def __init__(
-        self, memberships: Mapping[int, list[tuple[dt.date, int | None]]], current: Mapping
-    ):
-        self._since = {pk: [since for since, _team in rows] for pk, rows in memberships.items()}
-        self._teams = {pk: [team for _since, team in rows] for pk, rows in memberships.items()}
-        self._current = current
+    Built from {person id: current team id}; reads the memberships (one query per 900
+    people) the first time a day is asked about, so a writer that only touches facts whose
+    team is already stored pays nothing."""
+
+    def __init__(self, current: Mapping[int, int | None]):
+        self._current = dict(current)
         self.known = set(current)
+        self._since: dict[int, list[dt.date]] | None = None
+        self._teams: dict[int, list[int | None]] = {}
+
+    def _load(self) -> dict[int, list[dt.date]]:
+        if self._since is None:
+            rows: dict[int, list[tuple[dt.date, int | None]]] = defaultdict(list)
+            ids = sorted(self._current)
+            for start in range(0, len(ids), 900):  # below SQLite's default parameter limit
+                found = (
+                    Membership.objects.filter(user_id__in=ids[start : start + 900])
+                    .order_by("user_id", "since")
+                    .values_list("user_id", "since", "team_id")
+                )
+                for user_id, since, team_id in found:
+                    rows[user_id].append((since, team_id))
+            self._since = {pk: [since for since, _t in found] for pk, found in rows.items()}
+            self._teams = {pk: [team for _s, team in found] for pk, found in rows.items()}
+        return self._since
 
     def team_on(self, person_id: int, day: dt.date) -> int | None:
-        starts = self._since.get(person_id)
+        starts = self._load().get(person_id)
         if not starts:
             return self._current.get(person_id)
         return self._teams[person_id][max(bisect_right(starts, day) - 1, 0)]
 
     def periods(self, person_id: int) -> list[tuple[dt.date | None, dt.date | None, int | None]]:
         """[(first day or None for "always before", last day or None, team)] in order."""
-        starts = self._since.get(person_id)
+        starts = self._load().get(person_id)
         if not starts:
             return [(None, None, self._current.get(person_id))]
         teams = self._teams[person_id]
@@ -52,18 +70,8 @@ class TeamCalendar:
 
 
 def team_calendar(people: Mapping[int, int | None]) -> TeamCalendar:
-    """The calendar of these people ({person id: current team id}). One query."""
-    rows: dict[int, list[tuple[dt.date, int | None]]] = defaultdict(list)
-    ids = sorted(people)
-    for start in range(0, len(ids), 900):  # below SQLite's default parameter limit
-        found = (
-            Membership.objects.filter(user_id__in=ids[start : start + 900])
-            .order_by("user_id", "since")
-            .values_list("user_id", "since", "team_id")
-        )
-        for user_id, since, team_id in found:
-            rows[user_id].append((since, team_id))
-    return TeamCalendar(rows, people)
+    """The calendar of these people ({person id: current team id}); see TeamCalendar."""
+    return TeamCalendar(people)
 
 
 def calendar_for(people: Iterable[User]) -> TeamCalendar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 
@@ -18,6 +19,9 @@ from channels.models import Channel
 from teams.models import Team, User
 
 PEOPLE_COLUMNS = ("username", "full_name", "email", "role", "team", "channels")
+# Optional: the first day of the person in the team named (a move dated in the past
+# re-attributes the numbers of the days from then on); today when empty or absent.
+OPTIONAL_COLUMNS = ("team_since",)
 IMPORT_ROLES = (User.Role.MANAGER, User.Role.HEAD, User.Role.DIRECTOR)
 
 
@@ -50,6 +54,7 @@ class PersonRow:
     role: str
     team: str
     channels: tuple[str, ...]
+    team_since: dt.date | None = None
 
 
 @dataclass
@@ -111,14 +116,34 @@ def _check_row(values: dict[str, str], line: int, known_channels: set[str]) -> l
     return errors
 
 
+def _team_since(raw: str) -> tuple[dt.date | None, str]:
+    """A team_since cell: (date or None, error message or "")."""
+    raw = raw.strip()
+    if not raw:
+        return None, ""
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            day = dt.datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+        if not 2000 <= day.year <= 2100:
+            return None, _("a day between 2000 and 2100, please")
+        return day, ""
+    return None, _("“%(value)s” is not a date (YYYY-MM-DD or DD.MM.YYYY)") % {"value": raw[:40]}
+
+
 def people_parse(text: str) -> list[PersonRow]:
     """Read and check the whole file; raise PeopleImportError listing every bad row."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = [h.strip().lower() for h in next(reader, [])]
-    if sorted(header) != sorted(PEOPLE_COLUMNS):
+    required = [c for c in header if c not in OPTIONAL_COLUMNS]
+    if sorted(required) != sorted(PEOPLE_COLUMNS) or len(set(header)) != len(header):
         missing = [c for c in PEOPLE_COLUMNS if c not in header]
-        extra = [c for c in header if c not in PEOPLE_COLUMNS]
-        reason = _("the header must be %(columns)s") % {"columns": ",".join(PEOPLE_COLUMNS)}
+        extra = [c for c in required if c not in PEOPLE_COLUMNS]
+        reason = _("the header must be %(columns)s (and optionally %(optional)s)") % {
+            "columns": ",".join(PEOPLE_COLUMNS),
+            "optional": ",".join(OPTIONAL_COLUMNS),
+        }
         raise PeopleImportError([RowError(1, ", ".join(missing + extra) or "—", reason)])
     known_channels = set(Channel.objects.values_list("code", flat=True))
     admins = set(
@@ -147,6 +172,9 @@ def people_parse(text: str) -> list[PersonRow]:
         values = {name: cell.strip() for name, cell in zip(header, raw, strict=True)}
         values["role"] = values["role"].lower()
         row_errors = _check_row(values, line, known_channels)
+        since, since_error = _team_since(values.get("team_since", ""))
+        if since_error:
+            row_errors.append(RowError(line, "team_since", since_error))
         username = values["username"]
         if username and username.lower() in first_seen:
             row_errors.append(
@@ -179,6 +207,7 @@ def people_parse(text: str) -> list[PersonRow]:
                     role=values["role"],
                     team=values["team"],
                     channels=codes,
+                    team_since=since,
                 )
             )
     if errors:
@@ -220,6 +249,7 @@ def people_import(*, text: str, password: str | None = None) -> PeopleImportResu
         # A head's own team field is left alone: heads lead teams, they do not sell in one.
         if row.role != User.Role.HEAD:
             user.team = team
+            user.team_since = row.team_since
         channel_ids = {channels[code].pk for code in row.channels}
         if is_new or _snapshot(user) != before:
             user.save()

@@ -20,6 +20,9 @@ def make_team(name: str | None = None, *, heads: tuple[User, ...] = ()) -> Team:
     return team
 
 
+LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
 def make_user(
     username: str | None = None,
     *,
@@ -29,6 +32,8 @@ def make_user(
     password: str = "pass-1234-word",
     **extra,
 ) -> User:
+    # Here long before any date the tests use: reporting is due on every day they look at.
+    extra.setdefault("date_joined", LONG_AGO)
     user = User.objects.create_user(
         username=username or f"user{next(_seq)}", password=password, role=role, team=team, **extra
     )

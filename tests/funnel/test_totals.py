@@ -20,24 +20,37 @@ from funnel.totals import (
     ALL_TEAMS,
     NO_TEAM,
     stored_units,
+    team_differences,
     total_value,
     totals_differences,
     totals_rebuild,
 )
 from metrics.compute import MoneySums
 from metrics.selectors import Scope, count_sums, money_sums
-from teams.models import Team, User
+from teams.models import Membership, Team, User
 from tests.factories import channel, make_user, write_fact
 
 DAY = dt.date(2026, 11, 2)
 
 
+def team_of_the_day(manager: User, day: dt.date) -> int:
+    """The rule, written out again: the latest membership begun by that day, else the
+    earliest, else the person's team."""
+    memberships = list(Membership.objects.filter(user=manager).order_by("since"))
+    if not memberships:
+        return manager.team_id or NO_TEAM
+    begun = [m for m in memberships if m.since <= day] or memberships[:1]
+    return begun[-1].team_id or NO_TEAM
+
+
 def expected_totals() -> dict[tuple, Decimal | int]:
-    """The totals computed in Python from the facts, independently of the SQL under test."""
+    """The totals computed in Python from the facts and the memberships, independently of
+    the SQL under test."""
     sums: dict[tuple, Decimal | int] = defaultdict(int)
     facts = DailyFact.objects.select_related("manager").prefetch_related("counts__indicator")
     for fact in facts:
-        team = fact.manager.team_id or NO_TEAM
+        team = team_of_the_day(fact.manager, fact.date)
+        assert (fact.team_id or NO_TEAM) == team
         values = {code: getattr(fact, code) for code in MONEY_CODES}
         values |= {count.indicator.code: count.value for count in fact.counts.all()}
         for code, value in values.items():
@@ -63,8 +76,9 @@ def expected_pivot() -> dict[tuple, int]:
     for channel_id in DailyFact.objects.values_list("channel_id", flat=True).distinct():
         stages = Indicator.objects.filter(channel_id=channel_id, kind="stage")
         order[channel_id] = list(stages.order_by("order", "id").values_list("code", flat=True))
-    facts = DailyFact.objects.prefetch_related("counts__indicator")
+    facts = DailyFact.objects.select_related("manager").prefetch_related("counts__indicator")
     for fact in facts:
+        team = team_of_the_day(fact.manager, fact.date)
         values = {code: stored_units(code, getattr(fact, code)) for code in MONEY_CODES}
         for count in fact.counts.all():
             if count.indicator.code in order[fact.channel_id]:
@@ -72,7 +86,7 @@ def expected_pivot() -> dict[tuple, int]:
                 values[f"stage_{position + 1}"] = count.value
         for period, start in pivot.buckets(fact.date):
             for column, value in values.items():
-                sums[(period, start, fact.manager_id, fact.channel_id, column)] += value
+                sums[(period, start, fact.manager_id, fact.channel_id, team, column)] += value
     return {key: value for key, value in sums.items() if value}
 
 
@@ -82,6 +96,7 @@ def stored_pivot() -> dict[tuple, int]:
         for column in pivot.VALUE_COLUMNS:
             if row[column]:
                 key = (row["period"], row["start"], row["manager_id"], row["channel_id"])
+                key = (*key, row["team_key"])
                 result[(*key, column)] = row[column]
     return result
 
@@ -89,6 +104,7 @@ def stored_pivot() -> dict[tuple, int]:
 def assert_totals_exact():
     assert stored_totals() == expected_totals()
     assert totals_differences() == (0, [])
+    assert team_differences() == (0, [])
     assert stored_pivot() == expected_pivot()
     assert pivot.pivot_differences() == (0, [])
 
@@ -128,20 +144,63 @@ def test_managers_without_a_team_are_counted_under_no_team(db):
     assert_totals_exact()
 
 
-def test_a_team_move_takes_the_managers_history_along(manager_a, manager_b, team2):
+def test_a_move_dated_today_changes_no_recorded_day(manager_a, manager_b, team1, team2):
     write_fact(manager_a, "active", DAY, first_contacts=10, revenue="12.34")
     write_fact(manager_a, "active", DAY + dt.timedelta(days=1), meetings_set=2)
     write_fact(manager_b, "active", DAY, first_contacts=1)
-    old_team = manager_a.team_id
     manager_a.team = team2
+    manager_a.team_since = DAY + dt.timedelta(days=2)
     manager_a.save()
-    assert total("first_contacts", team=old_team) == 0
-    assert total("first_contacts", team=team2.pk) == 11
-    assert total("revenue", team=team2.pk) == Decimal("12.34")
-    assert total("first_contacts") == 11
+    assert total("first_contacts", team=team1.pk) == 10
+    assert total("first_contacts", team=team2.pk) == 1
+    assert total("revenue", team=team1.pk) == Decimal("12.34")
+    # From the move on, the new team's.
+    write_fact(manager_a, "active", DAY + dt.timedelta(days=2), first_contacts=4)
+    assert total("first_contacts", team=team2.pk, day=DAY + dt.timedelta(days=2)) == 4
+    # The history so far: in the first team since the person joined.
+    assert list(manager_a.memberships.values_list("team_id", "since")) == [
+        (team1.pk, dt.date(2000, 1, 1)),
+        (team2.pk, DAY + dt.timedelta(days=2)),
+    ]
+    assert_totals_exact()
+
+
+def test_a_move_dated_in_the_past_re_attributes_only_the_days_from_then_on(manager_a, team1, team2):
+    for offset in range(4):
+        write_fact(manager_a, "active", DAY + dt.timedelta(days=offset), first_contacts=1 + offset)
+    manager_a.team = team2
+    manager_a.team_since = DAY + dt.timedelta(days=2)
+    manager_a.save()
+    assert [
+        total("first_contacts", team=team1.pk, day=DAY + dt.timedelta(days=d)) for d in range(4)
+    ] == [1, 2, 0, 0]
+    assert [
+        total("first_contacts", team=team2.pk, day=DAY + dt.timedelta(days=d)) for d in range(4)
+    ] == [0, 0, 3, 4]
+    assert manager_a.memberships.count() == 2
+    assert User.objects.get(pk=manager_a.pk).team_id == team2.pk
+    # Out of any team from the day after: that day on goes to no team.
     manager_a.team = None
+    manager_a.team_since = DAY + dt.timedelta(days=3)
     manager_a.save(update_fields=["team"])
-    assert total("first_contacts", team=NO_TEAM) == 10
+    assert total("first_contacts", team=NO_TEAM, day=DAY + dt.timedelta(days=3)) == 4
+    assert total("first_contacts", team=team2.pk, day=DAY + dt.timedelta(days=2)) == 3
+    assert_totals_exact()
+
+
+def test_editing_and_deleting_memberships_re_attribute_the_facts(manager_a, team1, team2):
+    write_fact(manager_a, "active", DAY, first_contacts=5)
+    write_fact(manager_a, "active", DAY + dt.timedelta(days=5), first_contacts=7)
+    Membership.objects.create(user=manager_a, team=team1, since=DAY - dt.timedelta(days=30))
+    later = Membership.objects.create(user=manager_a, team=team2, since=DAY + dt.timedelta(days=3))
+    assert total("first_contacts", team=team2.pk, day=DAY + dt.timedelta(days=5)) == 7
+    assert User.objects.get(pk=manager_a.pk).team_id == team2.pk
+    later.since = DAY
+    later.save()
+    assert total("first_contacts", team=team2.pk) == 5
+    later.delete()
+    assert total("first_contacts", team=team1.pk, day=DAY + dt.timedelta(days=5)) == 7
+    assert User.objects.get(pk=manager_a.pk).team_id == team1.pk
     assert_totals_exact()
 
 
@@ -163,24 +222,35 @@ def test_deleting_a_team_moves_its_totals_to_no_team(manager_a, manager_a2, team
     assert_totals_exact()
 
 
-def test_a_bulk_team_update_is_caught_by_verify_and_repaired_by_rebuild(manager_a, team2):
+def test_a_membership_changed_behind_the_signals_is_caught_by_verify_and_repaired(
+    manager_a, team1, team2
+):
     write_fact(manager_a, "active", DAY, first_contacts=10)
-    User.objects.filter(pk=manager_a.pk).update(team=team2)
-    count, differences = totals_differences()
-    assert count == 4  # the day's and the month's rows of both teams
-    assert {(d.level, d.team_key, d.stored, d.fresh) for d in differences} == {
-        (level, team, stored, fresh)
-        for level in ("day", "month")
-        for team, stored, fresh in ((manager_a.team_id, 10, 0), (team2.pk, 0, 10))
-    }
+    Membership.objects.bulk_create([Membership(user=manager_a, team=team2, since=DAY)])
+    count, rows = team_differences()
+    assert (count, rows) == (1, [(DAY, manager_a.pk, channel("active").pk, team1.pk, team2.pk)])
     out = StringIO()
-    with pytest.raises(CommandError, match="4 differences"):
+    with pytest.raises(CommandError, match="1 differences"):
         call_command("totals_verify", stdout=out)
-    assert "first_contacts" in out.getvalue()
+    assert "wrong team" in out.getvalue()
     call_command("totals_rebuild", stdout=StringIO())
+    assert total("first_contacts", team=team2.pk) == 10
+    assert total("first_contacts", team=team1.pk) == 0
     assert_totals_exact()
     call_command("totals_verify", stdout=out)
     assert "Totals match the facts" in out.getvalue()
+
+
+def test_totals_that_drift_from_the_facts_are_caught_by_verify(manager_a, team1):
+    write_fact(manager_a, "active", DAY, first_contacts=10)
+    DailyTotal.objects.filter(team_key=team1.pk).update(value=3)
+    count, differences = totals_differences()
+    assert {(d.level, d.team_key, d.stored, d.fresh) for d in differences} == {
+        ("day", team1.pk, 3, 10)
+    }
+    assert count == 1
+    call_command("totals_rebuild", stdout=StringIO())
+    assert_totals_exact()
 
 
 def test_rebuild_recomputes_totals_from_scratch(manager_a, manager_b):
@@ -255,7 +325,13 @@ def value_write(draw):
 OPERATIONS = st.lists(
     st.one_of(
         st.lists(value_write(), min_size=1, max_size=6),
-        st.tuples(st.just("move"), st.integers(0, 3), st.sampled_from([0, 1, None])),
+        # A dated move: in the past, today (day 0) or later.
+        st.tuples(
+            st.just("move"),
+            st.integers(0, 3),
+            st.sampled_from([0, 1, None]),
+            st.sampled_from([-20, -1, 0, 1, 30]),
+        ),
     ),
     min_size=1,
     max_size=12,
@@ -277,9 +353,10 @@ def test_any_sequence_of_writes_and_moves_leaves_totals_equal_to_the_facts(
     with transaction.atomic():
         for operation in operations:
             if isinstance(operation, tuple):
-                _move, who, team = operation
+                _move, who, team, day = operation
                 manager = User.objects.get(pk=managers[who].pk)
                 manager.team = None if team is None else teams[team]
+                manager.team_since = DAY + dt.timedelta(days=day)
                 manager.save()
                 continue
             writes = [
@@ -296,15 +373,16 @@ GROUPINGS = [("channel",), ("month", "channel"), ("week", "channel"), ("day", "c
 
 
 def assert_reads_from_totals_match_the_facts(teams) -> None:
-    """The dashboards' sums read from the totals (all managers; whole teams minus their
-    inactive and non-manager members) equal the same sums read from the facts."""
+    """The dashboards' sums read from the totals (all facts; a team's facts) equal the same
+    sums read from the facts, and company = Σ teams (no team included) = Σ managers."""
     start, end = DAY - dt.timedelta(days=40), DAY + dt.timedelta(days=40)
-    active = User.objects.filter(role=User.Role.MANAGER, is_active=True)
-    scopes = [(Scope(start, end), Scope(start, end, managers=User.objects.all()))]
-    for team in teams:
-        managers = active.filter(team=team)
-        by_totals = Scope(start, end, managers=managers, teams=Team.objects.filter(pk=team.pk))
-        scopes.append((by_totals, Scope(start, end, managers=managers)))
+    everyone = User.objects.all()
+    team_keys = [Team.objects.filter(pk=team.pk).values("pk") for team in teams]
+    scopes = [(Scope(start, end), Scope(start, end, managers=everyone))]
+    for keys in team_keys:
+        scopes.append(
+            (Scope(start, end, teams=keys), Scope(start, end, managers=everyone, teams=keys))
+        )
     for by_totals, by_facts in scopes:
         assert by_totals.totals_apply
         assert not by_facts.totals_apply
@@ -313,24 +391,43 @@ def assert_reads_from_totals_match_the_facts(teams) -> None:
             assert count_sums(by_totals, group_by) == counts
             money = {k: v for k, v in money_sums(by_facts, group_by).items() if v != MoneySums()}
             assert money_sums(by_totals, group_by) == money
+    company = money_sums(Scope(start, end), ()).get((), MoneySums())
+    teams_sum = sum(
+        (money_sums(Scope(start, end, teams=keys), ()).get((), MoneySums()) for keys in team_keys),
+        MoneySums(),
+    )
+    no_team = DailyFact.objects.filter(team__isnull=True, date__gte=start, date__lte=end)
+    teams_sum += sum(
+        (
+            MoneySums(f.invoiced_amount, f.payments_count, f.revenue, f.variable_costs)
+            for f in no_team
+        ),
+        MoneySums(),
+    )
+    managers_sum = sum(
+        (
+            money_sums(Scope(start, end, managers=everyone.filter(pk=person.pk)), ()).get(
+                (), MoneySums()
+            )
+            for person in everyone
+        ),
+        MoneySums(),
+    )
+    assert company == teams_sum == managers_sum
 
 
-def test_team_reads_leave_out_inactive_members_and_other_roles(
+def test_team_reads_count_everyone_who_was_in_the_team_that_day(
     manager_a, manager_a2, manager_b, team1, team2
 ):
     head_in_team = make_user(role=User.Role.HEAD, team=team1)
     for person, revenue in ((manager_a, "1.10"), (manager_a2, "2.20"), (head_in_team, "4.40")):
         write_fact(person, "active", DAY, revenue=revenue, first_contacts=3, meetings_set=1)
     write_fact(manager_b, "inbound", DAY + dt.timedelta(days=9), revenue="8.80", leads_received=2)
-    User.objects.filter(pk=manager_a2.pk).update(is_active=False)
+    manager_a2.is_active = False
+    manager_a2.save()
     assert_reads_from_totals_match_the_facts([team1, team2])
-    team_scope = Scope(
-        DAY,
-        DAY,
-        managers=User.objects.filter(team=team1, is_active=True, role=User.Role.MANAGER),
-        teams=Team.objects.filter(pk=team1.pk),
-    )
-    assert money_sums(team_scope)[(channel("active").pk,)].revenue == Decimal("1.10")
+    team_scope = Scope(DAY, DAY, teams=Team.objects.filter(pk=team1.pk).values("pk"))
+    assert money_sums(team_scope)[(channel("active").pk,)].revenue == Decimal("7.70")
     assert money_sums(Scope(DAY, DAY + dt.timedelta(days=9)), ())[()].revenue == Decimal("16.50")
 
 
@@ -407,10 +504,17 @@ def test_concurrent_writes_and_a_team_move_keep_totals_exact(manager_a, manager_
     def mover():
         try:
             barrier.wait(5)
-            for team in (team2, manager_a.team, team2, None, team2):
+            for days, team in (
+                (0, team2),
+                (-1, manager_a.team),
+                (0, team2),
+                (-2, None),
+                (1, team2),
+            ):
                 with transaction.atomic():
                     manager = User.objects.get(pk=manager_a.pk)
                     manager.team = team
+                    manager.team_since = DAY + dt.timedelta(days=days)
                     manager.save()
         except BaseException as error:  # noqa: BLE001
             errors.append(error)

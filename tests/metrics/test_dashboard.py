@@ -257,7 +257,11 @@ def test_director_totals_include_people_who_left(director, manager_a, march_fact
     User.objects.filter(pk=manager_a.pk).update(is_active=False)
     dash = make_dashboard(director)
     assert dash.cards[0].value == Decimal("4500.00")
-    assert "manager_a" not in [row.manager.username for row in dash.leaderboard]
+    # On the board for the period they have numbers in, marked as former.
+    row = next(row for row in dash.leaderboard if row.manager.username == "manager_a")
+    assert row.manager.is_former
+    assert row.revenue == Decimal("1000.00")
+    assert "manager_a" not in [person.username for person in dash.not_reported]
 
 
 def test_a_head_filtered_to_one_manager_sees_only_that_manager(head1, manager_a, march_facts):

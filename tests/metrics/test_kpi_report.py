@@ -161,7 +161,7 @@ def test_bad_options_stop_with_a_clear_message(small, args, message):
 
 
 def test_a_manager_outside_the_team_is_refused(small, team1):
-    with pytest.raises(CommandError, match="not in team"):
+    with pytest.raises(CommandError, match="never been in team"):
         report(
             "--from",
             "2026-03-01",

@@ -47,7 +47,7 @@ def _fail_after_history(monkeypatch):
 
 
 def _fail_in_totals(monkeypatch):
-    def totals_add(deltas, *, teams):
+    def totals_add(deltas):
         raise OperationalError("could not serialize access")
 
     monkeypatch.setattr(services, "totals_add", totals_add)

@@ -1,3 +1,4 @@
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -5,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from teams.models import Team, User
 from teams.services import PeopleImportError, people_import
+from tests.factories import write_fact
 
 HEADER = "username,full_name,email,role,team,channels\n"
 GOOD = (
@@ -153,7 +155,8 @@ def test_an_administrator_cannot_be_changed_by_an_import(admin_user):
 def test_a_wrong_header_is_reported_on_line_one():
     assert errors_of("username,name,role\nx,y,manager\n") == [
         "line 1, column full_name, email, team, channels, name: "
-        "the header must be username,full_name,email,role,team,channels"
+        "the header must be username,full_name,email,role,team,channels "
+        "(and optionally team_since)"
     ]
 
 
@@ -218,3 +221,30 @@ def test_an_existing_manager_may_become_a_head(manager_a):
     assert manager_a.role == "head"
     assert list(manager_a.channels.all()) == []
     assert list(manager_a.led_teams.values_list("name", flat=True)) == ["Team 1"]
+
+
+@pytest.mark.django_db
+def test_an_optional_team_since_dates_a_move_and_re_attributes_from_then_on():
+    people_import(text=HEADER + "a,Анна,,manager,Север,active\n")
+    anna = User.objects.get(username="a")
+    day = dt.date(2026, 11, 2)
+    for offset in range(3):
+        write_fact(anna, "active", day + dt.timedelta(days=offset), revenue="10.00")
+    dated = HEADER.strip() + ",team_since\n"
+    people_import(text=dated + "a,Анна,,manager,Юг,active,03.11.2026\n")
+    anna.refresh_from_db()
+    assert anna.team.name == "Юг"
+    teams = dict(anna.facts.values_list("date", "team__name"))
+    assert teams == {
+        day: "Север",
+        day + dt.timedelta(days=1): "Юг",
+        day + dt.timedelta(days=2): "Юг",
+    }
+
+
+@pytest.mark.django_db
+def test_a_bad_team_since_is_a_row_error():
+    text = HEADER.strip() + ",team_since\na,Анна,,manager,Север,active,31.02.2026\n"
+    assert errors_of(text) == [
+        "line 2, column team_since: “31.02.2026” is not a date (YYYY-MM-DD or DD.MM.YYYY)"
+    ]

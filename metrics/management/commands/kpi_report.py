@@ -18,6 +18,7 @@ from django.utils import timezone
 from channels.models import Channel
 from metrics.reports import build_report, report_as_dict
 from metrics.selectors import Scope
+from teams.membership import members_ever
 from teams.models import Team, User
 
 CSV_HELP = """\
@@ -55,7 +56,10 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", required=True, help="First day.")
         parser.add_argument("--to", dest="date_to", required=True, help="Last day (included).")
         parser.add_argument("--channel", help="Only this channel (its code).")
-        parser.add_argument("--team", help="Only the facts of this team's managers (team name).")
+        parser.add_argument(
+            "--team",
+            help="Only the facts its people entered for the days they were in this team (name).",
+        )
         parser.add_argument("--manager", help="Only this manager's facts (username).")
         parser.add_argument(
             "--format", choices=("json", "csv"), default="json", help="Default: json."
@@ -75,8 +79,14 @@ class Command(BaseCommand):
             date_from=date_from,
             date_to=date_to,
             channel_ids=self._channel_ids(options["channel"]),
-            managers=self._managers(options["team"], options["manager"]),
+            managers=self._managers(options["manager"]),
+            teams=self._teams(options["team"]),
         )
+        both = scope.managers is not None and scope.teams is not None
+        if both and not scope.managers.filter(members_ever(scope.teams)).exists():
+            raise CommandError(
+                f"Manager {options['manager']!r} has never been in team {options['team']!r}."
+            )
         data = report_as_dict(build_report(scope=scope, as_of=as_of))
         if options["format"] == "csv":
             self._write_csv(data)
@@ -92,22 +102,23 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown channel {code!r}. Channels: {known}.")
         return (channel.pk,)
 
-    def _managers(self, team_name: str | None, username: str | None):
-        if team_name is None and username is None:
+    def _teams(self, team_name: str | None):
+        """A team: the facts of the days its people were in it (dated membership)."""
+        if team_name is None:
             return None
-        managers = User.objects.all()
-        if team_name is not None:
-            team = Team.objects.filter(name=team_name).first()
-            if team is None:
-                raise CommandError(f"Unknown team {team_name!r}.")
-            managers = managers.filter(team=team)
-        if username is not None:
-            if not User.objects.filter(username=username).exists():
-                raise CommandError(f"Unknown manager {username!r}.")
-            managers = managers.filter(username=username)
-            if team_name is not None and not managers.exists():
-                raise CommandError(f"Manager {username!r} is not in team {team_name!r}.")
-        return managers
+        team = Team.objects.filter(name=team_name).first()
+        if team is None:
+            raise CommandError(f"Unknown team {team_name!r}.")
+        return Team.objects.filter(pk=team.pk).values("pk")
+
+    def _managers(self, username: str | None):
+        """A manager: all of their facts, whatever team they were in (with --team too: the
+        days they were in that team)."""
+        if username is None:
+            return None
+        if not User.objects.filter(username=username).exists():
+            raise CommandError(f"Unknown manager {username!r}.")
+        return User.objects.filter(username=username)
 
     def _write_csv(self, data: dict) -> None:
         writer = csv.writer(self.stdout, lineterminator="\n")

@@ -289,7 +289,7 @@ class Command(BaseCommand):
         end = today - dt.timedelta(days=1)
         with transaction.atomic():
             holidays = self._holidays(start, month_end(month_start(today, 1)))
-            people = self._people(password)
+            people = self._people(password, joined=start)
             funnels = demo_funnels()
             facts = self._facts(people, funnels, start, end, holidays, seed)
             self._report_times(start, end, seed)
@@ -329,15 +329,23 @@ class Command(BaseCommand):
             )
         return holidays
 
-    def _people(self, password: str) -> dict[str, User]:
+    def _people(self, password: str, *, joined: dt.date) -> dict[str, User]:
         # One hash for all: demo users share a password, and hashing costs ~0.5 s each.
         hashed = make_password(password)
+        # Everyone has been here since the demo's history begins: reporting is due from then.
+        joined_at = timezone.make_aware(dt.datetime.combine(joined, dt.time(9)))
         people: dict[str, User] = {}
 
         def person(username: str, full_name: str, **fields) -> User:
             user, _created = User.objects.update_or_create(
                 username=username,
-                defaults={"full_name": full_name, "password": hashed, "is_demo": True, **fields},
+                defaults={
+                    "full_name": full_name,
+                    "password": hashed,
+                    "is_demo": True,
+                    "date_joined": joined_at,
+                    **fields,
+                },
             )
             people[username] = user
             return user
