@@ -1,5 +1,7 @@
 import datetime as dt
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -470,9 +472,13 @@ def test_the_forecast_of_summed_parts_is_the_sum_of_unrounded_part_forecasts(par
     earlier = sum((e for e, _b in parts), D(0))
     before = sum((b for _e, b in parts), D(0))
     total = money(period_forecast(earlier=earlier, before_as_of=before, days=days))
-    unrounded = [period_forecast(earlier=e, before_as_of=b, days=days) for e, b in parts]
-    assert total == money(sum(unrounded, D(0)))
+    # The exact sum of the parts' forecasts (Fractions, no Decimal precision), half-up.
+    elapsed, month = days
+    exact = sum(Fraction(e) + Fraction(b) * month / elapsed for e, b in parts)
+    kopecks_exact = math.floor(exact * 100 + Fraction(1, 2))
+    assert total == D(kopecks_exact) / 100
     # Adding rounded parts may drift by half a kopeck per part, never more.
+    unrounded = [period_forecast(earlier=e, before_as_of=b, days=days) for e, b in parts]
     assert abs(total - sum(money(f) for f in unrounded)) <= D("0.005") * len(parts)
 
 
