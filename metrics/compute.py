@@ -1,4 +1,4 @@
-"""The metric contract of DESIGN.md as pure functions: numbers in, metrics out.
+"""The metric contract as pure functions: numbers in, metrics out (docs/metrics.md).
 
 No ORM here. Money is Decimal with 2 places; ratios are Decimal computed from exact sums
 and rounded only for display; None wherever a ratio is undefined (a zero denominator,
@@ -83,12 +83,6 @@ def change(current: Decimal | int, previous: Decimal | int) -> Decimal | None:
     return ratio(Decimal(current) - Decimal(previous), abs(Decimal(previous)))
 
 
-def previous_period(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of equal length that ends the day before `date_from`."""
-    length = (date_to - date_from).days + 1
-    return date_from - dt.timedelta(days=length), date_from - dt.timedelta(days=1)
-
-
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
     last = calendar.monthrange(day.year, day.month)[1]
     return day.replace(day=1), day.replace(day=last)
@@ -130,17 +124,18 @@ def run_rate_days(
     overrides: Mapping[dt.date, bool],
     start: dt.date | None = None,
 ) -> tuple[int, int] | None:
-    """(working days elapsed, working days in the month) of a month-end run rate, counted
-    from `start` (the month's first day unless a period starts later); (1, 1) for a finished
-    month (its fact is its forecast); None when the month has not started or no working
-    day has elapsed. The same for every figure of one month: compute it once."""
+    """(working days elapsed, working days in the month) of a month-end run rate as of the
+    end of the day before `as_of` (docs/metrics.md, "Forecast").
+
+    Both count from `start` (the month's first day unless a period starts later); elapsed
+    days end the day before `as_of`, so a Sunday and the Monday after give the same pair.
+    (1, 1) for a month that ended before `as_of` (its fact is its forecast); None while no
+    working day has elapsed. The same for every figure of one month: compute it once."""
     first, last = month_bounds(month)
     start = max(first, start or first)
-    if as_of < start:
-        return None
-    if as_of >= last:
+    if as_of > last:
         return (1, 1)
-    elapsed = working_days(start, as_of, overrides)
+    elapsed = working_days(start, as_of - dt.timedelta(days=1), overrides)
     if not elapsed:
         return None
     return elapsed, working_days(start, last, overrides)
@@ -154,11 +149,12 @@ def forecast(
     overrides: Mapping[dt.date, bool],
     start: dt.date | None = None,
 ) -> Decimal | None:
-    """Month-end run rate: fact so far / working days elapsed × working days in the month.
+    """Month-end run rate: fact / working days elapsed × working days in the month.
 
-    Days elapsed count from `start` (the month's first day unless a period starts later)
-    up to and including `as_of`. A finished month forecasts its fact; a month not yet
-    started, or with no working day elapsed, has no forecast. Not rounded.
+    `fact` holds the facts dated before `as_of` (from `start`, the month's first day unless
+    a period starts later); elapsed days run from `start` to the day before `as_of`. A month
+    that ended before `as_of` forecasts its fact; with no working day elapsed there is no
+    forecast. Not rounded: round once, after any sum (docs/metrics.md).
     """
     days = run_rate_days(month=month, as_of=as_of, overrides=overrides, start=start)
     return None if days is None else run_rate(fact, days)
@@ -167,6 +163,122 @@ def forecast(
 def run_rate(fact: Decimal | int, days: tuple[int, int]) -> Decimal:
     elapsed, total = days
     return Decimal(fact) * total / elapsed
+
+
+def period_forecast(
+    *, earlier: Decimal | int, before_as_of: Decimal | int, days: tuple[int, int] | None
+) -> Decimal | None:
+    """A period's forecast: the facts of its months before the as-of month (`earlier`) plus
+    the run rate of the as-of month's facts dated before `as_of`. Not rounded; a total is
+    forecast from summed facts, never from rounded parts."""
+    if days is None:
+        return None
+    return Decimal(earlier) + run_rate(before_as_of, days)
+
+
+def prorated_plan(
+    plans_by_month: Mapping[dt.date, Decimal | int],
+    date_from: dt.date,
+    date_to: dt.date,
+    overrides: Mapping[dt.date, bool],
+) -> Decimal:
+    """The plan for a period: each month's plan × (its working days inside the period ÷ its
+    working days), summed; a whole month brings its whole plan. Not rounded (money is
+    rounded once by the caller; counts keep their fraction). See docs/metrics.md, "Plan".
+
+    `plans_by_month` is keyed by the months' first days; months outside the period count 0.
+    A month without a single working day brings its whole plan only when wholly inside.
+    """
+    total = Decimal(0)
+    for month, plan in plans_by_month.items():
+        first, last = month_bounds(month)
+        start, end = max(first, date_from), min(last, date_to)
+        if start > end:
+            continue
+        if (start, end) == (first, last):
+            total += Decimal(plan)
+            continue
+        month_days = working_days(first, last, overrides)
+        if month_days:
+            total += Decimal(plan) * working_days(start, end, overrides) / month_days
+    return total
+
+
+def nth_working_day(start: dt.date, n: int, overrides: Mapping[dt.date, bool]) -> dt.date:
+    """The n-th working day from `start` on (n >= 1), `start` included."""
+    day, seen = start, 0
+    while True:
+        if is_working_day(day, overrides):
+            seen += 1
+            if seen == n:
+                return day
+        day += dt.timedelta(days=1)
+
+
+def range_with_working_days_before(
+    day: dt.date, n: int, overrides: Mapping[dt.date, bool]
+) -> tuple[dt.date, dt.date]:
+    """The shortest range ending the day before `day` that holds `n` (>= 1) working days."""
+    end = day - dt.timedelta(days=1)
+    start, seen = end, 0
+    while True:
+        if is_working_day(start, overrides):
+            seen += 1
+            if seen == n:
+                return start, end
+        start -= dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What "against the previous period" compares: `current` (the period, or its part
+    elapsed before as_of) with `previous`; both (first day, last day), included."""
+
+    current: tuple[dt.date, dt.date]
+    previous: tuple[dt.date, dt.date]
+
+
+def previous_period(
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    as_of: dt.date,
+    overrides: Mapping[dt.date, bool],
+) -> Comparison | None:
+    """The one "previous period" rule of every card and panel (docs/metrics.md).
+
+    - A whole month that ended before `as_of`: against the whole previous month.
+    - A month in progress (the range starts on the first day of the as-of month and holds
+      `as_of`): its first k working days before `as_of` against the previous month's first
+      k working days (from its 1st to its k-th working day, the whole month at most).
+    - Any other range: the range of equal length just before it; when it holds `as_of`,
+      only its part before `as_of` is compared, against the shortest range ending the day
+      before the start that holds as many working days.
+    None when nothing has elapsed yet (k = 0, or no working day before `as_of`).
+    """
+    first, last = month_bounds(date_from)
+    if (date_from, date_to) == (first, last) and date_to < as_of:
+        previous = month_bounds(first - dt.timedelta(days=1))
+        return Comparison((date_from, date_to), previous)
+    running = date_from <= as_of <= date_to
+    if running and date_from == as_of.replace(day=1):
+        k = working_days(first, as_of - dt.timedelta(days=1), overrides)
+        if not k:
+            return None
+        prev_first, prev_last = month_bounds(first - dt.timedelta(days=1))
+        prev_days = working_days(prev_first, prev_last, overrides)
+        prev_end = nth_working_day(prev_first, k, overrides) if k <= prev_days else prev_last
+        return Comparison((first, as_of - dt.timedelta(days=1)), (prev_first, prev_end))
+    if running:
+        elapsed_end = as_of - dt.timedelta(days=1)
+        n = working_days(date_from, elapsed_end, overrides)
+        if not n:
+            return None
+        previous = range_with_working_days_before(date_from, n, overrides)
+        return Comparison((date_from, elapsed_end), previous)
+    length = (date_to - date_from).days + 1
+    previous = (date_from - dt.timedelta(days=length), date_from - dt.timedelta(days=1))
+    return Comparison((date_from, date_to), previous)
 
 
 @dataclass(frozen=True)
@@ -261,37 +373,70 @@ def fact_for_indicator(indicator: str, *, counts: Mapping[str, int], sums: Money
 
 @dataclass(frozen=True)
 class ValuableFinalProduct:
-    """The department's valuable final product for a month (company level)."""
+    """The department's valuable final product for a period, company-wide (docs/metrics.md).
 
-    month: dt.date
+    `revenue` and `margin` are the period's; `revenue_growth` compares the same ranges as the
+    dashboard cards (`previous_period`); the result is the margin of `result_range` (the
+    period, or its part before as_of while it runs) minus that range's share of the
+    monthly expenses and reserves, prorated by working days."""
+
+    date_from: dt.date
+    date_to: dt.date
     revenue: Decimal
-    revenue_growth: Decimal | None  # against the previous month; None when it had none
+    revenue_growth: Decimal | None  # None without a comparison or with no previous revenue
     margin: Decimal
-    expenses: Decimal | None  # None until a head or admin enters the month's expenses
+    result_range: tuple[dt.date, dt.date] | None  # None: nothing elapsed yet
+    result_margin: Decimal
+    expenses: Decimal | None  # None until every month of result_range has its expenses
     reserves: Decimal | None
-    result: Decimal | None  # margin - (expenses + reserves); None while they are not entered
+    result: Decimal | None  # result_margin - (expenses + reserves)
+
+
+def prorated_expenses(
+    entered: Mapping[dt.date, tuple[Decimal, Decimal]],
+    date_from: dt.date,
+    date_to: dt.date,
+    overrides: Mapping[dt.date, bool],
+) -> tuple[Decimal, Decimal] | None:
+    """(expenses, reserves) of a range: each month's entered amounts × its working days in
+    the range ÷ its working days (as `prorated_plan`), summed, rounded once to the kopeck.
+    None while a month the range touches has none entered."""
+    months = months_in(date_from, date_to)
+    if any(month not in entered for month in months):
+        return None
+    expenses = prorated_plan({m: entered[m][0] for m in months}, date_from, date_to, overrides)
+    reserves = prorated_plan({m: entered[m][1] for m in months}, date_from, date_to, overrides)
+    return money(expenses), money(reserves)
 
 
 def valuable_final_product(
     *,
-    month: dt.date,
-    revenue: Decimal,
-    previous_revenue: Decimal,
-    variable_costs: Decimal,
-    expenses: Decimal | None,
-    reserves: Decimal | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    sums: MoneySums,
+    current_revenue: Decimal | None,
+    previous_revenue: Decimal | None,
+    result_range: tuple[dt.date, dt.date] | None,
+    result_sums: MoneySums,
+    expenses: tuple[Decimal, Decimal] | None,
 ) -> ValuableFinalProduct:
-    """Revenue, its growth against the previous month and what sales leave after covering
-    the month's expenses and reserves. Without entered expenses the result is undefined,
-    not the bare margin: showing margin as the result would overstate it."""
-    month_margin = margin(revenue, variable_costs)
-    entered = expenses is not None and reserves is not None
+    """Revenue, its growth against the previous period and what sales leave after covering
+    expenses and reserves. Without entered expenses the result is undefined, not the bare
+    margin: showing margin as the result would overstate it."""
+    growth = None
+    if current_revenue is not None and previous_revenue is not None:
+        growth = change(money(current_revenue), money(previous_revenue))
+    result_margin = margin(result_sums.revenue, result_sums.variable_costs)
+    entered = expenses is not None and result_range is not None
     return ValuableFinalProduct(
-        month=month_bounds(month)[0],
-        revenue=money(revenue),
-        revenue_growth=change(money(revenue), money(previous_revenue)),
-        margin=month_margin,
-        expenses=money(expenses) if entered else None,
-        reserves=money(reserves) if entered else None,
-        result=month_margin - money(expenses) - money(reserves) if entered else None,
+        date_from=date_from,
+        date_to=date_to,
+        revenue=money(sums.revenue),
+        revenue_growth=growth,
+        margin=margin(sums.revenue, sums.variable_costs),
+        result_range=result_range,
+        result_margin=result_margin,
+        expenses=expenses[0] if entered else None,
+        reserves=expenses[1] if entered else None,
+        result=result_margin - expenses[0] - expenses[1] if entered else None,
     )

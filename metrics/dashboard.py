@@ -21,7 +21,8 @@ from channels.models import Channel
 from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
 from funnel.pivot import STAGE_COLUMNS
 from metrics import charts, compute
-from metrics.compute import ZERO, MoneyMetrics, MoneySums
+from metrics.compute import ZERO, Comparison, MoneyMetrics, MoneySums
+from metrics.labels import range_label
 from metrics.reports import (
     MONEY_INDICATORS,
     PlanLine,
@@ -173,7 +174,10 @@ class PlanCard:
     fact: Decimal | None
     completion: Decimal | None
     forecast: Decimal | None
-    forecast_completion: Decimal | None
+    forecast_completion: Decimal | None  # the forecast against `forecast_plan`
+    label: str = ""  # "Plan for 15 Oct – 14 Nov"
+    forecast_plan: Decimal | None = None  # the plan of the span the forecast covers
+    forecast_label: str = ""  # that span, when it is not the period
 
     @property
     def bar_width(self) -> int:
@@ -443,14 +447,53 @@ class Dashboard:
         return result
 
     @cached_property
-    def previous_range(self) -> tuple[dt.date, dt.date]:
-        return compute.previous_period(self.f.date_from, self.f.date_to)
+    def previous_range(self) -> Comparison | None:
+        """What "vs previous period" compares (compute.previous_period): the period, or its
+        part before today, with the previous range; None when nothing has elapsed yet."""
+        return compute.previous_period(
+            self.f.date_from, self.f.date_to, as_of=self.f.today, overrides=self.overrides
+        )
 
     @cached_property
     def money_previous(self) -> MoneySums:
-        start, end = self.previous_range
+        """Money of the previous range in the filters' scope. One query (none without one)."""
+        if self.previous_range is None:
+            return MoneySums()
+        start, end = self.previous_range.previous
         scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
         return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def money_compared(self) -> MoneySums:
+        """Money of the compared part of the period: the period's own sums, or — while the
+        period holds today — those of its part before today (one query)."""
+        comparison = self.previous_range
+        if comparison is None or comparison.current == (self.f.date_from, self.f.date_to):
+            return self.money_total
+        start, end = comparison.current
+        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
+        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def compared_label(self) -> str:
+        """ "Compared: 1–4 Dec with 1–4 Nov", or "" without a comparison."""
+        comparison = self.previous_range
+        if comparison is None:
+            return ""
+        return _("Compared: %(current)s with %(previous)s") % {
+            "current": range_label(*comparison.current),
+            "previous": range_label(*comparison.previous),
+        }
+
+    @cached_property
+    def period_label(self) -> str:
+        """ "15 Oct – 14 Nov", "November 2026"."""
+        return range_label(self.f.date_from, self.f.date_to)
+
+    @cached_property
+    def plan_label(self) -> str:
+        """ "Plan for 15 Oct – 14 Nov", "Plan for November 2026"."""
+        return _("Plan for %(period)s") % {"period": self.period_label}
 
     @cached_property
     def money_total(self) -> MoneySums:
@@ -458,9 +501,12 @@ class Dashboard:
 
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
-        first, _last = compute.month_bounds(self.f.date_to)
-        start = min(first, self.f.today - dt.timedelta(days=LOOKBACK_DAYS))
-        end = max(compute.month_bounds(self.f.date_to)[1], self.f.today)
+        """The holiday list from well before the period (its previous period and whole
+        months, the last working day) to the end of the later of its and today's month."""
+        length = (self.f.date_to - self.f.date_from).days + 1
+        back = self.f.date_from - dt.timedelta(days=2 * length + LOOKBACK_DAYS)
+        start = min(back.replace(day=1), self.f.today - dt.timedelta(days=LOOKBACK_DAYS))
+        end = max(compute.month_bounds(self.f.date_to)[1], compute.month_bounds(self.f.today)[1])
         return working_day_overrides(start, end)
 
     @cached_property
@@ -517,32 +563,42 @@ class Dashboard:
     # --- headline cards ----------------------------------------------------------------
     @cached_property
     def cards(self) -> list[Card]:
+        """The period's figures; the change compares the ranges of `previous_range` (the
+        part of the period before today while it runs, like for like)."""
         now = MoneyMetrics.from_sums(self.money_total)
+        current = MoneyMetrics.from_sums(self.money_compared)
         before = MoneyMetrics.from_sums(self.money_previous)
-        has_before = bool(self.money_previous.revenue or self.money_previous.variable_costs)
+        has_before = self.previous_range is not None and bool(
+            self.money_previous.revenue or self.money_previous.variable_costs
+        )
 
-        def money_card(key: str, label: str, value, previous, drill: str = "") -> Card:
-            delta = compute.change(value, previous) if value is not None and previous else None
+        def money_card(key: str, label: str, value, compared, previous, drill="") -> Card:
+            delta = None
+            if has_before and compared is not None and previous:
+                delta = compute.change(compared, previous)
             return Card(key, label, value, "money", delta, previous if has_before else None, drill)
 
         profit_delta = None
-        if now.profitability is not None and before.profitability is not None:
-            profit_delta = now.profitability - before.profitability
+        if has_before and current.profitability is not None and before.profitability is not None:
+            profit_delta = current.profitability - before.profitability
         return [
-            money_card("revenue", _("Revenue"), now.revenue, before.revenue, "revenue"),
-            money_card("margin", _("Margin"), now.margin, before.margin),
+            money_card(
+                "revenue", _("Revenue"), now.revenue, current.revenue, before.revenue, "revenue"
+            ),
+            money_card("margin", _("Margin"), now.margin, current.margin, before.margin),
             Card(
                 "profitability",
                 _("Profitability"),
                 now.profitability,
                 "pct",
                 profit_delta,
-                before.profitability,
+                before.profitability if has_before else None,
             ),
             money_card(
                 "average_check",
                 _("Average check"),
                 now.average_check,
+                current.average_check,
                 before.average_check,
                 "payments_count",
             ),
@@ -569,15 +625,29 @@ class Dashboard:
 
     @cached_property
     def plan_card(self) -> PlanCard | None:
+        """The revenue plan of the period (prorated by working days), its completion, and
+        the month-end forecast against the plan of the span it covers (the period's start to
+        the end of today's month)."""
         line = next((p for p in self.report.total.plans if p.indicator == "revenue"), None)
         if line is None:
             return None
-        forecast_completion = (
-            compute.plan_completion(line.forecast, line.plan)
-            if (line.forecast is not None)
-            else None
+        forecast_completion = None
+        forecast_label = ""
+        if line.forecast is not None:
+            forecast_completion = compute.plan_completion(line.forecast, line.forecast_plan)
+            month_end = compute.month_bounds(self.f.today)[1]
+            if month_end != self.f.date_to:
+                forecast_label = range_label(self.f.date_from, month_end)
+        return PlanCard(
+            line.plan,
+            line.fact,
+            line.completion,
+            line.forecast,
+            forecast_completion,
+            label=self.plan_label,
+            forecast_plan=line.forecast_plan,
+            forecast_label=forecast_label,
         )
-        return PlanCard(line.plan, line.fact, line.completion, line.forecast, forecast_completion)
 
     # --- funnels -----------------------------------------------------------------------
     @cached_property
@@ -877,9 +947,30 @@ class Dashboard:
     # --- the company's valuable final product ------------------------------------------
     @cached_property
     def vfp(self):
+        """The company's valuable final product for the period, whatever the team, channel
+        or manager filter: the same comparison as the cards, expenses prorated."""
         if not self.f.shows_company:
             return None
-        return valuable_final_product_for(month=self.f.date_to)
+        return valuable_final_product_for(
+            date_from=self.f.date_from,
+            date_to=self.f.date_to,
+            as_of=self.f.today,
+            overrides=self.overrides,
+        )
+
+    @property
+    def vfp_filtered(self) -> bool:
+        """Whether a filter is set that the company-wide panel ignores."""
+        return bool(self.f.team or self.f.channel or self.f.manager)
+
+    @cached_property
+    def vfp_result_label(self) -> str:
+        """The range the result covers, when it is not the whole period (the part before
+        today of a period that runs)."""
+        vfp = self.vfp
+        if vfp is None or vfp.result_range in (None, (vfp.date_from, vfp.date_to)):
+            return ""
+        return _("Result over %(period)s") % {"period": range_label(*vfp.result_range)}
 
     # --- charts ------------------------------------------------------------------------
     @cached_property

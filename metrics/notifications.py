@@ -140,7 +140,13 @@ def _digest_data(*, managers: list[User], day: dt.date, overrides) -> dict[int, 
             entry.revenue_day += sums.revenue
         entry.revenue_month = month_money.get((manager.pk,), MoneySums()).revenue
         entry.revenue_plan = revenue_plans.get(manager.pk)
-        entry.forecast = forecast(entry.revenue_month, month=month, as_of=day, overrides=overrides)
+        # The month's facts up to `day` included: a forecast as of the end of `day`.
+        entry.forecast = forecast(
+            entry.revenue_month,
+            month=month,
+            as_of=day + dt.timedelta(days=1),
+            overrides=overrides,
+        )
         entry.behind = (
             entry.revenue_plan is not None
             and entry.forecast is not None

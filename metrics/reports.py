@@ -1,23 +1,26 @@
 """A whole KPI report for a scope: selectors sum, compute turns sums into metrics.
 
-`build_report` is what the dashboard and `kpi_report` call; it costs a fixed number of
-queries whatever the number of channels, managers or days (5 to 7: catalogue 2, counts 1,
-money 1, plans 1-2, holidays 1 when the period contains `as_of`). `report_as_dict` gives
-the JSON shape of DESIGN.md.
+The definitions are docs/metrics.md's. `build_report` is what the dashboard and
+`kpi_report` call; it costs a fixed number of queries whatever the number of channels,
+managers or days: catalogue 2, counts 1, money 1, plans 1-2, holidays 1, and 2 more (counts
+and money of the as-of month before `as_of`) when the period holds `as_of` and a day of
+that month has passed: 6 to 9. `report_as_dict` gives the JSON of docs/metrics.md.
 
 Plans: which plan applies to a scope is decided in `selectors.plan_sums` (a whole team
 → its team plan where set, else the sum of its managers' plans; a manager → own plans;
-all → the sum over teams). A period of several months sums the plans of every month it
-touches, whole months even when the period starts or ends mid-month. The forecast is
-given only while the period contains `as_of`: the facts of the period's earlier months
-plus the run rate of the month containing `as_of` (over its working days, from the later
-of the month's first day and the period's start, holidays and transferred working days
-from the admin's calendar). The total's plan lines add up the channels' money plans
-(revenue, margin, payments_count) and compare them with the facts of the planned channels.
+all → the sum over teams). A period's plan prorates each month's plan by its working days
+inside the period (`compute.prorated_plan`). The forecast is given only while the period
+contains `as_of`, as of the end of the day before: the facts of the period's earlier months
+plus the run rate of the as-of month's facts dated before `as_of` (over its working days,
+from the later of the month's first day and the period's start, holidays and transferred
+working days from the admin's calendar). The total's plan lines add up the channels' money
+plans (revenue, margin, payments_count) and compare them with the facts of the planned
+channels; its forecast is computed from the summed facts and rounded once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,19 +35,22 @@ from metrics.compute import (
     ValuableFinalProduct,
     channel_metrics,
     fact_for_indicator,
-    forecast,
     money,
     month_bounds,
     months_in,
+    period_forecast,
     plan_completion,
+    previous_period,
+    prorated_expenses,
+    prorated_plan,
     round_ratio,
+    run_rate_days,
     valuable_final_product,
 )
 from metrics.models import PLAN_MONEY_CODES
 from metrics.selectors import (
     Scope,
     channel_catalogue,
-    company_money_by_month,
     count_sums,
     counts_by_code,
     money_sums,
@@ -60,13 +66,18 @@ MONEY_INDICATORS = frozenset({"revenue", "margin", "invoiced_amount", "variable_
 @dataclass(frozen=True)
 class PlanLine:
     """Plan against fact for one indicator. Money indicators carry kopecks; counts may carry
-    a fractional forecast (the run rate is not rounded here)."""
+    a fractional plan (prorated) and forecast (the run rate is not rounded here).
+
+    `forecast_plan` is the plan of the span the forecast covers (the period's start to the
+    end of the as-of month), what the forecast is compared with; None without a forecast.
+    """
 
     indicator: str
     plan: Decimal
     fact: Decimal
     completion: Decimal | None
     forecast: Decimal | None
+    forecast_plan: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -91,13 +102,34 @@ class Report:
 
 
 @dataclass(frozen=True)
-class _Forecasting:
-    """What a run-rate forecast needs; `month` is None when the period does not contain as_of."""
+class _Timing:
+    """What proration and the forecast need. `days` is the as-of month's run rate
+    (compute.run_rate_days), None when there is no forecast; `month` the as-of month."""
 
-    month: dt.date | None
-    as_of: dt.date
-    start: dt.date
+    date_from: dt.date
+    date_to: dt.date
+    month: dt.date
+    days: tuple[int, int] | None
     overrides: Mapping[dt.date, bool]
+
+    def plan(self, plans_by_month: Mapping[dt.date, Decimal]) -> Decimal:
+        return prorated_plan(plans_by_month, self.date_from, self.date_to, self.overrides)
+
+    def forecast_plan(self, plans_by_month: Mapping[dt.date, Decimal]) -> Decimal:
+        end = month_bounds(self.month)[1]
+        return prorated_plan(plans_by_month, self.date_from, end, self.overrides)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A plan line before rounding, kept for the total (sums first, one rounding)."""
+
+    indicator: str
+    plan: Decimal
+    fact: Decimal
+    earlier: Decimal  # facts of the period's months before the as-of month
+    before: Decimal  # facts of the as-of month dated before as_of, within the period
+    forecast_plan: Decimal
 
 
 def build_report(
@@ -120,15 +152,29 @@ def build_report(
         counts, sums = month_sums
     plans = plan_sums(scope=scope)
     months = months_in(scope.date_from, scope.date_to)
+    overrides = working_day_overrides(months[0], month_bounds(months[-1])[1])
+    as_of_month = as_of.replace(day=1)
     running = scope.date_from <= as_of <= scope.date_to
-    forecasting = _Forecasting(
-        month=as_of.replace(day=1) if running else None,
-        as_of=as_of,
-        start=scope.date_from,
-        overrides=working_day_overrides(*month_bounds(as_of)) if running else {},
+    days = None
+    if running:
+        days = run_rate_days(
+            month=as_of_month, as_of=as_of, overrides=overrides, start=scope.date_from
+        )
+    timing = _Timing(scope.date_from, scope.date_to, as_of_month, days, overrides)
+    # The as-of month's facts before as_of: what its run rate extrapolates.
+    before = dataclasses.replace(
+        scope,
+        date_from=max(scope.date_from, as_of_month),
+        date_to=as_of - dt.timedelta(days=1),
     )
+    counts_before: dict = {}
+    sums_before: dict = {}
+    if running and before.date_from <= before.date_to:
+        counts_before = count_sums(before, group_by=("channel",))
+        sums_before = money_sums(before, group_by=("channel",))
 
     channels: list[ChannelReport] = []
+    parts: list[_Parts] = []
     total_sums = MoneySums()
     for channel in catalogue:
         has_facts = any((month, channel.pk) in sums for month in months)
@@ -144,13 +190,25 @@ def build_report(
             activity_counts=[(i.code, channel_counts[i.code]) for i in channel.activity_list],
             sums=channel_sums,
         )
-        channel_plans = _plans_over_months(plans, channel.pk)
-        lines = [
-            _plan_line(
-                indicator, channel_plans[indicator], counts_by_month, sums_by_month, forecasting
+        channel_plans = _plans_by_month(plans, channel.pk)
+        counts_now = counts_by_code(counts_before, channel)
+        sums_now = sums_before.get((channel.pk,), MoneySums())
+        lines = []
+        for indicator in _ordered(channel_plans, order):
+            facts = {
+                month: fact_for_indicator(indicator, counts=counts_by_month[month], sums=s)
+                for month, s in sums_by_month.items()
+            }
+            line_parts = _Parts(
+                indicator=indicator,
+                plan=timing.plan(channel_plans[indicator]),
+                fact=sum(facts.values(), Decimal(0)),
+                earlier=sum((v for m, v in facts.items() if m < as_of_month), Decimal(0)),
+                before=fact_for_indicator(indicator, counts=counts_now, sums=sums_now),
+                forecast_plan=timing.forecast_plan(channel_plans[indicator]),
             )
-            for indicator in _ordered(channel_plans, order)
-        ]
+            parts.append(line_parts)
+            lines.append(_plan_line(line_parts, timing))
         channels.append(ChannelReport(channel=channel, metrics=metrics, plans=lines))
         total_sums += channel_sums
 
@@ -158,38 +216,46 @@ def build_report(
         date_from=scope.date_from,
         date_to=scope.date_to,
         channels=channels,
-        total=TotalReport(money=MoneyMetrics.from_sums(total_sums), plans=_total_lines(channels)),
+        total=TotalReport(
+            money=MoneyMetrics.from_sums(total_sums), plans=_total_lines(parts, timing)
+        ),
     )
 
 
-def _total_lines(channels: list[ChannelReport]) -> list[PlanLine]:
+def _total_lines(parts: list[_Parts], timing: _Timing) -> list[PlanLine]:
     """Money plans added up over the channels that have them, facts of those channels only:
-    a revenue plan set for one channel is not compared with every channel's revenue."""
+    a revenue plan set for one channel is not compared with every channel's revenue. Plans,
+    facts and the facts a forecast runs on are summed first; each figure is rounded once."""
     lines = []
     for indicator in PLAN_MONEY_CODES:
-        parts = [line for c in channels for line in c.plans if line.indicator == indicator]
-        if not parts:
+        found = [p for p in parts if p.indicator == indicator]
+        if not found:
             continue
-        plan = sum((line.plan for line in parts), Decimal(0))
-        fact = sum((line.fact for line in parts), Decimal(0))
-        forecasts = [line.forecast for line in parts]
         lines.append(
-            PlanLine(
-                indicator=indicator,
-                plan=plan,
-                fact=fact,
-                completion=plan_completion(fact, plan),
-                forecast=None if None in forecasts else sum(forecasts, Decimal(0)),
+            _plan_line(
+                _Parts(
+                    indicator=indicator,
+                    plan=sum((p.plan for p in found), Decimal(0)),
+                    fact=sum((p.fact for p in found), Decimal(0)),
+                    earlier=sum((p.earlier for p in found), Decimal(0)),
+                    before=sum((p.before for p in found), Decimal(0)),
+                    forecast_plan=sum((p.forecast_plan for p in found), Decimal(0)),
+                ),
+                timing,
             )
         )
     return lines
 
 
-def _plans_over_months(plans: Mapping[tuple, Decimal], channel_id: int) -> dict[str, Decimal]:
-    result: dict[str, Decimal] = {}
-    for (_month, plan_channel, indicator), value in plans.items():
+def _plans_by_month(
+    plans: Mapping[tuple, Decimal], channel_id: int
+) -> dict[str, dict[dt.date, Decimal]]:
+    """{indicator: {month: plan}} of one channel."""
+    result: dict[str, dict[dt.date, Decimal]] = {}
+    for (month, plan_channel, indicator), value in plans.items():
         if plan_channel == channel_id:
-            result[indicator] = result.get(indicator, Decimal(0)) + value
+            by_month = result.setdefault(indicator, {})
+            by_month[month] = by_month.get(month, Decimal(0)) + value
     return result
 
 
@@ -199,63 +265,83 @@ def _ordered(plans: Mapping[str, Decimal], codes: list[str]) -> list[str]:
     return [c for c in known if c in plans] + sorted(c for c in plans if c not in known)
 
 
-def _plan_line(
-    indicator: str,
-    plan: Decimal,
-    counts_by_month: Mapping[dt.date, Mapping[str, int]],
-    sums_by_month: Mapping[dt.date, MoneySums],
-    forecasting: _Forecasting,
-) -> PlanLine:
-    facts = {
-        month: fact_for_indicator(indicator, counts=counts_by_month[month], sums=sums)
-        for month, sums in sums_by_month.items()
-    }
-    fact = sum(facts.values(), Decimal(0))
-    line_forecast = None
-    if forecasting.month is not None:
-        current = forecast(
-            facts[forecasting.month],
-            month=forecasting.month,
-            as_of=forecasting.as_of,
-            overrides=forecasting.overrides,
-            start=forecasting.start,
-        )
-        if current is not None:
-            line_forecast = fact - facts[forecasting.month] + current
-    if indicator in MONEY_INDICATORS:
+def _plan_line(parts: _Parts, timing: _Timing) -> PlanLine:
+    """A plan line from its unrounded parts: money rounded half-up to the kopeck once,
+    counts kept as they are (JSON rounds them to 2 places)."""
+    plan, fact = parts.plan, parts.fact
+    line_forecast = period_forecast(
+        earlier=parts.earlier, before_as_of=parts.before, days=timing.days
+    )
+    forecast_plan = None if line_forecast is None else parts.forecast_plan
+    if parts.indicator in MONEY_INDICATORS:
         plan, fact = money(plan), money(fact)
         line_forecast = None if line_forecast is None else money(line_forecast)
+        forecast_plan = None if forecast_plan is None else money(forecast_plan)
     return PlanLine(
-        indicator=indicator,
+        indicator=parts.indicator,
         plan=plan,
         fact=fact,
         completion=plan_completion(fact, plan),
         forecast=line_forecast,
+        forecast_plan=forecast_plan,
     )
 
 
-def valuable_final_product_for(*, month: dt.date) -> ValuableFinalProduct:
-    """The company's valuable final product for the month containing `month`. Two queries."""
-    first, last = month_bounds(month)
-    previous = month_bounds(first - dt.timedelta(days=1))[0]
-    sums = company_money_by_month(date_from=previous, date_to=last)
-    expense = monthly_expenses(months=[first]).get(first)
-    current = sums.get(first, MoneySums())
+def valuable_final_product_for(
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    as_of: dt.date,
+    overrides: Mapping[dt.date, bool] | None = None,
+) -> ValuableFinalProduct:
+    """The company's valuable final product for a period (docs/metrics.md). Two queries
+    (daily money sums of the company, entered expenses), three without `overrides` (the
+    holidays, which must then cover the period's months and the previous period).
+
+    Revenue and margin of the period; growth compares the ranges of
+    `compute.previous_period`, as the dashboard cards do; the result is the margin of the
+    period (its part before `as_of` while it runs) minus the expenses and reserves of its
+    months prorated by working days in that same range.
+    """
+    if overrides is None:
+        look_from = date_from - dt.timedelta(days=2 * ((date_to - date_from).days + 1) + 40)
+        overrides = working_day_overrides(
+            look_from.replace(day=1), max(month_bounds(date_to)[1], month_bounds(as_of)[1])
+        )
+    comparison = previous_period(date_from, date_to, as_of=as_of, overrides=overrides)
+    running = date_from <= as_of <= date_to
+    if running:
+        elapsed_end = as_of - dt.timedelta(days=1)
+        result_range = (date_from, elapsed_end) if date_from <= elapsed_end else None
+    else:
+        result_range = (date_from, date_to)
+    start = min(date_from, comparison.previous[0]) if comparison else date_from
+    by_day = {key[0]: value for key, value in money_sums(Scope(start, date_to), ("day",)).items()}
+
+    def between(first: dt.date, last: dt.date) -> MoneySums:
+        return sum((v for day, v in by_day.items() if first <= day <= last), MoneySums())
+
+    touched = months_in(*result_range) if result_range else []
+    entered = {
+        month: (e.expenses, e.reserves) for month, e in monthly_expenses(months=touched).items()
+    }
     return valuable_final_product(
-        month=first,
-        revenue=current.revenue,
-        previous_revenue=sums.get(previous, MoneySums()).revenue,
-        variable_costs=current.variable_costs,
-        expenses=expense.expenses if expense else None,
-        reserves=expense.reserves if expense else None,
+        date_from=date_from,
+        date_to=date_to,
+        sums=between(date_from, date_to),
+        current_revenue=between(*comparison.current).revenue if comparison else None,
+        previous_revenue=between(*comparison.previous).revenue if comparison else None,
+        result_range=result_range,
+        result_sums=between(*result_range) if result_range else MoneySums(),
+        expenses=prorated_expenses(entered, *result_range, overrides) if result_range else None,
     )
 
 
-# --- JSON shape of DESIGN.md -------------------------------------------------------------
+# --- JSON shape (docs/metrics.md, "JSON of kpi_report") ------------------------------------
 
 
 def report_as_dict(report: Report) -> dict:
-    """The report as DESIGN.md's JSON: counts int, money "0.00" strings, ratios numbers
+    """The report as JSON: counts int, money "0.00" strings, ratios numbers
     rounded half-up to 4 places, undefined → None; `plans` only where plans exist."""
     channels = []
     for item in report.channels:

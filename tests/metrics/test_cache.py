@@ -54,7 +54,7 @@ def test_a_fragment_is_cached_apart_from_the_page(client, director, march_facts)
     client.force_login(director)
     answer(client, dashboard_url())
     _value, queries = answer(client, dashboard_url(panel="cards"), HTMX)
-    assert queries == 8
+    assert queries == 10
     _value, queries = answer(client, dashboard_url(panel="cards"), HTMX)
     assert queries == 2  # session and user
 

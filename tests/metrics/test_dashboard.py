@@ -14,6 +14,7 @@ from tests.factories import channel, make_user, write_fact
 from tests.metrics.conftest import MARCH
 
 TODAY = dt.date(2025, 3, 11)  # a Tuesday
+APRIL_2 = dt.date(2025, 4, 2)
 
 
 def make_dashboard(
@@ -67,9 +68,12 @@ def test_a_preset_shows_its_dates_in_the_form(director):
 
 
 def test_cards_sum_money_and_compare_with_the_previous_period(director, march_facts):
-    cards = {card.key: card for card in make_dashboard(director).cards}
+    # March seen in April: a whole past month against the whole of February.
+    dash = make_dashboard(director, today=APRIL_2)
+    assert dash.compared_label == "Compared: March 2025 with February 2025"
+    cards = {card.key: card for card in dash.cards}
     assert cards["revenue"].value == Decimal("4500.00")
-    # February (the previous 31 days) had 2000.00: +125 %.
+    # February had 2000.00: +125 %.
     assert cards["revenue"].change == Decimal("1.25")
     assert cards["revenue"].direction == "up"
     assert cards["margin"].value == Decimal("3100.00")
@@ -77,6 +81,34 @@ def test_cards_sum_money_and_compare_with_the_previous_period(director, march_fa
     # February: revenue 2000, no costs → profitability 1; the change is in points.
     assert cards["profitability"].change_shown == Decimal("-31.1")
     assert cards["average_check"].value == Decimal("1125.00")
+
+
+def test_cards_of_a_month_in_progress_compare_its_first_working_days(
+    director, manager_a, march_facts
+):
+    # As of Tuesday 11 March 2025: 3-7 and 10 March are k = 6 working days; the first 6 of
+    # February run from the 3rd to Monday the 10th. The 20 February fact is later: out.
+    write_fact(manager_a, "inbound", dt.date(2025, 2, 10), revenue="1000.00", payments_count=1)
+    write_fact(manager_a, "inbound", dt.date(2025, 3, 11), revenue="99.00", payments_count=1)
+    dash = make_dashboard(director)
+    assert (dash.previous_range.current, dash.previous_range.previous) == (
+        (dt.date(2025, 3, 1), dt.date(2025, 3, 10)),
+        (dt.date(2025, 2, 1), dt.date(2025, 2, 10)),
+    )
+    assert dash.compared_label == "Compared: 1–10 Mar with 1–10 Feb"
+    revenue = dash.cards[0]
+    # The card shows the period (today's 99.00 included); the change compares 1-10 March's
+    # 4 500.00 with 1-10 February's 1 000.00: +350 %.
+    assert revenue.value == Decimal("4599.00")
+    assert revenue.change == Decimal("3.5")
+    assert revenue.previous == Decimal("1000.00")
+
+
+def test_cards_on_the_first_working_day_of_a_month_have_nothing_to_compare(director, march_facts):
+    dash = make_dashboard(director, today=dt.date(2025, 3, 3))
+    assert dash.previous_range is None
+    assert dash.compared_label == ""
+    assert [card.change for card in dash.cards] == [None, None, None, None]
 
 
 def test_cards_without_an_earlier_period_have_no_change(director, manager_a):
@@ -178,8 +210,8 @@ def test_leaderboard_ranks_by_completion_of_each_managers_own_plan(
 def test_forecast_runs_the_month_at_its_rate(director, manager_a):
     write_fact(manager_a, "active", dt.date(2025, 3, 3), revenue="700.00", payments_count=1)
     dash = make_dashboard(director, period="this_month")
-    # 1–11 March 2025: 7 working days of 21; 700 / 7 × 21.
-    assert dash.leaderboard[0].forecast == Decimal("2100.00")
+    # As of the end of 10 March 2025: 6 working days of 21 have passed; 700 / 6 × 21.
+    assert dash.leaderboard[0].forecast == Decimal("2450.00")
 
 
 def test_my_place_on_the_team_board(manager_a, manager_a2, march_facts):
@@ -300,13 +332,28 @@ def march_plans(manager_a, manager_a2):
 
 def test_plan_card_shows_completion_and_the_month_end_forecast(director, march_facts, march_plans):
     card = make_dashboard(director).plan_card
+    assert card.label == "Plan for March 2025"
     assert card.plan == Decimal("6800.00")
     assert card.fact == Decimal("4000.00")
     assert card.completion == Decimal("4000") / Decimal("6800")
-    # 11 March 2025 is the 7th working day of 21: 4000 / 7 × 21.
-    assert card.forecast == Decimal("12000.00")
-    assert card.forecast_completion == Decimal("12000") / Decimal("6800")
+    # As of 11 March 2025, 6 working days of 21 have passed (3-7, 10): 4000 / 6 × 21.
+    assert card.forecast == Decimal("14000.00")
+    assert card.forecast_completion == Decimal("14000") / Decimal("6800")
     assert card.bar_width == 58
+
+
+def test_plan_card_of_a_month_to_date_prorates_the_plan_and_forecasts_the_month(
+    director, march_facts, march_plans
+):
+    dash = make_dashboard(director, period="this_month")
+    card = dash.plan_card
+    # 1-11 March 2025 holds 7 of March's 21 working days: 6800 × 7 / 21.
+    assert card.label == dash.plan_label == "Plan for 1–11 Mar"
+    assert card.plan == Decimal("2266.67")
+    # The month-end forecast against the whole month's plan.
+    assert (card.forecast, card.forecast_plan) == (Decimal("14000.00"), Decimal("6800.00"))
+    assert card.forecast_label == "March 2025"
+    assert card.forecast_completion == Decimal("14000") / Decimal("6800")
 
 
 def test_plan_table_lists_each_channels_plans_then_the_total(director, march_facts, march_plans):
@@ -317,7 +364,8 @@ def test_plan_table_lists_each_channels_plans_then_the_total(director, march_fac
         (None, "Revenue"),
     ]
     contacts = rows[0]
-    assert (contacts.plan, contacts.fact, contacts.forecast) == (40, 30, 90)
+    # First contacts forecast: 30 before the 11th over 6 of 21 working days = 105.
+    assert (contacts.plan, contacts.fact, contacts.forecast) == (40, 30, 105)
     assert contacts.completion == Decimal("0.75")
     assert not contacts.is_money
     assert (rows[2].plan, rows[2].fact) == (Decimal("6800.00"), Decimal("4000.00"))
@@ -335,12 +383,36 @@ def test_company_card_is_the_directors_valuable_final_product(director, head1, m
     MonthlyExpense.objects.create(
         month=dt.date(2025, 3, 1), expenses=Decimal("1000"), reserves=Decimal("500")
     )
-    vfp = make_dashboard(director).vfp
+    # March seen in April: the whole month against February, its whole expenses.
+    vfp = make_dashboard(director, today=APRIL_2).vfp
     assert vfp.revenue == Decimal("4500.00")
     assert vfp.revenue_growth == Decimal("1.25")
     assert vfp.margin == Decimal("3100.00")
     assert vfp.result == Decimal("1600.00")
     assert make_dashboard(head1).vfp is None
+
+
+def test_company_card_of_a_month_in_progress_prorates_expenses_and_ignores_filters(
+    director, manager_a, march_facts
+):
+    from metrics.models import MonthlyExpense
+
+    MonthlyExpense.objects.create(
+        month=dt.date(2025, 3, 1), expenses=Decimal("2100"), reserves=Decimal("210")
+    )
+    write_fact(manager_a, "active", dt.date(2025, 2, 10), revenue="1500.00")
+    inbound = make_dashboard(director, channel=channel("inbound").pk)
+    vfp = inbound.vfp
+    assert inbound.vfp_filtered
+    # Company-wide whatever the channel: 4 500.00, margin 3 100.00; growth of 1-10 March
+    # (4 500.00) against 1-10 February (1 500.00), as the cards compare: +200 %.
+    assert (vfp.revenue, vfp.margin) == (Decimal("4500.00"), Decimal("3100.00"))
+    assert vfp.revenue_growth == Decimal("2")
+    # 6 of 21 working days have passed: 2100 × 6/21 = 600, 210 × 6/21 = 60.
+    assert (vfp.expenses, vfp.reserves) == (Decimal("600.00"), Decimal("60.00"))
+    assert vfp.result == Decimal("3100.00") - Decimal("660.00")
+    assert inbound.vfp_result_label == "Result over 1–10 Mar"
+    assert not make_dashboard(director).vfp_filtered
 
 
 def test_my_page_shows_the_channels_i_work_in_or_had_numbers_in(team1):

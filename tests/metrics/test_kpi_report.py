@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from metrics.models import Plan
+from teams.models import User
 from tests.factories import channel, write_fact
 
 D = Decimal
@@ -51,14 +52,14 @@ def test_json_report_has_the_shape_of_the_design_with_exact_values(small):
         "--from", "2026-03-01", "--to", "2026-03-31", "--channel", "inbound",
         "--manager", "manager_a", "--as-of", "2026-03-04",
     )  # fmt: skip
-    # Forecast: 250.00 over 3 working days (2-4 March) × 22 = 1833.33.
+    # Forecast as of the end of 3 March: 250.00 over 2 working days (2-3 March) × 22.
     plans = [
         {
             "indicator": "revenue",
             "plan": "1000.00",
             "fact": "250.00",
             "completion": 0.25,
-            "forecast": "1833.33",
+            "forecast": "2750.00",
         }
     ]
     money = {
@@ -133,7 +134,9 @@ def test_csv_holds_the_same_numbers_as_json(small):
     assert cells[("inbound", "metric", "profitability")] == "0.6667"
     assert cells[("active", "metric", "average_check")] == ""
     assert cells[("active", "activity", "contact_attempts")] == "0"
-    assert cells[("inbound", "forecast", "revenue")] == "2200.00"
+    # Facts before the 4th only: manager_b's 50.00 of the 31st stays out of the forecast,
+    # 250.00 over 2 of 22 working days.
+    assert cells[("inbound", "forecast", "revenue")] == "2750.00"
     assert cells[("total", "plan", "revenue")] == "1000.00"
     assert cells[("total", "metric", "payments_count")] == "1"
     for code, value in data["total"].items():
@@ -249,7 +252,8 @@ def money_block(rows) -> dict:
 
 
 def expected_report(rows, date_from, date_to, channels=FUNNELS) -> dict:
-    """DESIGN.md's JSON recomputed from the written rows: plain sums, Fractions, no project code."""
+    """The report's JSON recomputed from the rows written: plain sums, Fractions, no project
+    code."""
     rows = [r for r in rows if date_from <= r["date"] <= date_to]
     result = []
     for code, (stages, activities) in channels.items():
@@ -339,12 +343,14 @@ def test_plan_lines_on_demo_like_data_match_an_independent_computation(demo_rows
         "--as-of", "2026-03-11",
     )  # fmt: skip
     rows = [r for r in demo_rows if r["manager"] == "manager_a" and r["channel"] == "active"]
-    # Facts up to the 11th only would be the usual case; these rows run to the 27th, and
-    # the forecast extrapolates whatever the period holds over 8 of 22 working days.
+    # These rows run to the 27th; the forecast is as of the end of the 10th: the facts
+    # dated before the 11th over the 7 working days before it (2-6, 9, 10) of 22.
     rows = [r for r in rows if r["date"] >= MAR]
     revenue = sum(Fraction(r["revenue"]) for r in rows)
     meetings = sum(r["meetings_set"] for r in rows)
-    meetings_forecast = float(half_up(Fraction(meetings) * 22 / 8, 2))
+    early = [r for r in rows if r["date"] < dt.date(2026, 3, 11)]
+    revenue_before = sum(Fraction(r["revenue"]) for r in early)
+    meetings_forecast = float(half_up(Fraction(sum(r["meetings_set"] for r in early)) * 22 / 7, 2))
     assert data["channels"][0]["plans"] == [
         {
             "indicator": "meetings_set",
@@ -358,8 +364,29 @@ def test_plan_lines_on_demo_like_data_match_an_independent_computation(demo_rows
             "plan": "500000.00",
             "fact": kopecks(revenue),
             "completion": ratio4(half_up(revenue, 2), 500_000),
-            "forecast": kopecks(revenue * 22 / 8),
+            "forecast": kopecks(revenue_before * 22 / 7),
         },
     ]
     # The total compares the revenue plan with the revenue of the planned channel only.
     assert data["total"]["plans"] == data["channels"][0]["plans"][1:]
+
+
+def test_as_of_in_the_middle_of_a_past_month_leaves_later_facts_out_of_the_forecast(small):
+    # March as of the 4th, then again after a fact dated the 4th is written: the fact
+    # counts in the month's fact, not in the forecast (only facts before --as-of do).
+    args = ("--from", "2026-03-01", "--to", "2026-03-31", "--manager", "manager_a")
+    before = report_json(*args, "--as-of", "2026-03-04")["total"]["plans"][0]
+    write_fact(
+        User.objects.get(username="manager_a"), "inbound", dt.date(2026, 3, 4), revenue="9999.99"
+    )
+    after = report_json(*args, "--as-of", "2026-03-04")["total"]["plans"][0]
+    assert after["forecast"] == before["forecast"] == "2750.00"
+    assert after["fact"] == "10249.99"
+
+
+def test_help_cites_no_outside_document(capsys):
+    with pytest.raises(SystemExit):
+        call_command("kpi_report", "--help")
+    text = capsys.readouterr().out
+    assert "--as-of" in text
+    assert ".md" not in text

@@ -15,6 +15,7 @@ D = Decimal
 MAR, FEB = dt.date(2026, 3, 1), dt.date(2026, 2, 1)
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 AFTER = dt.date(2026, 4, 15)  # as_of after the period: no forecast
+MAR_5 = dt.date(2026, 3, 5)
 
 
 def scope(*people, date_from=MARCH[0], date_to=MARCH[1], channels=None):
@@ -266,11 +267,11 @@ def march_plans(march, manager_a):
 
 
 def test_plan_lines_carry_plan_fact_completion_and_a_run_rate_forecast(march_plans, manager_a):
-    # As of the 10th, 7 of 22 working days have passed (2-6, Saturday 7, 10).
-    # first contacts 60 of 100 = .6, forecast 60 × 22 / 7 = 188.571 → 188.57;
+    # As of the 11th (the end of the 10th), 7 of 22 working days have passed (2-6,
+    # Saturday 7, 10). first contacts 60 of 100 = .6, forecast 60 × 22 / 7 = 188.571 → 188.57;
     # revenue 150 000.01 of 300 000 = .50000003 → .5, forecast × 22 / 7 = 471 428.60;
     # margin 95 000.01 of 200 000 = .475, forecast 298 571.46; payments 3 of 10, forecast 9.43.
-    data = report_as_dict(build_report(scope=scope(manager_a), as_of=dt.date(2026, 3, 10)))
+    data = report_as_dict(build_report(scope=scope(manager_a), as_of=dt.date(2026, 3, 11)))
     active = data["channels"][0]
     keys = ("indicator", "plan", "fact", "completion", "forecast")
     assert active["plans"] == [
@@ -297,7 +298,7 @@ def test_a_period_of_several_months_sums_their_plans_and_forecasts_only_the_curr
         value="1000.00",
     )
     report = build_report(
-        scope=scope(manager_a, date_from=FEB, date_to=MARCH[1]), as_of=dt.date(2026, 3, 10)
+        scope=scope(manager_a, date_from=FEB, date_to=MARCH[1]), as_of=dt.date(2026, 3, 11)
     )
     revenue = next(line for line in report.channels[0].plans if line.indicator == "revenue")
     # February's 20 000.00 as it is, plus March's run rate 471 428.60.
@@ -352,10 +353,12 @@ def test_a_report_costs_a_fixed_number_of_queries(
         person = make_user(f"extra{n}", team=team1)
         for day in range(2, 20):
             write_fact(person, "inbound", dt.date(2026, 3, day), leads_received=n, revenue="1.00")
-    # catalogue 2 + counts 1 + money 1 + plans 1 (all) or 2 (a team) + holidays 1 (running).
-    with django_assert_num_queries(5):
+    # catalogue 2 + counts 1 + money 1 + plans 1 (all) or 2 (a team) + holidays 1 (always:
+    # plans are prorated by working days) + counts and money of the as-of month before
+    # as_of 2 (only while the period holds as_of).
+    with django_assert_num_queries(6):
         build_report(scope=scope(), as_of=AFTER)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         build_report(
             scope=Scope(*MARCH, managers=User.objects.filter(team=team1)),
             as_of=dt.date(2026, 3, 10),
@@ -372,18 +375,102 @@ def test_a_reversed_period_is_refused(db):
 
 def test_valuable_final_product_of_the_company_for_a_month(march, django_assert_num_queries):
     MonthlyExpense.objects.create(month=MAR, expenses=D("50000.00"), reserves=D("10000.00"))
-    with django_assert_num_queries(2):
-        product = valuable_final_product_for(month=dt.date(2026, 3, 17))
+    with django_assert_num_queries(3):  # daily money, expenses, holidays
+        product = valuable_final_product_for(date_from=MARCH[0], date_to=MARCH[1], as_of=AFTER)
     # Revenue 150 100.06 against February's 20 000.00: +650.5003 %; margin 94 957.72
     # − (50 000 + 10 000) = 34 957.72.
     assert product.revenue == D("150100.06")
     assert product.revenue_growth == (D("150100.06") - D("20000.00")) / D("20000.00")
     assert product.margin == D("94957.72")
     assert product.result == D("34957.72")
+    with django_assert_num_queries(2):  # the caller's holiday list
+        valuable_final_product_for(date_from=MARCH[0], date_to=MARCH[1], as_of=AFTER, overrides={})
 
 
 def test_valuable_final_product_without_expenses_or_a_previous_month(march):
-    product = valuable_final_product_for(month=dt.date(2026, 2, 1))
+    product = valuable_final_product_for(date_from=FEB, date_to=dt.date(2026, 2, 28), as_of=AFTER)
     assert product.revenue == D("20000.00")
     assert product.revenue_growth is None
     assert (product.expenses, product.reserves, product.result) == (None, None, None)
+
+
+def test_valuable_final_product_of_a_month_in_progress_compares_the_elapsed_part(march, manager_a):
+    # As of Thursday 5 March 2026: 2-4 March are k = 3 working days; the compared part is
+    # 1-4 March (active 150 000.01 and inbound 100.00 revenue; costs 55 130.00), against
+    # 1-4 February (February's 27th is later). Expenses prorated: 3 of 22 working days.
+    write_fact(manager_a, "active", dt.date(2026, 2, 3), revenue="1000.00")
+    MonthlyExpense.objects.create(month=MAR, expenses=D("22000.00"), reserves=D("2200.00"))
+    product = valuable_final_product_for(date_from=MARCH[0], date_to=MARCH[1], as_of=MAR_5)
+    # The period's revenue includes the 5th (repeat 0.05) and later days.
+    assert product.revenue == D("150100.06")
+    assert product.result_range == (MAR, dt.date(2026, 3, 4))
+    assert product.revenue_growth == (D("150100.01") - D("1000.00")) / D("1000.00")
+    # 22 000 × 3 / 22 = 3 000, 2 200 × 3 / 22 = 300: margin 150 100.01 − 55 130.00.
+    assert (product.expenses, product.reserves) == (D("3000.00"), D("300.00"))
+    assert product.result_margin == D("94970.01")
+    assert product.result == D("91670.01")
+
+
+# --- plans for any period -----------------------------------------------------------------
+
+
+def test_a_plan_for_15_october_to_14_november_is_prorated_by_working_days(manager_a):
+    for month, value in ((dt.date(2026, 10, 1), "220000.00"), (dt.date(2026, 11, 1), "210000.00")):
+        Plan.objects.create(
+            month=month, channel=channel("active"), manager=manager_a, indicator="revenue",
+            value=value,
+        )  # fmt: skip
+        Plan.objects.create(
+            month=month, channel=channel("active"), manager=manager_a, indicator="meetings_set",
+            value=11,
+        )  # fmt: skip
+    write_fact(manager_a, "active", dt.date(2026, 10, 20), meetings_set=3, revenue="55000.00")
+    report = build_report(
+        scope=scope(manager_a, date_from=dt.date(2026, 10, 15), date_to=dt.date(2026, 11, 14)),
+        as_of=dt.date(2026, 12, 6),
+    )
+    lines = {line.indicator: line for line in report.channels[0].plans}
+    # October: 12 of 22 working days, November: 10 of 21.
+    # Revenue 220 000 × 12/22 + 210 000 × 10/21 = 120 000 + 100 000 = 220 000.
+    assert lines["revenue"].plan == D("220000.00")
+    assert lines["revenue"].completion == D("0.25")
+    # Meetings 11 × 12/22 + 11 × 10/21 = 6 + 5.238… = 11.24 in JSON.
+    assert report_as_dict(report)["channels"][0]["plans"][0]["plan"] == 11.24
+    # A whole month gets its whole plan.
+    whole = build_report(
+        scope=scope(manager_a, date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30)),
+        as_of=dt.date(2026, 12, 6),
+    )
+    assert whole.total.plans[0].plan == D("210000.00")
+
+
+def test_a_months_plan_to_date_and_the_forecast_against_the_whole_month(march_plans, manager_a):
+    # 1-10 March 2026 as of the 10th: the period's plan is March's × 7 of 22 working days
+    # (2-6, Saturday 7, 10; the 9th a holiday); the forecast runs to the month's end on the
+    # facts before the 10th and is compared with the whole month's plan.
+    report = build_report(
+        scope=scope(manager_a, date_to=dt.date(2026, 3, 10)), as_of=dt.date(2026, 3, 10)
+    )
+    revenue = next(line for line in report.total.plans if line.indicator == "revenue")
+    # 300 000 × 7 / 22 = 95 454.545… → 95 454.55.
+    assert revenue.plan == D("95454.55")
+    assert revenue.forecast_plan == D("300000.00")
+    # Facts before the 10th: 150 000.01 over 6 of 22 days (2-7 March) = 550 000.036… → .04.
+    assert revenue.forecast == D("550000.04")
+
+
+def test_the_total_forecast_is_computed_from_summed_facts(manager_a, manager_b):
+    # Two channels with 0.02 of revenue each in 1-4 December 2026, as of Sunday the 6th:
+    # each channel forecasts 0.02 × 23 / 4 = 0.115 → 0.12; the total 0.04 × 23 / 4 = 0.23.
+    for code, person in (("inbound", manager_a), ("partner", manager_b)):
+        write_fact(person, code, dt.date(2026, 12, 2), revenue="0.02")
+        Plan.objects.create(
+            month=dt.date(2026, 12, 1), channel=channel(code), manager=person,
+            indicator="revenue", value="1.00",
+        )  # fmt: skip
+    report = build_report(
+        scope=scope(date_from=dt.date(2026, 12, 1), date_to=dt.date(2026, 12, 31)),
+        as_of=dt.date(2026, 12, 6),
+    )
+    assert [c.plans[0].forecast for c in report.channels if c.plans] == [D("0.12"), D("0.12")]
+    assert report.total.plans[0].forecast == D("0.23")

@@ -45,7 +45,10 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Print the KPI metrics (funnel, conversions, money, plans) of the facts between two\n"
-        "dates, both included, as JSON (the shape of DESIGN.md) or CSV.\n\n" + CSV_HELP
+        "dates, both included, as JSON or CSV. JSON: counts are integers, money strings with\n"
+        "2 places, ratios numbers rounded half-up to 4 places, an undefined value null.\n"
+        "Plans are prorated by working days to the period; the forecast is the month-end\n"
+        "run rate as of the end of the day before --as-of.\n\n" + CSV_HELP
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -67,7 +70,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of",
             dest="as_of",
-            help="The day the plan forecast counts up to (default: today in TIME_ZONE).",
+            help=(
+                "The as-of day (default: today in TIME_ZONE). The forecast runs on the facts "
+                "dated before it, over the working days elapsed before it; facts dated on or "
+                "after it do not enter the forecast."
+            ),
         )
 
     def handle(self, *args, **options) -> None:
