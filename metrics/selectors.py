@@ -223,25 +223,34 @@ def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tupl
         ever = User.objects.filter(members_ever(scope.teams)).values("pk")
         plans = plans.filter(Q(manager__in=ever) | Q(team_id__in=scope.teams))
     rows = list(
-        plans.values("month", "channel_id", "indicator", "team_id", "manager_id")
+        plans.values(
+            "month", "channel_id", "indicator", "team_id", "manager_id", "manager__team_id"
+        )
         .annotate(total=_kopecks("value"))
         .order_by()
     )
     team_plans: dict[tuple, Decimal] = {}
     manager_rows = []
+    people: dict[int, int | None] = {}  # {manager: current team}
     for row in rows:
         line = (row["month"], row["channel_id"], row["indicator"])
         if row["manager_id"] is None:
             team_plans[(row["team_id"], *line)] = _from_kopecks(row["total"])
         else:
             manager_rows.append((row["manager_id"], line, _from_kopecks(row["total"])))
+            people[row["manager_id"]] = row["manager__team_id"]
     teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
-    shares = _team_shares({m for m, _line, _v in manager_rows}, months)
     result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    if teams is None and (scope.managers is not None or not team_plans):
+        # No team decides anything: every manager's plan counts whole.
+        for _manager_id, line, value in manager_rows:
+            result[line] += value
+        return dict(result)
+    shares = _team_shares(people, months)
     if scope.managers is not None:
         for manager_id, line, value in manager_rows:
             for team, share in shares(manager_id, line[0]):
-                if teams is None or team in teams:
+                if team in teams:
                     result[line] += value * share
         return dict(result)
     by_team: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
@@ -269,29 +278,30 @@ def manager_plans(
     plans = plans.filter(month__in=months)
     if scope.channel_ids is not None:
         plans = plans.filter(channel_id__in=scope.channel_ids)
-    rows = list(plans.values("manager_id", "month").annotate(total=_kopecks("value")).order_by())
+    rows = list(
+        plans.values("manager_id", "manager__team_id", "month")
+        .annotate(total=_kopecks("value"))
+        .order_by()
+    )
     teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
-    shares = _team_shares({row["manager_id"] for row in rows}, months)
     result: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
+    if teams is None:
+        for row in rows:
+            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"])
+        return dict(result)
+    shares = _team_shares({row["manager_id"]: row["manager__team_id"] for row in rows}, months)
     for row in rows:
-        share = sum(
-            (
-                s
-                for team, s in shares(row["manager_id"], row["month"])
-                if teams is None or team in teams
-            ),
-            Decimal(0),
-        )
+        parts = shares(row["manager_id"], row["month"])
+        share = sum((s for team, s in parts if team in teams), Decimal(0))
         if share:
             result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"]) * share
     return dict(result)
 
 
-def _team_shares(manager_ids: set[int], months: list[dt.date]):
-    """shares(manager, month) → [(team id or None, share of the month's working days)].
-    One query for the memberships, one for the holidays when someone moved inside one of
-    the months."""
-    people = dict(User.objects.filter(pk__in=manager_ids).values_list("pk", "team_id"))
+def _team_shares(people: dict[int, int | None], months: list[dt.date]):
+    """shares(manager, month) → [(team id or None, share of the month's working days)] of
+    these {manager: current team}. One query for the memberships, one for the holidays
+    when someone moved inside one of the months."""
     calendar = team_calendar(people)
     overrides: dict[dt.date, bool] | None = None
 

@@ -297,7 +297,8 @@ def test_discipline_costs_a_fixed_number_of_queries(
     client.force_login(head1)
     for _ in range(4):
         make_user(team=team1)
-    with django_assert_num_queries(5):
+    # session, user, the head's teams, people, their memberships, working days, facts
+    with django_assert_num_queries(7):
         client.get(reverse("metrics:discipline"), headers=HX)
 
 

@@ -8,7 +8,7 @@ import pytest
 from metrics.models import Holiday, MonthlyExpense, Plan
 from metrics.reports import build_report, report_as_dict, valuable_final_product_for
 from metrics.selectors import Scope
-from teams.models import User
+from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
 
 D = Decimal
@@ -324,7 +324,7 @@ def test_a_team_report_uses_the_team_plan(march_plans, team1, manager_a):
     Plan.objects.create(
         month=MAR, channel=channel("active"), team=team1, indicator="revenue", value="400000.00"
     )
-    team_scope = Scope(*MARCH, managers=User.objects.filter(team=team1))
+    team_scope = Scope(*MARCH, teams=Team.objects.filter(pk=team1.pk).values("pk"))
     report = build_report(scope=team_scope, as_of=AFTER)
     lines = {line.indicator: line.plan for line in report.total.plans}
     # The team plan for revenue; margin and payments from manager_a, manager_a2 has none.
@@ -353,14 +353,14 @@ def test_a_report_costs_a_fixed_number_of_queries(
         person = make_user(f"extra{n}", team=team1)
         for day in range(2, 20):
             write_fact(person, "inbound", dt.date(2026, 3, day), leads_received=n, revenue="1.00")
-    # catalogue 2 + counts 1 + money 1 + plans 1 (all) or 2 (a team) + holidays 1 (always:
-    # plans are prorated by working days) + counts and money of the as-of month before
-    # as_of 2 (only while the period holds as_of).
+    # catalogue 2 + counts 1 + money 1 + plans 1, or 3 for a team (its key, and the
+    # memberships of the planned people) + holidays 1 (always: plans are prorated by working
+    # days) + counts and money of the as-of month before as_of 2 (while the period holds it).
     with django_assert_num_queries(6):
         build_report(scope=scope(), as_of=AFTER)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         build_report(
-            scope=Scope(*MARCH, managers=User.objects.filter(team=team1)),
+            scope=Scope(*MARCH, teams=Team.objects.filter(pk=team1.pk).values("pk")),
             as_of=dt.date(2026, 3, 10),
         )
 

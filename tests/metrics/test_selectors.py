@@ -22,8 +22,7 @@ from metrics.selectors import (
     plan_sums,
     working_day_overrides,
 )
-from teams.models import User
-from teams.scope import managers_visible_to
+from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
 
 D = Decimal
@@ -180,34 +179,57 @@ def test_a_manager_is_planned_by_own_plans(plans, manager_a):
     }
 
 
-def test_a_whole_team_is_planned_by_its_team_plan_else_by_the_sum_of_its_managers(
+def team_march(*teams):
+    return Scope(
+        MARCH.date_from, MARCH.date_to, teams=Team.objects.filter(pk__in=[t.pk for t in teams])
+    )
+
+
+def test_a_team_is_planned_by_its_team_plan_else_by_the_sum_of_its_managers(
     plans, team1, manager_a, manager_a2
 ):
-    assert active_plans(march_for(User.objects.filter(team=team1))) == {
+    assert active_plans(team_march(team1)) == {
         (MAR, "revenue"): D("500.00"),
         (MAR, "payments_count"): D("15.00"),
     }
 
 
-def test_part_of_a_team_is_planned_by_its_managers_plans(plans, manager_a, manager_b):
-    # manager_a without manager_a2 is not team 1; manager_b alone is the whole of team 2.
+def test_chosen_managers_are_planned_by_their_own_plans(plans, manager_a, manager_b):
     assert active_plans(march_for(users(manager_a, manager_b))) == {
         (MAR, "revenue"): D("400.00"),
         (MAR, "payments_count"): D("10.00"),
     }
 
 
-def test_the_whole_department_is_the_sum_of_team_plans(plans, director):
+def test_the_whole_department_is_the_sum_of_team_plans(plans, team1, team2):
     expected = {(MAR, "revenue"): D("600.00"), (MAR, "payments_count"): D("15.00")}
     assert active_plans(MARCH) == expected
-    assert active_plans(march_for(managers_visible_to(director))) == expected
+    assert active_plans(team_march(team1, team2)) == expected
 
 
-def test_an_inactive_manager_does_not_keep_a_team_from_being_whole(plans, team1):
-    make_user("gone", team=team1, is_active=False)
-    assert active_plans(march_for(User.objects.filter(team=team1, is_active=True)))[
-        (MAR, "revenue")
-    ] == D("500.00")
+def test_people_who_left_keep_their_plans_in_their_team(plans, team1, manager_a2):
+    manager_a2.is_active = False
+    manager_a2.save()
+    assert active_plans(team_march(team1))[(MAR, "payments_count")] == D("15.00")
+
+
+def test_a_manager_who_moved_mid_month_plans_each_team_by_working_days(
+    plans, team1, team2, manager_a
+):
+    # March 2026: 22 working days; from Monday 16 March on (12 of them) in team 2.
+    manager_a.team = team2
+    manager_a.team_since = dt.date(2026, 3, 16)
+    manager_a.save()
+    assert active_plans(team_march(team1)) == {
+        (MAR, "revenue"): D("500.00"),  # the team plan stands
+        (MAR, "payments_count"): D(10) * 10 / 22 + D(5),
+    }
+    # Team 2 has no team plan: manager_b's 100 and manager_a's 300 × 12/22.
+    assert active_plans(team_march(team2))[(MAR, "revenue")] == D(100) + D(300) * 12 / 22
+    # The person's own plan follows the person, whole.
+    assert active_plans(march_for(users(manager_a)))[(MAR, "revenue")] == D("300.00")
+    # Company = Σ teams.
+    assert active_plans(MARCH)[(MAR, "revenue")] == D(500) + D(100) + D(300) * 12 / 22
 
 
 def test_a_teamless_manager_brings_own_plans_to_the_department(plans):
@@ -231,10 +253,12 @@ def test_plans_cover_the_months_of_the_period_and_its_channels(plans, manager_b)
 
 
 def test_plan_sums_cost_a_fixed_number_of_queries(plans, team1, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        plan_sums(scope=MARCH)
+    # Plans, and the memberships of the managers with a plan.
     with django_assert_num_queries(2):
-        plan_sums(scope=march_for(User.objects.filter(team=team1)))
+        plan_sums(scope=MARCH)
+    # And the team's key.
+    with django_assert_num_queries(3):
+        plan_sums(scope=team_march(team1))
 
 
 # --- company level ------------------------------------------------------------------------
