@@ -407,16 +407,10 @@ class Dashboard:
         return channels
 
     @cached_property
-    def split_month(self) -> dt.date | None:
-        """The current month, kept apart in per-manager money for the run-rate forecast."""
-        today = self.f.today
-        return today if self.f.date_from <= today <= self.f.date_to else None
-
-    @cached_property
     def pivot(self) -> dict[tuple, ManagerSums]:
         """{(manager, channel): sums}: the leaderboard's and the conversion table's numbers
         in one query on the per-manager pivot."""
-        return manager_pivot(self.f.scope, split=self.split_month)
+        return manager_pivot(self.f.scope, as_of=self.f.today)
 
     @cached_property
     def stages_mc(self) -> dict[tuple[int, int], list[int]]:
@@ -788,28 +782,30 @@ class Dashboard:
             start=self.f.date_from,
         )
 
-    def _forecast(self, revenue: Decimal, current: Decimal) -> Decimal | None:
-        """As the report forecasts: the earlier months' facts plus the run rate of the
-        current month's `current` part of `revenue`; only while the period contains today."""
+    def _forecast(self, earlier: Decimal, run: Decimal) -> Decimal | None:
+        """As the report forecasts: the facts of the period's months before this one plus
+        the run rate of this month's facts dated before today; only while the period
+        contains today."""
         days = self.run_rate_days
         if days is None:
             return None
-        return compute.money(revenue - current + compute.run_rate(current, days))
+        return compute.money(earlier + compute.run_rate(run, days))
 
     def _board(
         self, managers: list[User], pivot: dict[tuple, ManagerSums], plans: dict
     ) -> list[LeaderRow]:
         """Rows from the per-manager pivot and plans per manager."""
-        revenue: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kopecks
+        revenue: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # kopecks
         for (manager_id, _channel), sums in pivot.items():
             found = revenue[manager_id]
             found[0] += sums.revenue_units
-            found[1] += sums.split_revenue_units
+            found[1] += sums.earlier_units
+            found[2] += sums.run_units
         rows = []
         channel_ids = [c.id for c in self.catalogue]
         stages = self.stages_mc
         for manager in managers:
-            total, current = (cents(units) for units in revenue.get(manager.id) or (0, 0))
+            total, earlier, run = (cents(u) for u in revenue.get(manager.id) or (0, 0, 0))
             fact = compute.money(total)
             plan = plans.get(manager.id)
             conversions = []
@@ -823,7 +819,7 @@ class Dashboard:
                     plan,
                     fact,
                     compute.plan_completion(fact, plan),
-                    self._forecast(total, current),
+                    self._forecast(earlier, run),
                     conversions,
                 )
             )
@@ -864,7 +860,7 @@ class Dashboard:
         scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
         board = self._board(
             list(members.order_by("full_name", "username")),
-            manager_pivot(scope, split=self.split_month),
+            manager_pivot(scope, as_of=self.f.today),
             self._revenue_plans(members, scope),
         )
         mine = next((row for row in board if row.manager.pk == viewer.pk), None)

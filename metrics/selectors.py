@@ -451,7 +451,8 @@ class ManagerSums:
 
     stages: tuple[int, ...]
     revenue_units: int
-    split_revenue_units: int
+    earlier_units: int  # revenue of the period's months before the as-of month
+    run_units: int  # revenue of the as-of month dated before the as-of day
 
 
 def cents(value: int) -> Decimal:
@@ -459,17 +460,25 @@ def cents(value: int) -> Decimal:
     return Decimal(value).scaleb(-2)
 
 
-def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, ManagerSums]:
+def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, ManagerSums]:
     """Sums per manager and channel: {(manager_id, channel_id): ManagerSums}. One query.
 
     Read from funnel.ManagerTotal: the months, week parts and days that cover the period
     exactly (funnel.pivot.cover), so a year costs about the same as a month. Only what the
-    panels use is summed: the stages and revenue; `split_revenue_units` is the revenue from
-    the first day of `split`'s month on (a forecast needs the current month apart), 0
-    without `split`. Stages beyond the sixth of a channel are not in the
-    pivot (see funnel.pivot). Managers and channels with only zeros are left out.
+    panels use is summed: the stages and revenue; with `as_of` inside the period, also what
+    a forecast needs (docs/metrics.md): the revenue of the months before the as-of month
+    and that of the as-of month dated before the as-of day (the cover is cut at the as-of
+    day so that no bucket straddles it). Stages beyond the sixth of a channel are not in
+    the pivot (see funnel.pivot). Managers and channels with only zeros are left out.
     """
-    covered = cover(scope.date_from, scope.date_to)
+    if as_of is not None and not scope.date_from <= as_of <= scope.date_to:
+        as_of = None
+    if as_of is not None and as_of > scope.date_from:
+        covered = cover(scope.date_from, as_of - dt.timedelta(days=1))
+        for period, starts in cover(as_of, scope.date_to).items():
+            covered[period] += starts
+    else:
+        covered = cover(scope.date_from, scope.date_to)
     filters, filter_params = [], []
     if scope.channel_ids is not None:
         filters.append(f"channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
@@ -494,16 +503,21 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
             f"WHERE {' AND '.join(where + filters)}"
         )
         params += [*starts, *filter_params]
-    split_month = split.replace(day=1) if split else None
-    split_sum = "SUM(CASE WHEN start >= %s THEN revenue ELSE 0 END)" if split_month else "0"
+    earlier, run = "0", "0"
+    split_params = []
+    if as_of is not None:
+        month = as_of.replace(day=1)
+        earlier = "SUM(CASE WHEN start < %s THEN revenue ELSE 0 END)"
+        run = "SUM(CASE WHEN start >= %s AND start < %s THEN revenue ELSE 0 END)"
+        split_params = [month, month, as_of]
     # Integers out of PostgreSQL (its SUM of bigint is numeric, slow to turn into Python).
     sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in (*STAGE_COLUMNS, "revenue"))
     sql = (
-        f"SELECT manager_id, channel_id, {sums}, CAST({split_sum} AS BIGINT) "
-        f"FROM ({' UNION ALL '.join(branches)}) p GROUP BY manager_id, channel_id"
+        f"SELECT manager_id, channel_id, {sums}, CAST({earlier} AS BIGINT), "
+        f"CAST({run} AS BIGINT) FROM ({' UNION ALL '.join(branches)}) p "
+        f"GROUP BY manager_id, channel_id"
     )
-    if split_month:
-        params = [split_month, *params]
+    params = [*split_params, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -513,6 +527,6 @@ def manager_pivot(scope: Scope, *, split: dt.date | None = None) -> dict[tuple, 
         if not any(values):
             continue
         result[(manager_id, channel_id)] = ManagerSums(
-            tuple(values[:stages]), values[stages], values[stages + 1]
+            tuple(values[:stages]), values[stages], values[stages + 1], values[stages + 2]
         )
     return result

@@ -339,8 +339,8 @@ def _many_facts(team1, team2, *, managers: int, days: int) -> None:
 # are days or months), the company card (2: daily money, expenses; the page's working
 # days), drill (indicator, values); a fragment runs only what it shows. The cards read the
 # working days too (the previous period counts them); "missing" alone also reads the
-# per-manager sums (people who left are listed only with numbers). A period holding today costs 3 more:
-# see test_a_period_holding_today_costs_three_queries_more.
+# per-manager sums (people who left are listed only with numbers). A period holding today
+# costs 3 more: see test_a_period_holding_today_costs_three_queries_more.
 QUERIES = {
     "": 23,
     "cards": 10,
