@@ -180,7 +180,7 @@ def leaderboard_figure(rows: list[LeaderRow], *, drill: DrillUrl) -> dict | None
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [row.manager.display_name for row in with_plan],
+                "y": [row.manager.board_name for row in with_plan],
                 "x": [float(row.completion * 100) for row in with_plan],
                 "text": [pct(row.completion) for row in with_plan],
                 "textposition": "auto",

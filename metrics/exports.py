@@ -72,7 +72,7 @@ def leaderboard_table(dash: Dashboard) -> Table:
     rows = [
         [
             r.rank,
-            r.manager.display_name,
+            r.manager.board_name,
             r.manager.team.name if r.manager.team else "",
             r.plan,
             r.revenue,
@@ -121,7 +121,7 @@ def conversions_table(dash: Dashboard) -> Table:
     for block in dash.conversion_blocks:
         # A manager's own page shows no total row: it would repeat their own.
         for row in block.rows if dash.f.mine else [*block.rows, block.total]:
-            who = row.manager.display_name if row.manager else _("All managers")
+            who = row.manager.board_name if row.manager else _("All managers")
             for name, cell in zip(block.stage_names, row.cells, strict=True):
                 rows.append([block.channel.name, who, name, cell.count, cell.conversion])
     return _table("conversions", _("Conversions by manager"), columns, rows)

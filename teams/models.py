@@ -75,6 +75,13 @@ class User(AbstractUser):
         return not self.is_active
 
     @property
+    def board_name(self) -> str:
+        """The name on boards and exports: people who left marked so."""
+        if self.is_active:
+            return self.display_name
+        return _("%(name)s (former)") % {"name": self.display_name}
+
+    @property
     def sees_everything(self) -> bool:
         """Directors and the app's administrators have no team limit."""
         return self.role in (self.Role.DIRECTOR, self.Role.ADMIN)
