@@ -519,6 +519,11 @@ class Dashboard:
         whether they reported the last working day and whether they had to."""
         day = self.last_working_day
         reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=day)
+        works = User.channels.through.objects.filter(user=OuterRef("pk"))
+        if self.f.channel is not None:
+            # A channel's view: a report on that channel, due from those who work in it.
+            reported = reported.filter(channel=self.f.channel)
+            works = works.filter(channel=self.f.channel)
         with_numbers = {manager_id for manager_id, _channel in self.pivot}
         # Only what the panels and exports show: hundreds of rows on a director's board, and
         # each team built once rather than once per member (select_related would).
@@ -527,7 +532,7 @@ class Dashboard:
             for person in self.f.managers.only(
                 "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
             )
-            .annotate(has_reported=Exists(reported))
+            .annotate(has_reported=Exists(reported), reports=Exists(works))
             .order_by("full_name", "username")
             if person.pk in with_numbers or (person.is_active and self._in_scope_now(person))
         ]
@@ -538,6 +543,7 @@ class Dashboard:
             person.team = teams.get(person.team_id)
             person.on_duty = (
                 person.is_active
+                and person.reports
                 and on_duty(person, day)
                 and (scope_teams is None or calendar.team_on(person.pk, day) in scope_teams)
             )
@@ -768,6 +774,14 @@ class Dashboard:
             manager_id: compute.money(sum(months.values(), Decimal(0)))
             for manager_id, months in plans.items()
         }
+
+    @property
+    def forecast_basis(self) -> dt.date | None:
+        """The last day whose facts a forecast counts (the day before today), while the
+        period contains today; None otherwise."""
+        if self.f.date_from <= self.f.today <= self.f.date_to:
+            return self.f.today - dt.timedelta(days=1)
+        return None
 
     @cached_property
     def run_rate_days(self) -> tuple[int, int] | None:

@@ -403,3 +403,26 @@ def assert_scopes_add_up(date_from, date_to, channels, teams, people):
     assert total.margin == sum(
         (r.margin for r in team_reports), no_team.revenue - no_team.variable_costs
     )
+
+
+def test_the_forecast_says_which_day_it_is_as_of(
+    client, director, manager_a, november, monkeypatch
+):
+    monkeypatch.setattr("metrics.views._today", lambda: SUNDAY)
+    client.force_login(director)
+    page = client.get(reverse("metrics:dashboard"), {"period": "this_month"}).content.decode()
+    assert "Month-end forecast as of the end of 5 December" in page
+    past = client.get(reverse("metrics:dashboard"), NOVEMBER).content.decode()
+    assert "as of the end of" not in past
+
+
+def test_not_reported_follows_the_channel_filter(director, manager_a, manager_a2):
+    manager_a2.channels.set([channel("active")])
+    write_fact(manager_a, "inbound", dt.date(2026, 12, 4), leads_received=3)
+    december = {"period": "custom", "date_from": "2026-12-01", "date_to": "2026-12-06"}
+    everyone = {p.username for p in board(director, **december).not_reported}
+    assert everyone == {"manager_a2"}
+    inbound = board(director, channel=channel("inbound").pk, **december)
+    assert {p.username for p in inbound.not_reported} == set()  # manager_a2 sells no inbound
+    active = board(director, channel=channel("active").pk, **december)
+    assert {p.username for p in active.not_reported} == {"manager_a", "manager_a2"}
