@@ -26,8 +26,9 @@ from metrics.compute import ZERO, MoneySums, forecast, is_working_day, month_bou
 from metrics.discipline import LOOKBACK_DAYS, Status, discipline_read, last_working_day_before
 from metrics.models import Plan, ReminderLog
 from metrics.norms import norms_read
+from metrics.reports import build_report
 from metrics.selectors import Scope, count_sums, money_sums, working_day_overrides
-from teams.models import User
+from teams.models import Team, User
 from teams.scope import managers_visible_to, teams_visible_to
 
 
@@ -188,6 +189,7 @@ def reminders_send(*, today: dt.date) -> SendResult:
         role__in=(User.Role.HEAD, User.Role.DIRECTOR), is_active=True
     ).exclude(email="")
     data = None
+    team_cache: dict[int, DigestTeam] = {}
     for recipient in recipients:
         visible = set(managers_visible_to(recipient).values_list("pk", flat=True))
         if not visible:
@@ -197,7 +199,7 @@ def reminders_send(*, today: dt.date) -> SendResult:
         rows = [data[m.pk] for m in managers if m.pk in visible]
         for row in rows:
             row.status = statuses.get(row.manager.pk)
-        teams = _teams(recipient, rows)
+        teams = _teams(recipient, day, team_cache)
 
         def build(recipient=recipient, rows=rows, teams=teams):
             ctx = {
@@ -217,17 +219,24 @@ def reminders_send(*, today: dt.date) -> SendResult:
     return SendResult(reminders=reminders, digests=digests, report_day=day)
 
 
-def _teams(recipient: User, rows: list[DigestManager]) -> list[DigestTeam]:
-    by_team: dict[int, DigestTeam] = {}
+def _teams(recipient: User, day: dt.date, cache: dict[int, DigestTeam]) -> list[DigestTeam]:
+    """The recipient's teams this month as the dashboard counts them: the facts of the days
+    their people were in them (docs/metrics.md, "Who counts where"), the team's plan and
+    the month-end forecast as of the end of `day`. Each team is computed once per run."""
+    first, last = month_bounds(day)
+    result = []
     for team in teams_visible_to(recipient):
-        by_team[team.pk] = DigestTeam(team=team)
-    for row in rows:
-        team = by_team.get(row.manager.team_id)
-        if team is None:
-            continue
-        team.revenue += row.revenue_month
-        if row.revenue_plan is not None:
-            team.plan = (team.plan or ZERO) + row.revenue_plan
-        if row.forecast is not None:
-            team.forecast = (team.forecast or ZERO) + row.forecast
-    return [t for t in by_team.values() if t.plan is not None or t.revenue]
+        entry = cache.get(team.pk)
+        if entry is None:
+            scope = Scope(first, last, teams=Team.objects.filter(pk=team.pk).values("pk"))
+            report = build_report(scope=scope, as_of=day + dt.timedelta(days=1))
+            line = next((p for p in report.total.plans if p.indicator == "revenue"), None)
+            entry = cache[team.pk] = DigestTeam(
+                team=team,
+                revenue=report.total.money.revenue,
+                plan=line.plan if line else None,
+                forecast=line.forecast if line else None,
+            )
+        if entry.plan is not None or entry.revenue:
+            result.append(entry)
+    return result

@@ -426,3 +426,16 @@ def test_not_reported_follows_the_channel_filter(director, manager_a, manager_a2
     assert {p.username for p in inbound.not_reported} == set()  # manager_a2 sells no inbound
     active = board(director, channel=channel("active").pk, **december)
     assert {p.username for p in active.not_reported} == {"manager_a", "manager_a2"}
+
+
+def test_the_morning_digest_counts_a_team_as_the_dashboard_does(
+    director, team1, team2, manager_a, november
+):
+    from metrics.notifications import _teams
+
+    move(manager_a, team2, dt.date(2026, 12, 3))
+    teams = {t.team.pk: t.revenue for t in _teams(director, dt.date(2026, 12, 4), {})}
+    december = {"period": "custom", "date_from": "2026-12-01", "date_to": "2026-12-31"}
+    for team in (team1, team2):
+        assert teams[team.pk] == board(director, team=team.pk, **december).cards[0].value
+    assert teams[team1.pk] == Decimal("100.00") * 2 + Decimal("30.00") * 4
