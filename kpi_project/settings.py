@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     "channels.apps.ChannelsConfig",
     "teams.apps.TeamsConfig",
     "funnel.apps.FunnelConfig",
+    "plans.apps.PlansConfig",
     "metrics.apps.MetricsConfig",
+    "dashboards.apps.DashboardsConfig",
 ]
 
 MIDDLEWARE = [

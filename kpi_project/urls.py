@@ -8,6 +8,6 @@ urlpatterns = [
     path("language/", team_views.language_set, name="language_set"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("entry/", include("funnel.urls")),
-    path("dashboard/", include("metrics.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MetricsConfig(AppConfig):
     name = "metrics"
-    verbose_name = _("Metrics and plans")
+    verbose_name = _("Metrics")

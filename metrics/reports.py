@@ -47,7 +47,6 @@ from metrics.compute import (
     run_rate_days,
     valuable_final_product,
 )
-from metrics.models import PLAN_MONEY_CODES
 from metrics.selectors import (
     Scope,
     channel_catalogue,
@@ -58,6 +57,7 @@ from metrics.selectors import (
     plan_sums,
     working_day_overrides,
 )
+from plans.models import PLAN_MONEY_CODES
 
 # Plan indicators measured in money (strings with 2 places in JSON); the rest are counts.
 MONEY_INDICATORS = frozenset({"revenue", "margin", "invoiced_amount", "variable_costs"})

@@ -27,7 +27,7 @@ from funnel.models import (
 )
 from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end, month_sql, week_sql
 from metrics.compute import ZERO, MoneySums, months_in, working_days
-from metrics.models import Holiday, MonthlyExpense, Plan
+from plans.models import Holiday, MonthlyExpense, Plan
 from teams.membership import members_ever, team_calendar
 from teams.models import User
 

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from metrics.models import Plan
+from plans.models import Plan
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from funnel.models import DailyCount, DailyFact, Indicator
-from metrics.models import MonthlyExpense, Plan
+from plans.models import MonthlyExpense, Plan
 from tests.factories import channel
 
 DAY = dt.date(2026, 11, 2)

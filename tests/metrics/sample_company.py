@@ -10,7 +10,7 @@ from decimal import Decimal
 from channels.models import Channel
 from funnel.models import FactChange, Indicator
 from funnel.services import ValueWrite, facts_write
-from metrics.models import MonthlyExpense, Plan
+from plans.models import MonthlyExpense, Plan
 from teams.models import User
 from tests.factories import make_team, make_user
 

@@ -8,12 +8,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dashboards import cache as dashboard_cache
 from funnel import totals
 from funnel.services import ValueWrite, facts_write
 from kpi_project.cache import FailSafeRedisCache
-from metrics import cache as dashboard_cache
-from metrics.models import Plan
-from metrics.plan_services import plans_copy_previous
+from plans.models import Plan
+from plans.services import plans_copy_previous
 from teams.models import Membership
 from tests.factories import channel, write_fact
 from tests.metrics.test_views import HTMX, dashboard_url

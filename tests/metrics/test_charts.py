@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from metrics import charts
+from dashboards import charts
 from tests.factories import channel
 from tests.metrics.test_dashboard import make_dashboard
 
@@ -75,7 +75,7 @@ def test_trend_without_facts_draws_nothing(director):
 
 
 def test_leaderboard_chart_shows_managers_with_a_plan(director, manager_a, march_facts):
-    from metrics.models import Plan
+    from plans.models import Plan
 
     Plan.objects.create(
         month=make_dashboard(director).f.date_from,

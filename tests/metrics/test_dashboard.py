@@ -4,11 +4,11 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
-from metrics import dashboard
-from metrics.dashboard import Dashboard
-from metrics.forms import DashboardFilterForm, auto_granularity, preset_range
-from metrics.models import Holiday, Plan
+from dashboards import dashboard
+from dashboards.dashboard import Dashboard
+from dashboards.forms import DashboardFilterForm, auto_granularity, preset_range
 from metrics.reports import build_report, report_as_dict
+from plans.models import Holiday, Plan
 from teams.models import User
 from tests.factories import channel, make_user, write_fact
 from tests.metrics.conftest import MARCH
@@ -378,7 +378,7 @@ def test_no_plan_means_no_plan_card(director, march_facts):
 
 
 def test_company_card_is_the_directors_valuable_final_product(director, head1, march_facts):
-    from metrics.models import MonthlyExpense
+    from plans.models import MonthlyExpense
 
     MonthlyExpense.objects.create(
         month=dt.date(2025, 3, 1), expenses=Decimal("1000"), reserves=Decimal("500")
@@ -395,7 +395,7 @@ def test_company_card_is_the_directors_valuable_final_product(director, head1, m
 def test_company_card_of_a_month_in_progress_prorates_expenses_and_ignores_filters(
     director, manager_a, march_facts
 ):
-    from metrics.models import MonthlyExpense
+    from plans.models import MonthlyExpense
 
     MonthlyExpense.objects.create(
         month=dt.date(2025, 3, 1), expenses=Decimal("2100"), reserves=Decimal("210")

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from dashboards.discipline import Completeness, Status, discipline_read, report_status
 from funnel.models import DailyFact
-from metrics.discipline import Completeness, Status, discipline_read, report_status
-from metrics.models import Holiday
+from plans.models import Holiday
 from teams.models import User
 from tests.factories import make_user, write_fact
 

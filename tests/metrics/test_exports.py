@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from metrics.models import Plan
+from plans.models import Plan
 from tests.factories import channel
 from tests.metrics.conftest import MARCH
 

@@ -5,7 +5,7 @@ import re
 
 from django import forms
 
-from metrics.forms import DashboardFilterForm, QuickSelect
+from dashboards.forms import DashboardFilterForm, QuickSelect
 from tests.factories import make_user
 
 OPTION = re.compile(r'<option value="([^"]*)"( selected)?>([^<]*)</option>')

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 
-from metrics.models import Holiday
+from plans.models import Holiday
 
 GOOD = """date,name,working
 2026-01-01,New Year,0

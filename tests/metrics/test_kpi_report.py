@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from metrics.models import Plan
+from plans.models import Plan
 from teams.models import User
 from tests.factories import channel, write_fact
 

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from metrics.dashboard import CONVERSION_ROWS_SHOWN, LEADERBOARD_SHOWN
-from metrics.models import Plan
+from dashboards.dashboard import CONVERSION_ROWS_SHOWN, LEADERBOARD_SHOWN
+from plans.models import Plan
 from tests.factories import channel, make_user, write_fact
 from tests.metrics.test_dashboard import make_dashboard
 from tests.metrics.test_views import HTMX, QUERIES, dashboard_url, my_url

@@ -3,9 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.compute import MoneySums
-from metrics.models import Plan
-from metrics.norms import (
+from dashboards.norms import (
     Funnel,
     channel_norms,
     days_left,
@@ -13,6 +11,8 @@ from metrics.norms import (
     norms_read,
     stage_needs,
 )
+from metrics.compute import MoneySums
+from plans.models import Plan
 from tests.factories import channel, make_user, write_fact
 
 ACTIVE = (

@@ -18,12 +18,12 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboards import dashboard
+from dashboards.dashboard import Dashboard
+from dashboards.forms import DashboardFilterForm
 from funnel.models import DailyFact
 from funnel.services import ValueWrite, facts_write
-from metrics import dashboard
 from metrics.compute import MoneySums
-from metrics.dashboard import Dashboard
-from metrics.forms import DashboardFilterForm
 from metrics.reports import build_report
 from metrics.selectors import Scope, count_sums, manager_pivot, money_sums
 from teams.models import Team, User
@@ -98,10 +98,10 @@ def test_a_deactivated_manager_still_counts_everywhere_and_is_marked_former(
 
 
 def test_nobody_is_missing_before_they_joined_or_after_they_left(director, team1, manager_a):
-    newcomer = make_user(
+    make_user(
         "newcomer", team=team1, date_joined=dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
     )
-    leaver = make_user("leaver", team=team1, left_on=dt.date(2026, 12, 4))
+    make_user("leaver", team=team1, left_on=dt.date(2026, 12, 4))
     # The last working day before Sunday 6 December is Friday the 4th.
     on_friday = board(director, today=SUNDAY, period="custom", date_from="2026-12-01",
                       date_to="2026-12-06")  # fmt: skip
@@ -210,7 +210,7 @@ def test_the_admin_asks_before_re_attributing_recorded_months(
 
 
 def test_the_forecast_is_the_same_on_sunday_and_on_monday_morning(director, manager_a, november):
-    from metrics.models import Plan
+    from plans.models import Plan
 
     Plan.objects.create(
         month=dt.date(2026, 12, 1),
@@ -408,7 +408,7 @@ def assert_scopes_add_up(date_from, date_to, channels, teams, people):
 def test_the_forecast_says_which_day_it_is_as_of(
     client, director, manager_a, november, monkeypatch
 ):
-    monkeypatch.setattr("metrics.views._today", lambda: SUNDAY)
+    monkeypatch.setattr("dashboards.views._today", lambda: SUNDAY)
     client.force_login(director)
     page = client.get(reverse("metrics:dashboard"), {"period": "this_month"}).content.decode()
     assert "Month-end forecast as of the end of 5 December" in page
@@ -431,7 +431,7 @@ def test_not_reported_follows_the_channel_filter(director, manager_a, manager_a2
 def test_the_morning_digest_counts_a_team_as_the_dashboard_does(
     director, team1, team2, manager_a, november
 ):
-    from metrics.notifications import _teams
+    from dashboards.notifications import _teams
 
     move(manager_a, team2, dt.date(2026, 12, 3))
     teams = {t.team.pk: t.revenue for t in _teams(director, dt.date(2026, 12, 4), {})}

@@ -4,15 +4,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from metrics.models import Plan, PlanChange
-from metrics.plan_services import (
+from metrics.selectors import channel_catalogue
+from plans.models import Plan, PlanChange
+from plans.services import (
     ReasonRequired,
     month_parse,
     plan_set,
     plan_value_parse,
     plans_copy_previous,
 )
-from metrics.selectors import channel_catalogue
 from tests.factories import make_user
 
 TODAY = dt.date(2026, 3, 16)

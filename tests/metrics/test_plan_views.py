@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from metrics.models import Plan, PlanChange
+from plans.models import Plan, PlanChange
 from tests.factories import channel, make_user
 
 HX = {"HX-Request": "true"}

@@ -5,8 +5,9 @@ import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 
-from metrics.models import Plan, ReminderLog
-from metrics.notifications import reminders_send
+from dashboards.models import ReminderLog
+from dashboards.notifications import reminders_send
+from plans.models import Plan
 from tests.factories import channel, make_user, write_fact
 
 TODAY = dt.date(2026, 3, 10)  # Tuesday: the report day is Monday 9 March

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.models import Holiday, MonthlyExpense, Plan
 from metrics.reports import build_report, report_as_dict, valuable_final_product_for
 from metrics.selectors import Scope
+from plans.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
 

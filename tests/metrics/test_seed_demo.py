@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Avg, Sum
 
+from dashboards.management.commands.seed_demo import russian_holidays
 from funnel.models import DailyCount, DailyFact, FactChange
-from metrics.management.commands.seed_demo import russian_holidays
-from metrics.models import Holiday, MonthlyExpense, Plan
+from plans.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
 from tests.factories import make_team, make_user
 

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.compute import MoneySums
-from metrics.models import MonthlyExpense, Plan
 from metrics.selectors import (
     Scope,
     channel_catalogue,
@@ -22,6 +21,7 @@ from metrics.selectors import (
     plan_sums,
     working_day_overrides,
 )
+from plans.models import MonthlyExpense, Plan
 from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
 
@@ -282,7 +282,7 @@ def test_monthly_expenses_are_read_per_month(db):
 
 
 def test_working_day_overrides_come_from_the_holiday_list(db):
-    from metrics.models import Holiday
+    from plans.models import Holiday
 
     Holiday.objects.create(date=dt.date(2026, 3, 9), name="Women's day (moved)")
     Holiday.objects.create(date=dt.date(2026, 3, 7), is_working_day=True)

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from metrics import views
+from dashboards import views
 from tests.factories import make_user, write_fact
 from tests.metrics.conftest import MARCH
 

@@ -25,7 +25,7 @@ from funnel.models import (
     MonthTotal,
 )
 from funnel.services import ValueWrite, facts_write
-from metrics.models import Holiday, MonthlyExpense, Plan, PlanChange
+from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
 from tests.factories import make_team, make_user
 from tests.security.helpers import assert_totals_exact, fact_rows

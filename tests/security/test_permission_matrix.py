@@ -30,7 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from funnel.models import DailyCount, DailyFact, FactChange
-from metrics.models import Holiday, MonthlyExpense, Plan, PlanChange
+from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
 

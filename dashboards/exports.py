@@ -1,0 +1,204 @@
+"""CSV and XLSX of every dashboard table, with the numbers the screen shows.
+
+Money keeps its 2 decimals, ratios become the percentage shown (1 decimal, half-up),
+counts stay whole; an undefined value (shown "—") is an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from dashboards.dashboard import Dashboard, Drill, pct_points
+
+MONEY_FORMAT = "#,##0.00"
+PCT_FORMAT = "0.0"
+COUNT_FORMAT = "#,##0"
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = "text"  # text, date, money, pct, count
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[list]
+
+
+def _value(value, kind: str):
+    if value is None:
+        return None
+    if kind == "money":
+        return Decimal(value).quantize(Decimal("0.01"))
+    if kind == "pct":
+        return pct_points(value)
+    if kind == "count":
+        return int(value)
+    return value
+
+
+def _table(name: str, title: str, columns: list[Column], raw_rows: list[list]) -> Table:
+    rows = [[_value(v, c.kind) for v, c in zip(row, columns, strict=True)] for row in raw_rows]
+    return Table(name, title, columns, rows)
+
+
+def leaderboard_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Place"), "count"),
+        Column(_("Manager")),
+        Column(_("Team")),
+        Column(_("Revenue plan"), "money"),
+        Column(_("Revenue"), "money"),
+        Column(_("Completion, %"), "pct"),
+        Column(_("Forecast"), "money"),
+        *[
+            Column(_("%(channel)s: conversion, %%") % {"channel": c.name}, "pct")
+            for c in dash.catalogue
+        ],
+    ]
+    rows = [
+        [
+            r.rank,
+            r.manager.board_name,
+            r.manager.team.name if r.manager.team else "",
+            r.plan,
+            r.revenue,
+            r.completion,
+            r.forecast,
+            *r.conversions,
+        ]
+        for r in dash.leaderboard
+    ]
+    return _table("leaderboard", _("Leaderboard"), columns, rows)
+
+
+def plans_table(dash: Dashboard) -> Table:
+    # Plan, fact and forecast are money or whole counts by row; PlanRow already rounds them.
+    columns = [
+        Column(_("Channel")),
+        Column(_("Indicator")),
+        Column(_("Plan"), "number"),
+        Column(_("Fact"), "number"),
+        Column(_("Completion, %"), "pct"),
+        Column(_("Forecast"), "number"),
+    ]
+    rows = [
+        [
+            r.channel.name if r.channel else _("All channels"),
+            r.indicator_name,
+            r.plan,
+            r.fact,
+            r.completion,
+            r.forecast,
+        ]
+        for r in dash.plan_rows
+    ]
+    return _table("plans", _("Plan vs fact"), columns, rows)
+
+
+def conversions_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Channel")),
+        Column(_("Manager")),
+        Column(_("Stage")),
+        Column(_("Count"), "count"),
+        Column(_("Conversion from previous stage, %"), "pct"),
+    ]
+    rows = []
+    for block in dash.conversion_blocks:
+        # A manager's own page shows no total row: it would repeat their own.
+        for row in block.rows if dash.f.mine else [*block.rows, block.total]:
+            who = row.manager.board_name if row.manager else _("All managers")
+            for name, cell in zip(block.stage_names, row.cells, strict=True):
+                rows.append([block.channel.name, who, name, cell.count, cell.conversion])
+    return _table("conversions", _("Conversions by manager"), columns, rows)
+
+
+def funnel_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Channel")),
+        Column(_("Stage")),
+        Column(_("Count"), "count"),
+        Column(_("Conversion from previous stage, %"), "pct"),
+    ]
+    rows = [
+        [funnel.channel.name, stage.name, stage.count, stage.conversion]
+        for funnel in dash.funnels
+        for stage in funnel.stages
+    ]
+    return _table("funnel", _("Funnel"), columns, rows)
+
+
+def drill_table(drill: Drill) -> Table:
+    columns = [
+        Column(_("Date"), "date"),
+        Column(_("Manager")),
+        Column(_("Channel")),
+        Column(drill.label, drill.kind),
+    ]
+    rows = [[r.date, r.manager, r.channel, r.value] for r in drill.rows]
+    return _table("facts", drill.label, columns, rows)
+
+
+TABLES: dict[str, Callable[[Dashboard], Table]] = {
+    "leaderboard": leaderboard_table,
+    "plans": plans_table,
+    "conversions": conversions_table,
+    "funnel": funnel_table,
+}
+
+
+def as_csv(table: Table, filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.title for c in table.columns])
+    for row in table.rows:
+        writer.writerow(
+            ["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+        )
+    # A byte order mark, so that Excel opens the UTF-8 file with Cyrillic names intact.
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def as_xlsx(table: Table, filename: str) -> HttpResponse:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = table.name[:31]
+    sheet.append([c.title for c in table.columns])
+    formats = {
+        "money": MONEY_FORMAT,
+        "pct": PCT_FORMAT,
+        "count": COUNT_FORMAT,
+        "date": "yyyy-mm-dd",
+    }
+    for row in table.rows:
+        sheet.append(row)
+        for index, column in enumerate(table.columns, start=1):
+            if column.kind in formats:
+                sheet.cell(row=sheet.max_row, column=index).number_format = formats[column.kind]
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column.title) + 2)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response

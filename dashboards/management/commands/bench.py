@@ -1,0 +1,656 @@
+"""python manage.py bench --scale S|M|L [--rebuild] [--runs N] [--no-docs]
+
+Generates a deterministic company of the given scale through facts_write (kept between
+runs: a marker user remembers what was generated), then measures, warm and in this process
+through Django's test Client (the whole view stack, no HTTP server in front), p50 and p95 of
+the dashboard page and each of its fragments, a week-grid cell save, kpi_report for a year
+and an import of 100,000 rows; peak RSS of this process while it serves them; queries per
+page. Prints a table, writes docs/benchmarks.md and ends with one `bench: …` line.
+
+Use a database of its own (DATABASE_URL): it refuses a database holding other people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import io
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+
+import django
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from channels.models import Channel
+from dashboards import cache as dashboard_cache
+from funnel.imports import kpi_import
+from funnel.models import (
+    MONEY_CODES,
+    DailyCount,
+    DailyFact,
+    DailyTotal,
+    FactChange,
+    Indicator,
+    ManagerTotal,
+    MonthTotal,
+)
+from funnel.services import ValueWrite, facts_write
+from funnel.totals import totals_rebuild
+from teams.models import Team, User
+
+SCALES = {"S": (50, 1), "M": (500, 1), "L": (500, 3)}
+TEAM_SIZE = 10
+MARKER = "bench-marker"
+BATCH_VALUES = 150_000
+IMPORT_ROWS = 100_000
+IMPORT_RUNS = 5
+PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
+DOCS = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+RESULTS_TAG = "<!-- bench-results "
+
+# The issue's measurements (whole page through Django + gunicorn with totals): p50 ms.
+REFERENCE = {
+    "S": {"dash_30d_p50_ms": 30, "dash_365d_p50_ms": 42, "dash_team_p50_ms": 44},
+    "M": {"dash_30d_p50_ms": 34, "dash_365d_p50_ms": 56, "dash_team_p50_ms": 43},
+    "L": {"dash_30d_p50_ms": 33, "dash_365d_p50_ms": 73, "dash_team_p50_ms": 46},
+}
+TARGETS = {
+    ("postgresql", "S"): {"dash_30d_p50_ms": 60, "dash_365d_p50_ms": 80},
+    ("postgresql", "M"): {"dash_365d_p50_ms": 120},
+    ("postgresql", "L"): {
+        "dash_30d_p50_ms": 70,
+        "dash_365d_p50_ms": 150,
+        "dash_team_p50_ms": 100,
+        "save_p50_ms": 25,
+    },
+    ("sqlite", "S"): {"dash_365d_p50_ms": 120},
+}
+IMPORT_TARGET = 50_000
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def timed(call: Callable[[], object], runs: int, warm: int = 2) -> list[float]:
+    for _ in range(warm):
+        call()
+    result = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        result.append((time.perf_counter() - start) * 1000)
+    return result
+
+
+def _meminfo_gb() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
+    except OSError:
+        pass
+    return "?"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _peak_rss_reset() -> bool:
+    """Reset the kernel's high-water mark of this process (Linux ≥ 4.0)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Command(BaseCommand):
+    help = "Generate a data set of a scale (kept between runs) and measure the dashboards."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", default="S", choices=sorted(SCALES))
+        parser.add_argument("--rebuild", action="store_true", help="Regenerate the data set.")
+        parser.add_argument("--runs", type=int, default=20, help="Timed requests per item.")
+        parser.add_argument("--no-docs", action="store_true", help="Do not write the docs.")
+
+    def handle(self, *args, scale: str, rebuild: bool, runs: int, no_docs: bool, **options):
+        if runs < 1:
+            raise CommandError("--runs must be at least 1.")
+        vendor = connection.vendor
+        if vendor == "sqlite" and scale != "S":
+            raise CommandError("SQLite is benchmarked at scale S only.")
+        call_command("migrate", verbosity=0, interactive=False)
+        started = time.perf_counter()
+        end, generated_s, reused = self._data_set(scale, rebuild)
+        self.stdout.write(
+            f"data set {scale}: {DailyFact.objects.count():,} facts, "
+            f"{DailyCount.objects.count():,} counts, {DailyTotal.objects.count():,} totals, "
+            f"up to {end}"
+            + (f" (generated in {generated_s:.0f} s)" if generated_s else "")
+            + (" by an earlier run" if reused and generated_s else "")
+        )
+        # Static file URLs without a collectstatic manifest: the pages, not the files, count.
+        storages = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        with override_settings(
+            ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False, STORAGES=storages
+        ):
+            # The work itself: no dashboard cache (metrics/cache.py), measured apart below.
+            with mock.patch.object(dashboard_cache, "dashboard_restore", return_value=False):
+                results, rows = self._measure(scale, end, runs)
+            results["dash_365d_cached_p50_ms"], row = self._cached(end, runs)
+            rows.append(row)
+        results["runs"] = runs
+        results["generate_s"] = round(generated_s, 1) if generated_s else None
+        results["total_s"] = round(time.perf_counter() - started, 1)
+        self._print(rows)
+        machine = self._machine()
+        if not no_docs:
+            self._write_docs(vendor, scale, results, rows, machine)
+        line = " ".join(f"{key}={value}" for key, value in results.items() if value is not None)
+        self.stdout.write(f"bench: scale={scale} db={vendor} {line}")
+
+    # ---- the data set ------------------------------------------------------------------
+
+    def _data_set(self, scale: str, rebuild: bool) -> tuple[dt.date, float, bool]:
+        """(last day, seconds its generation took (0 when unknown), whether an earlier run
+        made it)."""
+        marker = User.objects.filter(username=MARKER).first()
+        if marker and not rebuild:
+            info = json.loads(marker.full_name)
+            if info["scale"] == scale:
+                if not ManagerTotal.objects.exists() or not MonthTotal.objects.exists():
+                    # A data set from before these tables: derive them once.
+                    totals_rebuild()
+                    self._analyze()
+                # The time its generation took, when the run that made it recorded it.
+                return dt.date.fromisoformat(info["end"]), info.get("generate_s", 0), True
+            raise CommandError(
+                f"This database holds the {info['scale']} data set: use --rebuild "
+                f"(or a database per scale)."
+            )
+        others = User.objects.exclude(username__startswith="bench-").exclude(username=MARKER)
+        if others.exists():
+            raise CommandError(
+                "This database holds other users: run the benchmark on a database of its own "
+                "(DATABASE_URL=postgres://…/kpi_bench or sqlite:////tmp/bench.sqlite3)."
+            )
+        started = time.perf_counter()
+        self._wipe()
+        managers_count, years = SCALES[scale]
+        end = timezone.localdate()
+        start = end - dt.timedelta(days=365 * years - 1)
+        managers = self._people(managers_count)
+        self._facts(scale, managers, start, end)
+        self._analyze()
+        generated_s = time.perf_counter() - started
+        User.objects.create(
+            username=MARKER,
+            full_name=json.dumps(
+                {"scale": scale, "end": end.isoformat(), "generate_s": round(generated_s, 1)}
+            ),
+            role=User.Role.DIRECTOR,
+            is_active=False,
+            password=make_password(None),
+        )
+        return end, generated_s, False
+
+    @staticmethod
+    def _analyze() -> None:
+        """What autovacuum would do after a bulk load: statistics and the visibility map."""
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+    def _wipe(self) -> None:
+        # A dedicated database: raw deletes, no per-row signals (totals go with the facts).
+        for model in (FactChange, DailyCount, DailyFact, DailyTotal, MonthTotal, ManagerTotal):
+            model.objects.all()._raw_delete(connection.alias)
+        User.objects.filter(username__startswith="bench-").delete()
+        Team.objects.filter(name__startswith="Bench ").delete()
+
+    def _people(self, count: int) -> list[User]:
+        password = make_password(None)
+        channels = list(Channel.objects.filter(is_active=True))
+        User.objects.create(
+            username="bench-director",
+            full_name="Bench Director",
+            role=User.Role.DIRECTOR,
+            password=password,
+        )
+        managers = []
+        for t in range(math.ceil(count / TEAM_SIZE)):
+            team = Team.objects.create(name=f"Bench team {t + 1:02d}")
+            head = User.objects.create(
+                username=f"bench-head-{t + 1:02d}",
+                full_name=f"Head {t + 1:02d}",
+                role=User.Role.HEAD,
+                password=password,
+            )
+            team.heads.add(head)
+            members = [
+                User(
+                    username=f"bench-m{n + 1:04d}",
+                    full_name=f"Manager {n + 1:04d}",
+                    role=User.Role.MANAGER,
+                    team=team,
+                    password=password,
+                )
+                for n in range(t * TEAM_SIZE, min(count, (t + 1) * TEAM_SIZE))
+            ]
+            managers += User.objects.bulk_create(members)
+        for manager in managers:
+            manager.channels.set(channels)
+        return managers
+
+    def _facts(self, scale: str, managers: list[User], start: dt.date, end: dt.date) -> None:
+        channels = list(Channel.objects.filter(is_active=True).order_by("display_order", "pk"))
+        indicators = {c.pk: list(Indicator.objects.filter(channel=c)) for c in channels}
+        stages = {
+            c.pk: [i.code for i in sorted(indicators[c.pk], key=lambda i: i.order) if i.is_stage]
+            for c in channels
+        }
+        # The issue's data set: one count per day × manager × stage (activities left out).
+        per_day = sum(len(stages[c.pk]) + 4 for c in channels)
+        days = (end - start).days + 1
+        # Whole months of a group of managers per call: large batches, as an import would.
+        group = max(1, BATCH_VALUES // (per_day * 31))
+        first = start
+        done = 0
+        while first <= end:
+            next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            last = min(end, next_month - dt.timedelta(days=1))
+            for offset in range(0, len(managers), group):
+                writes: list[ValueWrite] = []
+                for manager in managers[offset : offset + group]:
+                    rng = random.Random(f"{scale}:{manager.username}:{first}")
+                    skill = 0.6 + (manager.pk % 7) / 10
+                    day = first
+                    while day <= last:
+                        for channel in channels:
+                            writes += self._day(rng, skill, day, manager.pk, channel.pk, stages)
+                        day += dt.timedelta(days=1)
+                facts_write(writes=writes, by=None, source=FactChange.Source.DEMO)
+            done += (last - first).days + 1
+            self.stdout.write(f"  generated {done}/{days} days", ending="\r")
+            self.stdout.flush()
+            first = last + dt.timedelta(days=1)
+        self.stdout.write("")
+
+    @staticmethod
+    def _day(rng, skill, day, manager_id, channel_id, stages) -> list[ValueWrite]:
+        writes = []
+        count = int(rng.randint(8, 40) * skill)
+        for code in stages[channel_id]:
+            writes.append(ValueWrite(day, manager_id, channel_id, code, count))
+            count = int(count * rng.uniform(0.35, 0.8))
+        won = count
+        check = rng.randint(50, 500) * 100
+        paid = rng.randint(0, won) if won else 0
+        revenue = Decimal(paid * check + rng.randint(0, 99)) / 100 * 100
+        money = {
+            "invoiced_amount": Decimal(won * check),
+            "payments_count": paid,
+            "revenue": revenue.quantize(Decimal("0.01")),
+            "variable_costs": (revenue * Decimal("0.42")).quantize(Decimal("0.01")),
+        }
+        for code in MONEY_CODES:
+            if money[code]:
+                writes.append(ValueWrite(day, manager_id, channel_id, code, money[code]))
+        return writes
+
+    # ---- measurements ------------------------------------------------------------------
+
+    def _measure(self, scale: str, end: dt.date, runs: int) -> tuple[dict, list]:
+        director = User.objects.get(username="bench-director")
+        head = User.objects.get(username="bench-head-01")
+        team = Team.objects.get(name="Bench team 01")
+        year_from = end - dt.timedelta(days=364)
+        month_from = end - dt.timedelta(days=29)
+        scenarios = {
+            "30d": (director, {"date_from": month_from}),
+            "365d": (director, {"date_from": year_from}),
+            "team": (head, {"date_from": year_from, "team": team.pk}),
+        }
+        rows: list[tuple] = []
+        results: dict[str, object] = {}
+        rss_reset = _peak_rss_reset()
+        # As kpi_project/wsgi.py does in every worker once the app is loaded.
+        gc.collect()
+        gc.freeze()
+        for name, (user, params) in scenarios.items():
+            client = Client()
+            client.force_login(user)
+            query = {"period": "custom", "date_from": params["date_from"], "date_to": end}
+            if "team" in params:
+                query["team"] = params["team"]
+
+            def get(panel: str = "", client=client, query=query):
+                data = {**query, "panel": panel} if panel else query
+                headers = {"HX-Request": "true"} if panel else {}
+                response = client.get("/dashboard/", data, headers=headers, secure=True)
+                if response.status_code != 200:
+                    raise CommandError(f"/dashboard/ {data} answered {response.status_code}")
+                return response
+
+            for panel in ("", *PANELS):
+                if panel == "company" and not user.sees_everything:
+                    continue
+                with CaptureQueriesContext(connection) as captured:
+                    size = len(get(panel).content)
+                # Each request empties the connection's query log: count before the next one.
+                queries = len(captured)
+                times = timed(lambda panel=panel, get=get: get(panel), runs)
+                label = f"dash {name} " + (panel or "PAGE")
+                rows.append(
+                    (label, statistics.median(times), percentile(times, 0.95), queries, size)
+                )
+                if not panel:
+                    results[f"dash_{name}_p50_ms"] = round(statistics.median(times), 1)
+                    results[f"dash_{name}_p95_ms"] = round(percentile(times, 0.95), 1)
+                    results[f"dash_{name}_queries"] = queries
+            fragments = [r for r in rows if r[0].startswith(f"dash {name} ") and "PAGE" not in r[0]]
+            results[f"frag_{name}_max_p50_ms"] = round(max(r[1] for r in fragments), 1)
+
+        save = self._save_timer(head, end)
+        times = timed(save, runs)
+        rows.append(
+            (
+                "cell save (week grid, head)",
+                statistics.median(times),
+                percentile(times, 0.95),
+                save.queries,
+                0,
+            )
+        )
+        results["save_p50_ms"] = round(statistics.median(times), 1)
+        results["save_p95_ms"] = round(percentile(times, 0.95), 1)
+
+        def report():
+            call_command(
+                "kpi_report", "--from", str(year_from), "--to", str(end), stdout=io.StringIO()
+            )
+
+        first = timed(report, 1, warm=1)[0]
+        times = [first, *timed(report, runs - 1 if first < 1000 else 4, warm=0)]
+        rows.append(
+            ("kpi_report 365 days", statistics.median(times), percentile(times, 0.95), None, 0)
+        )
+        results["report_p50_ms"] = round(statistics.median(times), 1)
+
+        data = self._import_file(end - dt.timedelta(days=365 * SCALES[scale][1]))
+        times = []
+        # Five imports, the two files in turn: the first may insert, the others change every
+        # value. The median is a changing import.
+        for run in range(IMPORT_RUNS):
+            start = time.perf_counter()
+            report_ = kpi_import(data[run % 2], by=None)
+            times.append(time.perf_counter() - start)
+            if not report_.ok:
+                raise CommandError(f"import refused: {report_.bad_rows[:3]}")
+        rate = IMPORT_ROWS / statistics.median(times)
+        rows.append(
+            ("import 100,000 rows (s)", statistics.median(times) * 1000, max(times) * 1000, None, 0)
+        )
+        results["import_rows_per_s"] = round(rate)
+        results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        if not rss_reset:
+            results["peak_rss_note"] = "since_start"
+        return results, rows
+
+    def _cached(self, end: dt.date, runs: int) -> tuple[float, tuple]:
+        """The 365-day page again, answered from the dashboard cache (settings.CACHES)."""
+        client = Client()
+        client.force_login(User.objects.get(username="bench-director"))
+        query = {"period": "custom", "date_from": end - dt.timedelta(days=364), "date_to": end}
+        with override_settings(DASHBOARD_CACHE=True):
+            times = timed(lambda: client.get("/dashboard/", query, secure=True), runs)
+            with CaptureQueriesContext(connection) as captured:
+                client.get("/dashboard/", query, secure=True)
+        queries = len(captured)
+        p50 = round(statistics.median(times), 1)
+        return p50, ("dash 365d PAGE, cached", p50, percentile(times, 0.95), queries, 0)
+
+    def _save_timer(self, head: User, end: dt.date):
+        manager = User.objects.get(username="bench-m0001")
+        channel = Channel.objects.filter(is_active=True).order_by("display_order", "pk").first()
+        code = Indicator.objects.filter(channel=channel, kind="stage").order_by("order").first()
+        client = Client()
+        client.force_login(head)
+        counter = iter(range(10**9))
+
+        def save():
+            # A new value every time, so each save really writes (history, totals).
+            data = {
+                "manager": manager.pk,
+                "date": (end - dt.timedelta(days=2)).isoformat(),
+                "channel": channel.pk,
+                "code": code.code,
+                "value": str(100 + next(counter) % 50),
+            }
+            response = client.post(
+                "/entry/cell/", data, headers={"HX-Request": "true"}, secure=True
+            )
+            if response.status_code != 200 or "saved" not in response.headers.get("HX-Trigger", ""):
+                raise CommandError(f"cell save answered {response.status_code}")
+
+        with CaptureQueriesContext(connection) as captured:
+            save()
+        save.queries = len(captured)
+        return save
+
+    def _import_file(self, before: dt.date) -> tuple[bytes, bytes]:
+        """Two 100,000-row files over the days before the data set (alternating values,
+        so that every run changes what it imports)."""
+        managers = list(User.objects.filter(role=User.Role.MANAGER).order_by("username")[:50])
+        pairs = [
+            (c.code, code)
+            for c in Channel.objects.filter(is_active=True).order_by("display_order", "pk")
+            for code in [
+                *Indicator.objects.filter(channel=c).values_list("code", flat=True),
+                "revenue",
+            ]
+        ]
+        files = []
+        for variant in (1, 2):
+            out = io.StringIO()
+            out.write("date,manager,channel,indicator,value\n")
+            written, day = 0, before
+            while written < IMPORT_ROWS:
+                for manager in managers:
+                    for channel_code, code in pairs:
+                        if written == IMPORT_ROWS:
+                            break
+                        value = f"{variant * 7 + written % 13}"
+                        if code == "revenue":
+                            value += ".50"
+                        out.write(f"{day},{manager.username},{channel_code},{code},{value}\n")
+                        written += 1
+                day -= dt.timedelta(days=1)
+            files.append(out.getvalue().encode())
+        return files[0], files[1]
+
+    # ---- output ------------------------------------------------------------------------
+
+    def _print(self, rows: list[tuple]) -> None:
+        self.stdout.write(f"{'item':<34} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8} {'KB':>7}")
+        for label, p50, p95, queries, size in rows:
+            q = "" if queries is None else str(queries)
+            kb = f"{size / 1024:.0f}" if size else ""
+            self.stdout.write(f"{label:<34} {p50:>9.1f} {p95:>9.1f} {q:>8} {kb:>7}")
+
+    def _machine(self) -> dict:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW server_version")
+                database = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+        else:
+            import sqlite3
+
+            database = f"SQLite {sqlite3.sqlite_version}"
+        load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
+        return {
+            "cpu": _cpu(),
+            "cores": os.cpu_count(),
+            "ram": _meminfo_gb(),
+            "database": database,
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+            "date": timezone.now().strftime("%Y-%m-%d %H:%M"),
+        }
+
+    def _write_docs(self, vendor, scale, results, rows, machine) -> None:
+        stored: dict = {}
+        if DOCS.exists():
+            text = DOCS.read_text()
+            if RESULTS_TAG in text:
+                stored = json.loads(text.split(RESULTS_TAG, 1)[1].split(" -->", 1)[0])
+        stored[f"{vendor}-{scale}"] = {
+            "results": results,
+            "rows": [list(r) for r in rows],
+            "machine": machine,
+        }
+        DOCS.parent.mkdir(exist_ok=True)
+        DOCS.write_text(render_docs(stored))
+        self.stdout.write(f"wrote {DOCS.relative_to(settings.BASE_DIR)}")
+
+
+ORDER = ["sqlite-S", "postgresql-S", "postgresql-M", "postgresql-L"]
+SUMMARY_KEYS = [
+    ("dash_30d_p50_ms", "(a) page, 30 days, all managers, p50 ms"),
+    ("dash_365d_p50_ms", "(b) page, 365 days, all managers, p50 ms"),
+    ("dash_team_p50_ms", "(c) page, 365 days, one team (its head), p50 ms"),
+    ("dash_30d_p95_ms", "(a) p95 ms"),
+    ("dash_365d_p95_ms", "(b) p95 ms"),
+    ("dash_team_p95_ms", "(c) p95 ms"),
+    ("frag_30d_max_p50_ms", "slowest fragment (a), p50 ms"),
+    ("frag_365d_max_p50_ms", "slowest fragment (b), p50 ms"),
+    ("frag_team_max_p50_ms", "slowest fragment (c), p50 ms"),
+    ("dash_365d_queries", "queries per page"),
+    ("dash_365d_cached_p50_ms", "(b) page answered from the dashboard cache, p50 ms"),
+    ("save_p50_ms", "week-grid cell save, p50 ms"),
+    ("report_p50_ms", "kpi_report for a year, p50 ms"),
+    ("import_rows_per_s", "import, rows/s (100,000 rows)"),
+    ("peak_rss_mb", "peak RSS of the serving process, MB"),
+    ("generate_s", "data set generation, s"),
+    ("runs", "timed requests per item"),
+]
+
+
+def _verdict(key: str, run: str, value) -> str:
+    vendor, scale = run.split("-")
+    if value is None:
+        return "—"
+    target = TARGETS.get((vendor, scale), {}).get(key)
+    if key == "import_rows_per_s":
+        target = IMPORT_TARGET
+        return f"{value:,} {'✓' if value >= target else '✗'}"
+    if target is None:
+        return f"{value}"
+    return f"{value} {'✓' if value <= target else '✗'} (≤ {target})"
+
+
+def render_docs(stored: dict) -> str:
+    runs = [r for r in ORDER if r in stored] + sorted(set(stored) - set(ORDER))
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench SCALE=S|M|L` (`manage.py bench`); do not edit by hand — the",
+        "numbers below are rewritten by each run of that scale and database.",
+        "",
+        "Data: 4 default channels (22 stages), one fact per manager × channel × day with a",
+        "count for every stage and the money block, teams of 10; S = 50 managers × 1 year,",
+        "M = 500 × 1 year, L = 500 × 3 years, generated through `facts_write` in batches of",
+        "~150,000 values.",
+        "Requests go through Django's test Client in the benchmark process (middleware,",
+        "sessions, view, templates; no HTTP server in front), warm, after 2 untimed requests.",
+        "(a) and (b) are the director's page, (c) the page of a team's head over 365 days.",
+        "The cell save is the real week-grid view (POST, HTMX) by the team's head.",
+        "The machine is shared with other work: see the load average of each run.",
+        "",
+        "## Summary",
+        "",
+        "| | " + " | ".join(runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    for key, label in SUMMARY_KEYS:
+        cells = [_verdict(key, run, stored[run]["results"].get(key)) for run in runs]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Issue #8's reference (whole page through Django + gunicorn with maintained totals,",
+        "p50 ms, 30 d / 365 d / team): "
+        + ", ".join(
+            f"{scale} " + " / ".join(str(value) for value in figures.values())
+            for scale, figures in REFERENCE.items()
+        )
+        + ";",
+        "plain SQL without totals at 365 days: S 302 ms, M 2.9 s, L 3.4 s.",
+        "",
+        "## Machines",
+        "",
+        "| run | CPU | cores | RAM | database | Python | Django | load (1/5/15 min) | date |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        m = stored[run]["machine"]
+        lines.append(
+            f"| {run} | {m['cpu']} | {m['cores']} | {m['ram']} | {m['database']} | "
+            f"{m['python']} | {m['django']} | {m['load']} | {m['date']} |"
+        )
+    for run in runs:
+        lines += [
+            "",
+            f"## {run}: every item",
+            "",
+            "| item | p50 ms | p95 ms | queries | KB |",
+            "|---|---|---|---|---|",
+        ]
+        for label, p50, p95, queries, size in stored[run]["rows"]:
+            q = "" if queries is None else queries
+            kb = f"{size / 1024:.0f}" if size else ""
+            lines.append(f"| {label} | {p50:.1f} | {p95:.1f} | {q} | {kb} |")
+        results = stored[run]["results"]
+        line = " ".join(f"{k}={v}" for k, v in results.items() if v is not None)
+        lines += ["", f"`bench: scale={run.split('-')[1]} db={run.split('-')[0]} {line}`"]
+    lines += ["", RESULTS_TAG + json.dumps(stored, sort_keys=True) + " -->", ""]
+    return "\n".join(lines)

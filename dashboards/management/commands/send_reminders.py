@@ -1,0 +1,33 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from dashboards.notifications import reminders_send
+
+
+class Command(BaseCommand):
+    help = (
+        "Email managers whose report for the last working day is missing, and send heads and "
+        "the director their morning digest. For cron, once each morning; never sends the "
+        "same mail twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="Run as if today were YYYY-MM-DD (default: today).")
+
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        if options["date"]:
+            try:
+                today = dt.date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError("--date must be YYYY-MM-DD") from None
+        result = reminders_send(today=today)
+        if result.day_off:
+            self.stdout.write(f"{today} is not a working day: nothing sent.")
+            return
+        self.stdout.write(
+            f"Report day {result.report_day}: {result.reminders} reminder(s) and "
+            f"{result.digests} digest(s) sent."
+        )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from dashboards import plan_views, views
+
+# The namespace the pages had when they lived in the metrics app: mails, templates and
+# bookmarks name them metrics:…
+app_name = "metrics"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/<slug:table>.<slug:fmt>", views.export, name="export"),
+    path("my/", views.my_dashboard, name="my"),
+    path("my/export/<slug:table>.<slug:fmt>", views.my_export, name="my_export"),
+    path("plans/", plan_views.plans, name="plans"),
+    path("plans/cell/", plan_views.plan_cell, name="plan_cell"),
+    path("plans/copy/", plan_views.plan_copy, name="plan_copy"),
+    path("norms/", plan_views.norms, name="norms"),
+    path("discipline/", plan_views.discipline, name="discipline"),
+]

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from urllib.parse import quote_plus, urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+
+from channels.models import Channel
+from dashboards import cache as dashboard_cache
+from dashboards import dashboard as dashboards
+from dashboards import exports
+from dashboards.dashboard import Dashboard, Drill, Filters
+from dashboards.forms import DashboardFilterForm, DrillForm
+from funnel.models import Indicator
+from teams.models import User
+from teams.scope import can_lead
+
+TEMPLATE = "dashboards/dashboard.html"
+FILTER_FIELDS = (
+    "period",
+    "date_from",
+    "date_to",
+    "channel",
+    "team",
+    "manager",
+    "granularity",
+    "stage",
+)
+DRILL_FIELDS = ("d_code", "d_channel", "d_manager", "d_from", "d_to")
+PANELS = {
+    "cards",
+    "drill",
+    "company",
+    "funnel",
+    "trend",
+    "leaderboard",
+    "conversions",
+    "plans",
+    "missing",
+}
+MY_PANELS = (PANELS - {"leaderboard", "company"}) | {"rank"}
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _check_role(user: User, *, mine: bool) -> None:
+    """The team dashboard is for leaders; "my numbers" for managers, scoped to themselves."""
+    allowed = user.is_manager if mine else can_lead(user)
+    if not allowed:
+        raise PermissionDenied
+
+
+def _filter_form(request: HttpRequest, *, mine: bool) -> DashboardFilterForm:
+    return DashboardFilterForm(request.GET, user=request.user, mine=mine, today=_today())
+
+
+def _query(data, names) -> str:
+    return urlencode([(name, data[name]) for name in names if data.get(name)])
+
+
+def _drill_for(request: HttpRequest, filters: Filters) -> Drill | None:
+    """The facts behind a clicked number; ids outside the viewer's scope are a 404."""
+    if not request.GET.get("d_code"):
+        return None
+    form = DrillForm(request.GET)
+    if not form.is_valid():
+        raise Http404
+    data = form.cleaned_data
+    channel = manager = None
+    if data["d_channel"]:
+        channels = Channel.objects.filter(is_active=True)
+        if filters.channel:
+            channels = channels.filter(pk=filters.channel.pk)
+        channel = get_object_or_404(channels, pk=data["d_channel"])
+    if data["d_manager"]:
+        manager = get_object_or_404(filters.managers, pk=data["d_manager"])
+    try:
+        return dashboards.drill(
+            filters,
+            code=data["d_code"],
+            channel=channel,
+            manager=manager,
+            date_from=data["d_from"],
+            date_to=data["d_to"],
+        )
+    except Indicator.DoesNotExist:
+        raise Http404 from None
+
+
+def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
+    """One view for the page and every panel: `?panel=name` serves that panel alone,
+    an HTMX filter change gets all the panels back (the filter inputs stay as typed)."""
+    _check_role(request.user, mine=mine)
+    form = _filter_form(request, mine=mine)
+    panel = request.GET.get("panel", "")
+    if panel and panel not in (MY_PANELS if mine else PANELS):
+        raise Http404
+    base = reverse("metrics:my" if mine else "metrics:dashboard")
+    ctx = {"form": form, "mine": mine, "export_url": f"{base}export/"}
+    if form.is_valid():
+        filters = dashboards.filters_for(
+            cleaned=form.cleaned_data, viewer=request.user, mine=mine, today=_today()
+        )
+        if panel == "company" and not filters.shows_company:
+            raise PermissionDenied
+        query = _query(form.data, FILTER_FIELDS)
+
+        prefix = f"{base}?{query}&panel=drill"
+
+        def drill_url(**params) -> str:
+            # Called for every point of every chart: plain joins, urlencode's rules.
+            return prefix + "".join(
+                f"&{name}={quote_plus(v.isoformat() if hasattr(v, 'isoformat') else str(v))}"
+                for name, v in params.items()
+            )
+
+        dash = Dashboard(filters, drill_url=drill_url, show_all=request.GET.getlist("all"))
+        ctx |= {
+            "dash": dash,
+            "query": query,
+            "drill": _drill_for(request, filters) if panel in ("", "drill") else None,
+            "drill_query": _query(request.GET, FILTER_FIELDS + DRILL_FIELDS),
+        }
+    template = TEMPLATE
+    if panel:
+        template += f"#{panel}" if form.is_valid() else "#errors"
+    elif request.htmx and not request.htmx.history_restore_request:
+        template += "#panels"
+    cache_key = None
+    if settings.DASHBOARD_CACHE and form.is_valid() and panel != "drill":
+        cache_key = dashboard_cache.dashboard_key(
+            filters, query=query, panel=template, language=get_language()
+        )
+        cached = dashboard_cache.dashboard_restore(dash, cache_key)
+    response = render(request, template, ctx)
+    if cache_key and not cached:
+        dashboard_cache.dashboard_store(dash, cache_key)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The head's dashboard: the teams they lead (director and admin: everyone)."""
+    return _dashboard(request, mine=False)
+
+
+@login_required
+def my_dashboard(request: HttpRequest) -> HttpResponse:
+    """A manager's own numbers, and their place on the team board."""
+    return _dashboard(request, mine=True)
+
+
+def _export(request: HttpRequest, table: str, fmt: str, *, mine: bool) -> HttpResponse:
+    _check_role(request.user, mine=mine)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    form = _filter_form(request, mine=mine)
+    if not form.is_valid():
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
+    filters = dashboards.filters_for(
+        cleaned=form.cleaned_data, viewer=request.user, mine=mine, today=_today()
+    )
+    if table == "facts":
+        drill = _drill_for(request, filters)
+        if drill is None:
+            raise Http404
+        data = exports.drill_table(drill)
+    elif table in exports.TABLES and not (mine and table == "leaderboard"):
+        data = exports.TABLES[table](Dashboard(filters))
+    else:
+        raise Http404
+    filename = f"{table}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}"
+    return exports.as_csv(data, filename) if fmt == "csv" else exports.as_xlsx(data, filename)
+
+
+@login_required
+def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+    """A dashboard table as CSV or XLSX, with the filters of the current URL."""
+    return _export(request, table, fmt, mine=False)
+
+
+@login_required
+def my_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+    return _export(request, table, fmt, mine=True)
