@@ -388,9 +388,7 @@ class Dashboard:
         self.f = filters
         # Builds the URL of the facts behind a number, keeping the current filters.
         self.drill_url = drill_url or (lambda **params: "")
-        # The tables shown whole; any other name means nothing. Only leaderboard_shown and
-        # conversion_tables read it, never a cached panel, so one cached answer serves both
-        # (dashboards.cache).
+        # The tables shown whole; any other name means nothing.
         self.show_all = EXPANDABLE_TABLES.intersection(show_all)
 
     def _shown(self, table: str, rows: list, limit: int) -> Shown:

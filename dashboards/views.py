@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from urllib.parse import quote_plus, urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -10,10 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
 
 from channels.models import Channel
-from dashboards import cache as dashboard_cache
 from dashboards import dashboard as dashboards
 from dashboards import exports
 from dashboards.dashboard import Dashboard, Drill, Filters
@@ -135,15 +132,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
         template += f"#{panel}" if form.is_valid() else "#errors"
     elif request.htmx and not request.htmx.history_restore_request:
         template += "#panels"
-    cache_key = None
-    if settings.DASHBOARD_CACHE and form.is_valid() and panel != "drill":
-        cache_key = dashboard_cache.dashboard_key(
-            filters, query=query, panel=template, language=get_language()
-        )
-        cached = dashboard_cache.dashboard_restore(dash, cache_key)
     response = render(request, template, ctx)
-    if cache_key and not cached:
-        dashboard_cache.dashboard_store(dash, cache_key)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

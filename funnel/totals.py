@@ -58,18 +58,15 @@ writers (PostgreSQL; SQLite writers are serial anyway).
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, NullIf
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from funnel.models import (
@@ -94,7 +91,6 @@ from funnel.rawsql import insert_rows
 from teams.membership import TeamCalendar, membership_move, team_calendar
 from teams.models import Membership, Team, User
 
-logger = logging.getLogger(__name__)
 ALL_TEAMS = DailyTotal.ALL_TEAMS
 NO_TEAM = DailyTotal.NO_TEAM
 
@@ -191,41 +187,6 @@ def _fresh_team_sql() -> str:
     )
 
 
-# ---- versions of the facts, for caches of sums (metrics/cache.py) ------------------------
-
-VERSION_KEY = "facts-version:{}"
-# Everything else a dashboard shows (people, teams, plans, channels…), see metrics/cache.py.
-CATALOGUE = "catalogue"
-
-
-def versions_bump(team_keys: Iterable[int | str]) -> None:
-    """Give the facts of these team keys (ALL_TEAMS is always added) a new version, now and
-    again once the transaction commits: a reader between the two caches what it read under
-    the first version, which the second one retires. Never raises (the cache may be down)."""
-    keys = [VERSION_KEY.format(k) for k in {ALL_TEAMS, *team_keys}]
-
-    def bump() -> None:
-        token = uuid.uuid4().hex
-        try:
-            cache.set_many(dict.fromkeys(keys, token), timeout=None)
-        except Exception:  # a cache that is down must not fail a write
-            logger.warning("could not bump the facts versions", exc_info=True)
-
-    bump()
-    transaction.on_commit(bump)
-
-
-def versions_get(team_keys: Iterable[int | str]) -> dict[int | str, str]:
-    """The current version of each team key's facts. A missing one (never bumped, evicted)
-    gets a fresh random token, so an evicted version never brings back an old entry."""
-    wanted = {VERSION_KEY.format(k): k for k in team_keys}
-    found = cache.get_many(list(wanted))
-    for key in wanted.keys() - found.keys():
-        token = uuid.uuid4().hex
-        found[key] = token if cache.add(key, token, timeout=None) else cache.get(key, token)
-    return {team: found[key] for key, team in wanted.items()}
-
-
 # ---- incremental maintenance -------------------------------------------------------------
 
 
@@ -262,8 +223,6 @@ def totals_add(deltas: Iterable[Delta]) -> int:
             summed[(ALL_TEAMS, date, channel_id, code)] += change
     # One global order of row locks: concurrent writers never wait on each other in a cycle.
     rows = sorted((*key, change) for key, change in summed.items() if change)
-    if rows:
-        versions_bump({row[0] for row in rows})
     columns = ("team_key", "date", "channel_id", "code", "value")
     insert_rows(DailyTotal, columns, rows, tail=UPSERT_TAIL)
     months: dict[tuple, int] = defaultdict(int)
@@ -319,7 +278,6 @@ def _merge_rows(
             )
             cursor.execute(_upsert_add(table).format(rows=select), [*code_params, *params])
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
-    versions_bump({NO_TEAM})  # with ALL_TEAMS: every cached sum
 
 
 def _fact_values(where: str, params: list, *, money: bool = True, counts: bool = True) -> list:
@@ -418,7 +376,6 @@ def totals_rebuild() -> int:
             f"ORDER BY team_key, {month}, channel_id, code"
         )
     pivot_rebuild()
-    versions_bump({CATALOGUE})  # whatever it repaired: no cached sum survives
     return rows
 
 
@@ -623,33 +580,7 @@ def _count_pre_delete(sender, instance, origin=None, using=None, **kwargs):
         _apply_difference(_fact_values("c.id = %s", [instance.pk], money=False), [])
 
 
-# Fact rows are versioned by their writes; sessions and the admin log change no number.
-CATALOGUE_SKIPPED = {
-    "funnel.dailyfact",
-    "funnel.dailycount",
-    "funnel.factchange",
-    "funnel.dailytotal",
-    "funnel.monthtotal",
-    "funnel.managertotal",
-    "sessions.session",
-    "admin.logentry",
-}
-
-
-def _catalogue_changed(sender, **kwargs) -> None:
-    """Any other saved or deleted row (people, teams, plans, channels…) may change what a
-    dashboard shows: retire every cached one."""
-    if sender._meta.label_lower in CATALOGUE_SKIPPED:
-        return
-    fields = kwargs.get("update_fields")
-    if fields is not None and set(fields) <= {"last_login"}:
-        return  # a login changes no number
-    versions_bump([CATALOGUE])
-
-
 def connect_signals() -> None:
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_catalogue_changed, dispatch_uid=f"totals_catalogue_{id(signal)}")
     pre_save.connect(_user_pre_save, sender=User, dispatch_uid="totals_user_pre")
     post_save.connect(_user_post_save, sender=User, dispatch_uid="totals_user_post")
     pre_delete.connect(_team_pre_delete, sender=Team, dispatch_uid="totals_team_delete")

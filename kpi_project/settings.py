@@ -117,9 +117,6 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Dashboard answers are cached only in a cache every app process shares (Redis): a
-# per-process memory cache would miss the version bumps of saves made in other workers.
-DASHBOARD_CACHE = env.bool("DASHBOARD_CACHE", default=bool(REDIS_URL))
 
 AUTH_USER_MODEL = "teams.User"
 AUTHENTICATION_BACKENDS = [

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from funnel.totals import CATALOGUE, versions_bump
 from metrics.compute import CENT
 from plans.models import PLAN_MONEY_CODES, Plan, PlanChange
 from teams.models import User
@@ -212,7 +211,6 @@ def plans_copy_previous(
             )
     created = Plan.objects.bulk_create(new_plans)
     # bulk_create sends no save signal: retire cached dashboards that show plans ourselves.
-    versions_bump([CATALOGUE])
     if frozen:
         # SQLite and PostgreSQL both return the new ids from a bulk insert.
         PlanChange.objects.bulk_create(

@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -140,24 +139,6 @@ def test_showing_all_costs_no_extra_query(
     client.force_login(director)
     with django_assert_num_queries(QUERIES[panel]):
         assert client.get(dashboard_url(panel=panel, all=panel), headers=HTMX).status_code == 200
-
-
-def test_the_cached_answer_serves_both_the_cut_and_the_whole_table(
-    client, director, board_of_25, settings, django_assert_num_queries
-):
-    settings.DASHBOARD_CACHE = True
-    cache.clear()
-    client.force_login(director)
-    try:
-        assert len(rows_of(get(client, panel="leaderboard"), "leaderboard")) == 20
-        with django_assert_num_queries(2):  # session and user: the sums come from the cache
-            whole = get(client, panel="leaderboard", all="leaderboard")
-        assert len(rows_of(whole, "leaderboard")) == 25
-        with django_assert_num_queries(2):
-            cut = get(client, panel="leaderboard")
-        assert len(rows_of(cut, "leaderboard")) == 20
-    finally:
-        cache.clear()
 
 
 # --- where managers lose clients -----------------------------------------------------------
