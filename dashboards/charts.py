@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from channels.templatetags.kpi_format import count, money, pct
 
 if TYPE_CHECKING:
-    from dashboards.dashboard import ChannelFunnel, LeaderRow, Trend
+    from dashboards.panels.funnels import ChannelFunnel, Trend
+    from dashboards.panels.people import LeaderRow
 
 DrillUrl = Callable[..., str]
 LABEL_WIDTH = 18

@@ -20,12 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funnel.models import DailyFact
-from metrics.compute import is_working_day, ratio
+from metrics.compute import LOOKBACK_DAYS, is_working_day, last_working_day_before, ratio
 from metrics.selectors import working_day_overrides
 from teams.membership import calendar_for, on_duty
-
-# How far back to look for the last working day (long holidays included).
-LOOKBACK_DAYS = 31
 
 
 class Status(StrEnum):
@@ -97,14 +94,6 @@ def completeness(days: list[DayReport], *, today: dt.date) -> Completeness:
         reported=sum(d.status in (Status.SUBMITTED, Status.LATE) for d in counted),
         on_time=sum(d.status == Status.SUBMITTED for d in counted),
     )
-
-
-def last_working_day_before(day: dt.date, overrides: dict[dt.date, bool]) -> dt.date | None:
-    for back in range(1, LOOKBACK_DAYS + 1):
-        candidate = day - dt.timedelta(days=back)
-        if is_working_day(candidate, overrides):
-            return candidate
-    return None
 
 
 @dataclass

@@ -22,9 +22,10 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dashboards.discipline import LOOKBACK_DAYS, Status, discipline_read, last_working_day_before
+from dashboards.discipline import Status, discipline_read
 from dashboards.models import ReminderLog
 from dashboards.norms import norms_read
+from metrics import compute
 from metrics.compute import ZERO, MoneySums, forecast, is_working_day, month_bounds, ratio
 from metrics.reports import build_report
 from metrics.selectors import Scope, count_sums, money_sums, working_day_overrides
@@ -160,10 +161,10 @@ def _digest_data(*, managers: list[User], day: dt.date, overrides) -> dict[int, 
 
 def reminders_send(*, today: dt.date) -> SendResult:
     """Send the morning's reminders and digests; returns how many of each went out."""
-    overrides = working_day_overrides(today - dt.timedelta(days=LOOKBACK_DAYS + 31), today)
+    overrides = working_day_overrides(today - dt.timedelta(days=compute.LOOKBACK_DAYS + 31), today)
     if not is_working_day(today, overrides):
         return SendResult(day_off=True)
-    day = last_working_day_before(today, overrides)
+    day = compute.last_working_day_before(today, overrides)
     if day is None:
         return SendResult()
     active = User.objects.filter(role=User.Role.MANAGER, is_active=True)

@@ -30,7 +30,8 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.services import MAX_COUNT, ValueWrite, facts_write
+from funnel.services import ValueWrite, facts_write
+from funnel.values import MAX_COUNT
 from teams.models import User
 
 WON_STAGE = "invoices_issued"

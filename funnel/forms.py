@@ -10,44 +10,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from funnel import values
 from funnel.models import MONEY_DECIMAL_CODES
 from funnel.selectors import ChannelBlock, StoredValues, value_display
 from funnel.services import ValueWrite
 
-# ASCII digits only: Decimal() would also accept "١٢٣", "NaN" and "1e9".
-NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
-SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
-CENT = Decimal("0.01")
-# The database limits: integer counts, money as decimal(14, 2).
-COUNT_MAX = 2_147_483_647
-MONEY_MAX = Decimal("999999999999.99")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def value_parse(code: str, raw: str | None) -> Decimal | None:
-    """Text typed for one value → Decimal, or None when empty.
-
-    Accepts "1 234,50" as well as "1234.50". Raises ValidationError with a message for the user.
-    """
-    text = (raw or "").strip().translate(SPACES)
-    if not text:
-        return None
-    if len(text) > 30 or not NUMBER_RE.fullmatch(text):
-        raise ValidationError(_("Enter a number."), code="invalid")
-    number = Decimal(text.replace(",", "."))
-    if number < 0:
-        raise ValidationError(_("The value cannot be negative."), code="negative")
-    if code in MONEY_DECIMAL_CODES:
-        if number > MONEY_MAX:
-            raise ValidationError(_("The amount is too large."), code="too_large")
-        if number != number.quantize(CENT):
-            raise ValidationError(_("Money has at most 2 decimal places."), code="decimals")
-        return number.quantize(CENT)
-    if number > COUNT_MAX:
-        raise ValidationError(_("The number is too large."), code="too_large")
-    if number != number.to_integral_value():
-        raise ValidationError(_("A count must be a whole number."), code="not_whole")
-    return number.quantize(Decimal(1))
+    """Text typed for one value of `code` → Decimal, or None when empty (funnel.values)."""
+    return values.value_parse(raw, money=code in MONEY_DECIMAL_CODES)
 
 
 def date_parse(raw: str | None) -> dt.date:

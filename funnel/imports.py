@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from funnel.forms import CENT, date_parse, value_parse
+from funnel.forms import date_parse, value_parse
 from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, FactChange, Indicator
 from funnel.services import ValueWrite, values_write
+from funnel.values import CENT
 from teams.models import User
 
 HEADER = ("date", "manager", "channel", "indicator", "value")

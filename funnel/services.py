@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -34,12 +34,9 @@ from funnel.models import (
 )
 from funnel.rawsql import insert_rows, pg_array
 from funnel.totals import managers_lock, stored_units, team_key, totals_add
+from funnel.values import value_check
 from teams.membership import TeamCalendar
 
-CENT = Decimal("0.01")
-# The columns' limits: DecimalField(max_digits=14, decimal_places=2), PositiveIntegerField.
-MAX_MONEY = Decimal("999999999999.99")
-MAX_COUNT = 2**31 - 1
 # Keeps every IN (...) list below SQLite's bound-parameter limit.
 CHUNK = 900
 
@@ -110,23 +107,7 @@ def indicators_by_channel(channel_ids: Iterable[int]) -> dict[int, dict[str, Ind
 
 def _normalise(code: str, value: Decimal | int) -> Decimal:
     """Check one value against the rules every write path shares; return it as Decimal."""
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError(_("Enter a number.")) from None
-    if not number.is_finite():
-        raise ValidationError(_("Enter a number."))
-    if number < 0:
-        raise ValidationError(_("The value cannot be negative."))
-    if number > (MAX_MONEY if code in MONEY_DECIMAL_CODES else MAX_COUNT):
-        raise ValidationError(_("The value is too large."))
-    if code in MONEY_DECIMAL_CODES:
-        if number != number.quantize(CENT):
-            raise ValidationError(_("Money has at most 2 decimal places."))
-        return number.quantize(CENT)
-    if number != number.to_integral_value():
-        raise ValidationError(_("A count must be a whole number."))
-    return number.quantize(Decimal(1))
+    return value_check(value, money=code in MONEY_DECIMAL_CODES)
 
 
 # ---- PostgreSQL parameters as text -------------------------------------------------------

@@ -111,6 +111,21 @@ def is_working_day(day: dt.date, overrides: Mapping[dt.date, bool]) -> bool:
     return day.weekday() < 5
 
 
+# How far back the last working day is looked for: longer than any run of weekends and
+# holidays (the New Year break is twelve days). The holiday list read must cover it.
+LOOKBACK_DAYS = 40
+
+
+def last_working_day_before(day: dt.date, overrides: Mapping[dt.date, bool]) -> dt.date | None:
+    """The last working day before `day` (the day whose report is due this morning); None
+    when there is none within LOOKBACK_DAYS."""
+    for back in range(1, LOOKBACK_DAYS + 1):
+        candidate = day - dt.timedelta(days=back)
+        if is_working_day(candidate, overrides):
+            return candidate
+    return None
+
+
 def working_days(start: dt.date, end: dt.date, overrides: Mapping[dt.date, bool]) -> int:
     """Working days from start to end, both included; 0 for an empty range."""
     days = (end - start).days + 1

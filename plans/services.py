@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from metrics.compute import CENT
+from funnel.values import value_parse
 from plans.models import PLAN_MONEY_CODES, Plan, PlanChange
 from teams.models import User
 
 # Plans in money: two decimal places; every other indicator is a whole count.
 MONEY_PLAN_CODES = ("revenue", "margin")
 # Fits the model's 14 digits with 2 places; anything bigger is a typing slip.
-MAX_PLAN = Decimal("999999999999.99")
 REASON_MAX = 300
 
 
@@ -57,27 +56,9 @@ def plan_indicators(channel: Channel) -> list[str]:
 
 
 def plan_value_parse(raw: str, *, indicator: str) -> Decimal | None:
-    """A typed plan value: '' -> None (no plan); spaces and a decimal comma allowed."""
-    text = (raw or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if not text:
-        return None
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise ValidationError(_("Enter a number.")) from None
-    if not value.is_finite():
-        raise ValidationError(_("Enter a number."))
-    if value < 0:
-        raise ValidationError(_("A plan cannot be negative."))
-    if value > MAX_PLAN:
-        raise ValidationError(_("This number is too large for a plan."))
-    if indicator in MONEY_PLAN_CODES:
-        if value != value.quantize(CENT):
-            raise ValidationError(_("Money has at most 2 decimal places."))
-        return value.quantize(CENT)
-    if value != value.to_integral_value():
-        raise ValidationError(_("This plan is a count: enter a whole number."))
-    return value.quantize(Decimal(1))
+    """A typed plan value: '' -> None (no plan); the rules of every typed number
+    (funnel.values): spaces and a decimal comma allowed, money with 2 places, counts whole."""
+    return value_parse(raw, money=indicator in MONEY_PLAN_CODES)
 
 
 def _check_target(*, manager, channel: Channel, indicator: str, works_in: set[int]) -> None:

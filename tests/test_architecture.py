@@ -31,10 +31,23 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+def _type_only(tree: ast.Module) -> set[int]:
+    """Ids of the nodes under `if TYPE_CHECKING:`: imports for annotations, never run."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            skipped |= {id(child) for part in node.body for child in ast.walk(part)}
+    return skipped
+
+
 def _imports(path: Path) -> set[str]:
     """Project modules imported by a file, at any depth (function-level imports too)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = _type_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

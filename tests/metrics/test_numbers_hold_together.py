@@ -98,9 +98,7 @@ def test_a_deactivated_manager_still_counts_everywhere_and_is_marked_former(
 
 
 def test_nobody_is_missing_before_they_joined_or_after_they_left(director, team1, manager_a):
-    make_user(
-        "newcomer", team=team1, date_joined=dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
-    )
+    make_user("newcomer", team=team1, date_joined=dt.datetime(2026, 12, 4, tzinfo=dt.UTC))
     make_user("leaver", team=team1, left_on=dt.date(2026, 12, 4))
     # The last working day before Sunday 6 December is Friday the 4th.
     on_friday = board(director, today=SUNDAY, period="custom", date_from="2026-12-01",

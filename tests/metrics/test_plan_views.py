@@ -151,9 +151,9 @@ def test_a_cell_saves_through_htmx_and_says_saved(client, head1, manager_a):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"value": "-1"}, "A plan cannot be negative."),
+        ({"value": "-1"}, "The value cannot be negative."),
         ({"value": "lots"}, "Enter a number."),
-        ({"value": "99999999999999999"}, "This number is too large for a plan."),
+        ({"value": "99999999999999999"}, "The amount is too large."),
         ({"indicator": "first_contacts", "value": "1.5"}, "whole number"),
         ({"indicator": "leads_received"}, "is not an indicator of the channel"),
         ({"channel_code": "nowhere"}, "does not work in the channel"),
@@ -221,7 +221,7 @@ def test_a_plain_post_with_an_error_shows_the_grid_with_the_error(client, head1,
     client.force_login(head1)
     response = client.post(reverse("metrics:plan_cell"), cell_data(manager_a, value="-3"))
     assert response.status_code == 200
-    assert "A plan cannot be negative." in response.content.decode()
+    assert "The value cannot be negative." in response.content.decode()
     assert 'value="-3"' in response.content.decode()
 
 

@@ -1,0 +1,1 @@
+"""The dashboard's panel groups: each a mixin of `dashboards.dashboard.Dashboard`."""

@@ -1,0 +1,202 @@
+"""Funnels per channel and the trend over time, with their figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from django.utils.formats import date_format
+
+from channels.models import Channel
+from dashboards import charts
+from metrics import compute
+from metrics.compute import ZERO, MoneyMetrics, MoneySums
+from metrics.selectors import (
+    count_sums,
+    counts_by_code,
+    money_sums,
+)
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    code: str
+    name: str
+    count: int
+    conversion: Decimal | None
+
+
+@dataclass(frozen=True)
+class ChannelFunnel:
+    channel: Channel
+    stages: list[FunnelStage]
+    funnel_conversion: Decimal | None
+    money: MoneyMetrics
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(stage.count for stage in self.stages)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    channel: Channel
+    revenue: list[Decimal]
+    stage: list[int]
+
+
+@dataclass(frozen=True)
+class Trend:
+    granularity: str
+    stage_code: str
+    stage_name: str
+    buckets: list[Bucket]
+    series: list[TrendSeries]
+    stage_choices: list[tuple[str, str]]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(any(s.revenue) or any(s.stage) for s in self.series)
+
+
+class FunnelPanels:
+    """Each channel's funnel and the trend, from the sums by period step and channel."""
+
+    # --- funnels -----------------------------------------------------------------------
+    @cached_property
+    def trend_counts(self) -> dict[tuple, int]:
+        """{(bucket start, channel, indicator): total}; the maintained totals when the scope
+        allows. Summed over buckets it is also the funnel: one query serves both."""
+        return count_sums(self.f.scope, (self.f.granularity, "channel"))
+
+    @cached_property
+    def trend_money(self) -> dict[tuple, MoneySums]:
+        return money_sums(self.f.scope, (self.f.granularity, "channel"))
+
+    @cached_property
+    def channel_counts(self) -> dict[tuple[int, int], int]:
+        """{(channel_id, indicator_id): total} over every manager in scope."""
+        totals: dict[tuple[int, int], int] = defaultdict(int)
+        for (_when, channel_id, indicator_id), value in self.trend_counts.items():
+            totals[channel_id, indicator_id] += value
+        return totals
+
+    @cached_property
+    def channel_money(self) -> dict[int, MoneySums]:
+        totals: dict[int, MoneySums] = defaultdict(MoneySums)
+        for (_when, channel_id), sums in self.trend_money.items():
+            totals[channel_id] += sums
+        return totals
+
+    @cached_property
+    def funnels(self) -> list[ChannelFunnel]:
+        result = []
+        for channel in self.catalogue:
+            codes = counts_by_code(self.channel_counts, channel)
+            metrics = compute.channel_metrics(
+                stage_counts=[(s.code, codes[s.code]) for s in channel.stage_list],
+                activity_counts=[(a.code, codes[a.code]) for a in channel.activity_list],
+                sums=self.channel_money.get(channel.pk, MoneySums()),
+            )
+            names = {s.code: s.name for s in channel.stage_list}
+            stages = [
+                FunnelStage(m.code, names[m.code], m.count, m.conversion) for m in metrics.stages
+            ]
+            result.append(ChannelFunnel(channel, stages, metrics.funnel_conversion, metrics.money))
+        return result
+
+    @cached_property
+    def has_facts(self) -> bool:
+        """Any number in the period: stages or revenue per manager, any money, any count."""
+        return bool(self.pivot or self.channel_money) or any(self.channel_counts.values())
+
+    # --- trend -------------------------------------------------------------------------
+    @cached_property
+    def buckets(self) -> list[Bucket]:
+        gran, start, end = self.f.granularity, self.f.date_from, self.f.date_to
+        result = []
+        if gran == "day":
+            day = start
+            while day <= end:
+                result.append(Bucket(day, day, date_format(day, "j M")))
+                day += dt.timedelta(days=1)
+        elif gran == "week":
+            monday = start - dt.timedelta(days=start.weekday())
+            while monday <= end:
+                sunday = monday + dt.timedelta(days=6)
+                first, last = max(monday, start), min(sunday, end)
+                label = f"{date_format(first, 'j M')}–{date_format(last, 'j M')}"
+                result.append(Bucket(first, last, label))
+                monday += dt.timedelta(days=7)
+        else:
+            month = start.replace(day=1)
+            while month <= end:
+                last = compute.month_bounds(month)[1]
+                result.append(Bucket(max(month, start), min(last, end), date_format(month, "M Y")))
+                month = last + dt.timedelta(days=1)
+        return result
+
+    @cached_property
+    def stage_choices(self) -> list[tuple[str, str]]:
+        """Stage codes of the channels shown, in funnel order, each once."""
+        seen: dict[str, str] = {}
+        for channel in self.catalogue:
+            for stage in channel.stage_list:
+                seen.setdefault(stage.code, stage.name)
+        return list(seen.items())
+
+    @cached_property
+    def trend(self) -> Trend:
+        gran = self.f.granularity
+        choices = self.stage_choices
+        codes = [code for code, _name in choices]
+        stage = (
+            self.f.stage
+            if self.f.stage in codes
+            else ("invoices_issued" if "invoices_issued" in codes else (codes[0] if codes else ""))
+        )
+        money, counts = self.trend_money, self.trend_counts
+        key_of = {b.start: i for i, b in enumerate(self.buckets)}
+
+        def bucket_index(value: dt.date) -> int | None:
+            # Week and month keys are the period's first day, which may precede the range.
+            return key_of.get(max(value, self.f.date_from))
+
+        series = []
+        for channel in self.catalogue:
+            revenue = [ZERO] * len(self.buckets)
+            stage_counts = [0] * len(self.buckets)
+            stage_ids = {s.pk for s in channel.stage_list if s.code == stage}
+            for (when, channel_id), sums in money.items():
+                index = bucket_index(when)
+                if channel_id == channel.pk and index is not None:
+                    revenue[index] += sums.revenue
+            for (when, channel_id, indicator_id), value in counts.items():
+                index = bucket_index(when)
+                if channel_id == channel.pk and indicator_id in stage_ids and index is not None:
+                    stage_counts[index] += value
+            series.append(TrendSeries(channel, revenue, stage_counts))
+        return Trend(gran, stage, dict(choices).get(stage, ""), self.buckets, series, choices)
+
+    # --- charts ------------------------------------------------------------------------
+    @cached_property
+    def funnel_figures(self) -> list[tuple[ChannelFunnel, dict | None, str]]:
+        """(funnel, figure, id of its JSON element) per channel."""
+        return [
+            (f, charts.funnel_figure(f, drill=self.drill_url), f"fig-funnel-{f.channel.code}")
+            for f in self.funnels
+        ]
+
+    @cached_property
+    def trend_figures(self) -> dict[str, dict]:
+        return charts.trend_figures(self.trend, drill=self.drill_url)

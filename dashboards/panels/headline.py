@@ -1,0 +1,245 @@
+"""Headline cards, the plan card and the company's valuable final product."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+
+from django.utils.translation import gettext as _
+
+from dashboards.labels import range_label
+from metrics import compute
+from metrics.compute import Comparison, MoneyMetrics, MoneySums
+from metrics.reports import (
+    Report,
+    build_report,
+    valuable_final_product_for,
+)
+from metrics.selectors import (
+    Scope,
+    money_sums,
+)
+
+
+def pct_points(value: Decimal | None, places: int = 1) -> Decimal | None:
+    """A ratio as the percentage the screen shows: 0.12345 → 12.3 (half-up)."""
+    if value is None:
+        return None
+    return (value * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    value: Decimal | None
+    kind: str  # "money" or "pct"
+    change: Decimal | None  # relative change for money, percentage-point difference for "pct"
+    previous: Decimal | None
+    drill: str = ""
+
+    @property
+    def change_shown(self) -> Decimal | None:
+        """The change as the percentage (or points) on screen, 1 decimal."""
+        return pct_points(self.change)
+
+    @property
+    def direction(self) -> str:
+        """up, down or flat, from the rounded number the reader sees."""
+        shown = self.change_shown
+        if not shown:
+            return "flat"
+        return "up" if shown > 0 else "down"
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    plan: Decimal | None
+    fact: Decimal | None
+    completion: Decimal | None
+    forecast: Decimal | None
+    forecast_completion: Decimal | None  # the forecast against `forecast_plan`
+    label: str = ""  # "Plan for 15 Oct – 14 Nov"
+    forecast_plan: Decimal | None = None  # the plan of the span the forecast covers
+    forecast_label: str = ""  # that span, when it is not the period
+
+    @property
+    def bar_width(self) -> int:
+        """Width of the progress bar in percent, full at 100 % and beyond."""
+        return int(min(self.completion or 0, 1) * 100)
+
+
+class HeadlinePanels:
+    """The cards: money against the previous period, plan completion and forecast."""
+
+    @cached_property
+    def previous_range(self) -> Comparison | None:
+        """What "vs previous period" compares (compute.previous_period): the period, or its
+        part before today, with the previous range; None when nothing has elapsed yet."""
+        return compute.previous_period(
+            self.f.date_from, self.f.date_to, as_of=self.f.today, overrides=self.overrides
+        )
+
+    @cached_property
+    def money_previous(self) -> MoneySums:
+        """Money of the previous range in the filters' scope. One query (none without one)."""
+        if self.previous_range is None:
+            return MoneySums()
+        start, end = self.previous_range.previous
+        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
+        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def money_compared(self) -> MoneySums:
+        """Money of the compared part of the period: the period's own sums, or — while the
+        period holds today — those of its part before today (one query)."""
+        comparison = self.previous_range
+        if comparison is None or comparison.current == (self.f.date_from, self.f.date_to):
+            return self.money_total
+        start, end = comparison.current
+        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
+        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def compared_label(self) -> str:
+        """ "Compared: 1–4 Dec with 1–4 Nov", or "" without a comparison."""
+        comparison = self.previous_range
+        if comparison is None:
+            return ""
+        return _("Compared: %(current)s with %(previous)s") % {
+            "current": range_label(*comparison.current),
+            "previous": range_label(*comparison.previous),
+        }
+
+    @cached_property
+    def period_label(self) -> str:
+        """ "15 Oct – 14 Nov", "November 2026"."""
+        return range_label(self.f.date_from, self.f.date_to)
+
+    @cached_property
+    def plan_label(self) -> str:
+        """ "Plan for 15 Oct – 14 Nov", "Plan for November 2026"."""
+        return _("Plan for %(period)s") % {"period": self.period_label}
+
+    @cached_property
+    def money_total(self) -> MoneySums:
+        return sum(self.channel_money.values(), MoneySums())
+
+    # --- headline cards ----------------------------------------------------------------
+    @cached_property
+    def cards(self) -> list[Card]:
+        """The period's figures; the change compares the ranges of `previous_range` (the
+        part of the period before today while it runs, like for like)."""
+        now = MoneyMetrics.from_sums(self.money_total)
+        current = MoneyMetrics.from_sums(self.money_compared)
+        before = MoneyMetrics.from_sums(self.money_previous)
+        has_before = self.previous_range is not None and bool(
+            self.money_previous.revenue or self.money_previous.variable_costs
+        )
+
+        def money_card(key: str, label: str, value, compared, previous, drill="") -> Card:
+            delta = None
+            if has_before and compared is not None and previous:
+                delta = compute.change(compared, previous)
+            return Card(key, label, value, "money", delta, previous if has_before else None, drill)
+
+        profit_delta = None
+        if has_before and current.profitability is not None and before.profitability is not None:
+            profit_delta = current.profitability - before.profitability
+        return [
+            money_card(
+                "revenue", _("Revenue"), now.revenue, current.revenue, before.revenue, "revenue"
+            ),
+            money_card("margin", _("Margin"), now.margin, current.margin, before.margin),
+            Card(
+                "profitability",
+                _("Profitability"),
+                now.profitability,
+                "pct",
+                profit_delta,
+                before.profitability if has_before else None,
+            ),
+            money_card(
+                "average_check",
+                _("Average check"),
+                now.average_check,
+                current.average_check,
+                before.average_check,
+                "payments_count",
+            ),
+        ]
+
+    @cached_property
+    def report(self) -> Report:
+        """The metrics engine's report for the filters: plans, completion, forecast."""
+        return build_report(scope=self.f.scope, as_of=self.f.today, month_sums=self.month_sums)
+
+    @cached_property
+    def month_sums(self) -> tuple[dict, dict] | None:
+        """The trend's sums by month and channel, when its buckets lie within months (days,
+        months; not weeks): the report's own two queries are then not needed."""
+        if self.f.granularity not in ("day", "month"):
+            return None
+        counts: dict[tuple, int] = defaultdict(int)
+        for (when, channel_id, indicator_id), value in self.trend_counts.items():
+            counts[when.replace(day=1), channel_id, indicator_id] += value
+        money: dict[tuple, MoneySums] = defaultdict(MoneySums)
+        for (when, channel_id), sums in self.trend_money.items():
+            money[when.replace(day=1), channel_id] += sums
+        return dict(counts), dict(money)
+
+    @cached_property
+    def plan_card(self) -> PlanCard | None:
+        """The revenue plan of the period (prorated by working days), its completion, and
+        the month-end forecast against the plan of the span it covers (the period's start to
+        the end of today's month)."""
+        line = next((p for p in self.report.total.plans if p.indicator == "revenue"), None)
+        if line is None:
+            return None
+        forecast_completion = None
+        forecast_label = ""
+        if line.forecast is not None:
+            forecast_completion = compute.plan_completion(line.forecast, line.forecast_plan)
+            month_end = compute.month_bounds(self.f.today)[1]
+            if month_end != self.f.date_to:
+                forecast_label = range_label(self.f.date_from, month_end)
+        return PlanCard(
+            line.plan,
+            line.fact,
+            line.completion,
+            line.forecast,
+            forecast_completion,
+            label=self.plan_label,
+            forecast_plan=line.forecast_plan,
+            forecast_label=forecast_label,
+        )
+
+    # --- the company's valuable final product ------------------------------------------
+    @cached_property
+    def vfp(self):
+        """The company's valuable final product for the period, whatever the team, channel
+        or manager filter: the same comparison as the cards, expenses prorated."""
+        if not self.f.shows_company:
+            return None
+        return valuable_final_product_for(
+            date_from=self.f.date_from,
+            date_to=self.f.date_to,
+            as_of=self.f.today,
+            overrides=self.overrides,
+        )
+
+    @property
+    def vfp_filtered(self) -> bool:
+        """Whether a filter is set that the company-wide panel ignores."""
+        return bool(self.f.team or self.f.channel or self.f.manager)
+
+    @cached_property
+    def vfp_result_label(self) -> str:
+        """The range the result covers, when it is not the whole period (the part before
+        today of a period that runs)."""
+        vfp = self.vfp
+        if vfp is None or vfp.result_range in (None, (vfp.date_from, vfp.date_to)):
+            return ""
+        return _("Result over %(period)s") % {"period": range_label(*vfp.result_range)}
