@@ -33,6 +33,15 @@ from metrics.compute import (
     month_bounds,
     working_days,
 )
+from metrics.plan_selectors import manager_plan_values
+from metrics.selectors import (
+    Scope,
+    channel_catalogue,
+    count_sums,
+    money_sums,
+    working_day_overrides,
+)
+from teams.models import User
 
 HISTORY_DAYS = 90
 # Fewer first-stage contacts than this in the window and the conversions are noise.
@@ -256,16 +265,6 @@ def _labelled(norms: ChannelNorms, channel) -> ChannelNorms:
 
 def norms_read(*, managers: Sequence, today: dt.date) -> dict[int, ManagerNorms]:
     """Norms of each manager for `today`, in a fixed number of queries (ten)."""
-    from metrics.selectors import (
-        Scope,
-        channel_catalogue,
-        count_sums,
-        money_sums,
-        working_day_overrides,
-    )
-    from plans.models import Plan
-    from teams.models import User
-
     if not managers:
         return {}
     ids = [m.pk for m in managers]
@@ -289,8 +288,10 @@ def norms_read(*, managers: Sequence, today: dt.date) -> dict[int, ManagerNorms]
     done_counts = count_sums(so_far, group_by=("manager", "channel"))
     done_money = money_sums(so_far, group_by=("manager", "channel"))
     plans: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(dict)
-    for plan in Plan.objects.filter(month=month, manager_id__in=ids):
-        plans[(plan.manager_id, plan.channel_id)][plan.indicator] = plan.value
+    for (manager_id, _month, channel_id, code), value in manager_plan_values(
+        months=[month], managers=ids
+    ).items():
+        plans[(manager_id, channel_id)][code] = value
     left = days_left(today, working_day_overrides(today, month_end))
 
     def funnel(manager_id: int, channel) -> Funnel:

@@ -27,9 +27,9 @@ from dashboards.models import ReminderLog
 from dashboards.norms import norms_read
 from metrics import compute
 from metrics.compute import ZERO, MoneySums, forecast, is_working_day, month_bounds, ratio
+from metrics.plan_selectors import manager_plan_values
 from metrics.reports import build_report
 from metrics.selectors import Scope, count_sums, money_sums, working_day_overrides
-from plans.models import Plan
 from teams.models import Team, User
 from teams.scope import managers_visible_to, teams_visible_to
 
@@ -113,9 +113,9 @@ def _digest_data(*, managers: list[User], day: dt.date, overrides) -> dict[int, 
     month, month_end = month_bounds(day)
     month_money = money_sums(Scope(month, day, managers=scope_day.managers), group_by=("manager",))
     revenue_plans: dict[int, Decimal] = defaultdict(Decimal)
-    for manager_id, value in Plan.objects.filter(
-        month=month, manager__in=scope_day.managers, indicator="revenue"
-    ).values_list("manager_id", "value"):
+    for (manager_id, *_line), value in manager_plan_values(
+        months=[month], managers=scope_day.managers, indicator="revenue"
+    ).items():
         revenue_plans[manager_id] += value
     result = {}
     for manager in managers:

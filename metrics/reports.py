@@ -47,14 +47,13 @@ from metrics.compute import (
     run_rate_days,
     valuable_final_product,
 )
+from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
     Scope,
     channel_catalogue,
     count_sums,
     counts_by_code,
     money_sums,
-    monthly_expenses,
-    plan_sums,
     working_day_overrides,
 )
 from plans.models import PLAN_MONEY_CODES

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, F, Prefetch, QuerySet, Sum
 from django.db.models.functions import Cast, Round, TruncMonth, TruncWeek
 
 from channels.models import Channel
@@ -26,10 +26,8 @@ from funnel.models import (
     MonthTotal,
 )
 from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end, month_sql, week_sql
-from metrics.compute import ZERO, MoneySums, months_in, working_days
-from plans.models import Holiday, MonthlyExpense, Plan
-from teams.membership import members_ever, team_calendar
-from teams.models import User
+from metrics.compute import ZERO, MoneySums
+from plans.models import Holiday
 
 
 @dataclass(frozen=True)
@@ -199,144 +197,10 @@ def working_day_overrides(date_from: dt.date, date_to: dt.date) -> dict[dt.date,
     )
 
 
-def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tuple, Decimal]:
-    """Plans that apply to the scope: {(month, channel_id, indicator): value}. Two queries,
-    three when someone with a plan changed teams inside one of the months.
-
-    `months` defaults to the months the scope's period touches. Which plan applies, the
-    way a head of sales reads a plan (docs/metrics.md, "Who counts where"):
-    - a team (a view without a manager filter: the company, a head's teams, one team) is
-      planned by its team plan where one is set for that month, channel and indicator,
-      else by its managers' plans, each prorated by the working days of the month the
-      manager spent in the team; the company's plan is the sum over its teams (and the
-      plans of managers in no team);
-    - a manager (a manager filter) brings their own plan, whole — or, seen by a head of a
-      team they have left, prorated to the working days they were in the head's teams.
-    """
-    months = months_in(scope.date_from, scope.date_to) if months is None else months
-    plans = Plan.objects.filter(month__in=months)
-    if scope.channel_ids is not None:
-        plans = plans.filter(channel_id__in=scope.channel_ids)
-    if scope.managers is not None:
-        plans = plans.filter(manager__in=scope.managers.values("pk"))
-    elif scope.teams is not None:
-        ever = User.objects.filter(members_ever(scope.teams)).values("pk")
-        plans = plans.filter(Q(manager__in=ever) | Q(team_id__in=scope.teams))
-    rows = list(
-        plans.values(
-            "month", "channel_id", "indicator", "team_id", "manager_id", "manager__team_id"
-        )
-        .annotate(total=_kopecks("value"))
-        .order_by()
-    )
-    team_plans: dict[tuple, Decimal] = {}
-    manager_rows = []
-    people: dict[int, int | None] = {}  # {manager: current team}
-    for row in rows:
-        line = (row["month"], row["channel_id"], row["indicator"])
-        if row["manager_id"] is None:
-            team_plans[(row["team_id"], *line)] = _from_kopecks(row["total"])
-        else:
-            manager_rows.append((row["manager_id"], line, _from_kopecks(row["total"])))
-            people[row["manager_id"]] = row["manager__team_id"]
-    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
-    result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    if teams is None and (scope.managers is not None or not team_plans):
-        # No team decides anything: every manager's plan counts whole.
-        for _manager_id, line, value in manager_rows:
-            result[line] += value
-        return dict(result)
-    shares = _team_shares(people, months)
-    if scope.managers is not None:
-        for manager_id, line, value in manager_rows:
-            for team, share in shares(manager_id, line[0]):
-                if team in teams:
-                    result[line] += value * share
-        return dict(result)
-    by_team: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    for manager_id, line, value in manager_rows:
-        for team, share in shares(manager_id, line[0]):
-            if teams is None or team in teams:
-                by_team[(team, *line)] += value * share
-    for key, value in team_plans.items():
-        if teams is None or key[0] in teams:
-            result[key[1:]] += value
-    for key, value in by_team.items():
-        if key not in team_plans:
-            result[key[1:]] += value
-    return dict(result)
-
-
-def manager_plans(
-    *, scope: Scope, indicator: str, managers: QuerySet
-) -> dict[int, dict[dt.date, Decimal]]:
-    """Each manager's own plans of `indicator` per month the period touches (over the
-    scope's channels): {manager_id: {month: value}}; with `scope.teams`, each prorated to
-    the working days of the month the manager was in those teams. Two or three queries."""
-    months = months_in(scope.date_from, scope.date_to)
-    plans = Plan.objects.filter(manager__in=managers.values("pk"), indicator=indicator)
-    plans = plans.filter(month__in=months)
-    if scope.channel_ids is not None:
-        plans = plans.filter(channel_id__in=scope.channel_ids)
-    rows = list(
-        plans.values("manager_id", "manager__team_id", "month")
-        .annotate(total=_kopecks("value"))
-        .order_by()
-    )
-    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
-    result: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
-    if teams is None:
-        for row in rows:
-            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"])
-        return dict(result)
-    shares = _team_shares({row["manager_id"]: row["manager__team_id"] for row in rows}, months)
-    for row in rows:
-        parts = shares(row["manager_id"], row["month"])
-        share = sum((s for team, s in parts if team in teams), Decimal(0))
-        if share:
-            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"]) * share
-    return dict(result)
-
-
-def _team_shares(people: dict[int, int | None], months: list[dt.date]):
-    """shares(manager, month) → [(team id or None, share of the month's working days)] of
-    these {manager: current team}. One query for the memberships, one for the holidays
-    when someone moved inside one of the months."""
-    calendar = team_calendar(people)
-    overrides: dict[dt.date, bool] | None = None
-
-    def shares(manager_id: int, month: dt.date) -> list[tuple[int | None, Decimal]]:
-        nonlocal overrides
-        first, last = month, month_end(month)
-        days = [
-            (max(low or first, first), min(high or last, last), team)
-            for low, high, team in calendar.periods(manager_id)
-            if (low or first) <= last and (high or last) >= first
-        ]
-        if len(days) == 1:
-            return [(days[0][2], Decimal(1))]
-        if overrides is None:
-            overrides = working_day_overrides(months[0], month_end(months[-1]))
-        total = working_days(first, last, overrides)
-        if not total:  # a month without working days: by calendar days
-            return [
-                (team, Decimal((hi - lo).days + 1) / ((last - first).days + 1))
-                for lo, hi, team in days
-            ]
-        return [(team, Decimal(working_days(lo, hi, overrides)) / total) for lo, hi, team in days]
-
-    return shares
-
-
 def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.date, MoneySums]:
     """Every fact of the company summed per month: {first day of month: MoneySums}. One query."""
     sums = money_sums(Scope(date_from, date_to), group_by=("month",))
     return {key[0]: value for key, value in sums.items()}
-
-
-def monthly_expenses(*, months: list[dt.date]) -> dict[dt.date, MonthlyExpense]:
-    """Entered expenses and reserves of the given months: {month: MonthlyExpense}. One query."""
-    return {e.month: e for e in MonthlyExpense.objects.filter(month__in=months)}
 
 
 # ---- the same sums from the maintained totals (funnel.totals) ----------------------------

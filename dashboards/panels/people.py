@@ -14,13 +14,8 @@ from channels.models import Channel
 from dashboards import charts
 from funnel.models import DailyFact
 from metrics import compute
-from metrics.selectors import (
-    ManagerSums,
-    Scope,
-    cents,
-    manager_pivot,
-    manager_plans,
-)
+from metrics.plan_selectors import manager_plans
+from metrics.selectors import ManagerSums, Scope, cents, manager_pivot
 from teams.membership import calendar_for, on_duty
 from teams.models import Team, User
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.compute import MoneySums
+from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
     Scope,
     channel_catalogue,
@@ -17,8 +18,6 @@ from metrics.selectors import (
     counts_by_code,
     facts_in,
     money_sums,
-    monthly_expenses,
-    plan_sums,
     working_day_overrides,
 )
 from plans.models import MonthlyExpense, Plan
