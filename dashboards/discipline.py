@@ -17,7 +17,6 @@ from enum import StrEnum
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from funnel.models import DailyFact
 from metrics.compute import LOOKBACK_DAYS, is_working_day, last_working_day_before, ratio
@@ -31,15 +30,6 @@ class Status(StrEnum):
     MISSING = "missing"
     PENDING = "pending"  # today, not reported yet
     NOT_EXPECTED = "not_expected"
-
-
-STATUS_LABELS = {
-    Status.SUBMITTED: _("submitted"),
-    Status.LATE: _("late"),
-    Status.MISSING: _("missing"),
-    Status.PENDING: _("not yet"),
-    Status.NOT_EXPECTED: _("day off"),
-}
 
 
 def report_status(

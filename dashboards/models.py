@@ -35,3 +35,25 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.user}"
+
+
+class BenchDataset(models.Model):
+    """The data set `manage.py bench` generated in this (dedicated) database.
+
+    One row per generated data set; a regeneration (--rebuild) removes the rows of the data
+    set it replaces. The bench reads the latest row to reuse what an earlier run made.
+    A developer's table, never shown to users: its names are not translated.
+    """
+
+    scale = models.CharField("scale", max_length=1)
+    end = models.DateField("last day")
+    generate_seconds = models.FloatField("seconds to generate")
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "benchmark data set"
+        verbose_name_plural = "benchmark data sets"
+
+    def __str__(self) -> str:
+        return f"{self.scale} up to {self.end}"

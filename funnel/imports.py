@@ -1,7 +1,7 @@
 """Import of past daily values from a CSV file: validate the whole file, then write it at once.
 
-Format (DESIGN.md): UTF-8, header `date,manager,channel,indicator,value`, one value per row.
-Any bad row rejects the file; the report names every bad row by its physical line
+Format (docs/formats.md): UTF-8, header `date,manager,channel,indicator,value`, one value
+per row. Any bad row rejects the file; the report names every bad row by its physical line
 (the header is line 1) and column.
 """
 

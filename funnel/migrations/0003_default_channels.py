@@ -1,4 +1,4 @@
-"""The four channels of DESIGN.md, so a department can start on day one.
+"""The four default channels (docs/data-model.md), so a department can start on day one.
 
 Codes are stable identifiers; names are in English and Russian. An admin may change
 everything later; reversing this migration removes only channels without facts.

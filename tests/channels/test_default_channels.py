@@ -1,4 +1,4 @@
-"""The default configuration of DESIGN.md, pinned: a migration change must be deliberate."""
+"""The default channels (docs/data-model.md), pinned: a migration change must be deliberate."""
 
 from django.utils import translation
 

@@ -1,13 +1,15 @@
 """python manage.py bench --scale S|M|L [--rebuild] [--runs N] [--no-docs]
 
 Generates a deterministic company of the given scale through facts_write (kept between
-runs: a marker user remembers what was generated), then measures, warm and in this process
-through Django's test Client (the whole view stack, no HTTP server in front), p50 and p95 of
-the dashboard page and each of its fragments, a week-grid cell save, kpi_report for a year
-and an import of 100,000 rows; peak RSS of this process while it serves them; queries per
-page. Prints a table, writes docs/benchmarks.md and ends with one `bench: …` line.
+runs: the table dashboards.BenchDataset records what was generated), then measures, warm
+and in this process through Django's test Client (the whole view stack, no HTTP server in
+front), p50 and p95 of the dashboard page and each of its fragments, a week-grid cell save,
+kpi_report for a year and an import of 100,000 rows; peak RSS of this process while it
+serves them; queries per page. Prints a table, writes docs/benchmarks.md and ends with one
+`bench: …` line.
 
-Use a database of its own (DATABASE_URL): it refuses a database holding other people.
+Use a database of its own (DATABASE_URL): it refuses a database holding other people
+(anyone whose username does not start with "bench-").
 """
 
 from __future__ import annotations
@@ -25,20 +27,19 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import django
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from channels.models import Channel
-from dashboards import cache as dashboard_cache
+from dashboards.models import BenchDataset
 from funnel.imports import kpi_import
 from funnel.models import (
     MONEY_CODES,
@@ -56,7 +57,7 @@ from teams.models import Team, User
 
 SCALES = {"S": (50, 1), "M": (500, 1), "L": (500, 3)}
 TEAM_SIZE = 10
-MARKER = "bench-marker"
+PREFIX = "bench-"  # every person the bench creates, and nobody else
 BATCH_VALUES = 150_000
 IMPORT_ROWS = 100_000
 IMPORT_RUNS = 5
@@ -141,6 +142,151 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# ---- the data set (functions, so that a test can make a tiny one) ---------------------------
+
+
+def others_refuse() -> None:
+    """Refuse a database that holds anyone the bench did not create."""
+    if User.objects.exclude(username__startswith=PREFIX).exists():
+        raise CommandError(
+            "This database holds other users: run the benchmark on a database of its own "
+            "(DATABASE_URL=postgres://…/kpi_bench or sqlite:////tmp/bench.sqlite3)."
+        )
+
+
+def dataset_current() -> BenchDataset | None:
+    """The data set an earlier run generated here, None without one."""
+    return BenchDataset.objects.order_by("-created_at", "-pk").first()
+
+
+def dataset_generate(
+    scale: str, *, managers: int, days: int, end: dt.date, out: OutputWrapper
+) -> BenchDataset:
+    """Wipe the bench's data and generate `managers` managers' facts of the `days` days up
+    to `end`; record it in BenchDataset. Refuses a database with other people."""
+    others_refuse()
+    started = time.perf_counter()
+    _wipe()
+    start = end - dt.timedelta(days=days - 1)
+    people = _people(managers)
+    _facts(scale, people, start, end, out)
+    analyze()
+    return BenchDataset.objects.create(
+        scale=scale, end=end, generate_seconds=round(time.perf_counter() - started, 1)
+    )
+
+
+def analyze() -> None:
+    """What autovacuum would do after a bulk load: statistics and the visibility map
+    (VACUUM cannot run inside a transaction, a test's for one: ANALYZE alone there)."""
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+
+
+def _wipe() -> None:
+    # A dedicated database: raw deletes, no per-row signals (totals go with the facts).
+    for model in (FactChange, DailyCount, DailyFact, DailyTotal, MonthTotal, ManagerTotal):
+        model.objects.all()._raw_delete(connection.alias)
+    BenchDataset.objects.all().delete()
+    User.objects.filter(username__startswith=PREFIX).delete()
+    Team.objects.filter(name__startswith="Bench ").delete()
+
+
+def _people(count: int) -> list[User]:
+    password = make_password(None)
+    channels = list(Channel.objects.filter(is_active=True))
+    User.objects.create(
+        username="bench-director",
+        full_name="Bench Director",
+        role=User.Role.DIRECTOR,
+        password=password,
+    )
+    managers = []
+    for t in range(math.ceil(count / TEAM_SIZE)):
+        team = Team.objects.create(name=f"Bench team {t + 1:02d}")
+        head = User.objects.create(
+            username=f"bench-head-{t + 1:02d}",
+            full_name=f"Head {t + 1:02d}",
+            role=User.Role.HEAD,
+            password=password,
+        )
+        team.heads.add(head)
+        members = [
+            User(
+                username=f"bench-m{n + 1:04d}",
+                full_name=f"Manager {n + 1:04d}",
+                role=User.Role.MANAGER,
+                team=team,
+                password=password,
+            )
+            for n in range(t * TEAM_SIZE, min(count, (t + 1) * TEAM_SIZE))
+        ]
+        managers += User.objects.bulk_create(members)
+    for manager in managers:
+        manager.channels.set(channels)
+    return managers
+
+
+def _facts(
+    scale: str, managers: list[User], start: dt.date, end: dt.date, out: OutputWrapper
+) -> None:
+    channels = list(Channel.objects.filter(is_active=True).order_by("display_order", "pk"))
+    indicators = {c.pk: list(Indicator.objects.filter(channel=c)) for c in channels}
+    stages = {
+        c.pk: [i.code for i in sorted(indicators[c.pk], key=lambda i: i.order) if i.is_stage]
+        for c in channels
+    }
+    # The issue's data set: one count per day × manager × stage (activities left out).
+    per_day = sum(len(stages[c.pk]) + 4 for c in channels)
+    days = (end - start).days + 1
+    # Whole months of a group of managers per call: large batches, as an import would.
+    group = max(1, BATCH_VALUES // (per_day * 31))
+    first = start
+    done = 0
+    while first <= end:
+        next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        last = min(end, next_month - dt.timedelta(days=1))
+        for offset in range(0, len(managers), group):
+            writes: list[ValueWrite] = []
+            for manager in managers[offset : offset + group]:
+                rng = random.Random(f"{scale}:{manager.username}:{first}")
+                skill = 0.6 + (manager.pk % 7) / 10
+                day = first
+                while day <= last:
+                    for channel in channels:
+                        writes += _day(rng, skill, day, manager.pk, channel.pk, stages)
+                    day += dt.timedelta(days=1)
+            facts_write(writes=writes, by=None, source=FactChange.Source.DEMO)
+        done += (last - first).days + 1
+        out.write(f"  generated {done}/{days} days", ending="\r")
+        out.flush()
+        first = last + dt.timedelta(days=1)
+    out.write("")
+
+
+def _day(rng, skill, day, manager_id, channel_id, stages) -> list[ValueWrite]:
+    writes = []
+    count = int(rng.randint(8, 40) * skill)
+    for code in stages[channel_id]:
+        writes.append(ValueWrite(day, manager_id, channel_id, code, count))
+        count = int(count * rng.uniform(0.35, 0.8))
+    won = count
+    check = rng.randint(50, 500) * 100
+    paid = rng.randint(0, won) if won else 0
+    revenue = Decimal(paid * check + rng.randint(0, 99)) / 100 * 100
+    money = {
+        "invoiced_amount": Decimal(won * check),
+        "payments_count": paid,
+        "revenue": revenue.quantize(Decimal("0.01")),
+        "variable_costs": (revenue * Decimal("0.42")).quantize(Decimal("0.01")),
+    }
+    for code in MONEY_CODES:
+        if money[code]:
+            writes.append(ValueWrite(day, manager_id, channel_id, code, money[code]))
+    return writes
+
+
 class Command(BaseCommand):
     help = "Generate a data set of a scale (kept between runs) and measure the dashboards."
 
@@ -158,13 +304,14 @@ class Command(BaseCommand):
             raise CommandError("SQLite is benchmarked at scale S only.")
         call_command("migrate", verbosity=0, interactive=False)
         started = time.perf_counter()
-        end, generated_s, reused = self._data_set(scale, rebuild)
+        dataset, reused = self._data_set(scale, rebuild)
+        end, generated_s = dataset.end, dataset.generate_seconds
         self.stdout.write(
             f"data set {scale}: {DailyFact.objects.count():,} facts, "
             f"{DailyCount.objects.count():,} counts, {DailyTotal.objects.count():,} totals, "
             f"up to {end}"
             + (f" (generated in {generated_s:.0f} s)" if generated_s else "")
-            + (" by an earlier run" if reused and generated_s else "")
+            + (" by an earlier run" if reused else "")
         )
         # Static file URLs without a collectstatic manifest: the pages, not the files, count.
         storages = {
@@ -174,11 +321,7 @@ class Command(BaseCommand):
         with override_settings(
             ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False, STORAGES=storages
         ):
-            # The work itself: no dashboard cache (metrics/cache.py), measured apart below.
-            with mock.patch.object(dashboard_cache, "dashboard_restore", return_value=False):
-                results, rows = self._measure(scale, end, runs)
-            results["dash_365d_cached_p50_ms"], row = self._cached(end, runs)
-            rows.append(row)
+            results, rows = self._measure(scale, end, runs)
         results["runs"] = runs
         results["generate_s"] = round(generated_s, 1) if generated_s else None
         results["total_s"] = round(time.perf_counter() - started, 1)
@@ -191,151 +334,26 @@ class Command(BaseCommand):
 
     # ---- the data set ------------------------------------------------------------------
 
-    def _data_set(self, scale: str, rebuild: bool) -> tuple[dt.date, float, bool]:
-        """(last day, seconds its generation took (0 when unknown), whether an earlier run
-        made it)."""
-        marker = User.objects.filter(username=MARKER).first()
-        if marker and not rebuild:
-            info = json.loads(marker.full_name)
-            if info["scale"] == scale:
-                if not ManagerTotal.objects.exists() or not MonthTotal.objects.exists():
-                    # A data set from before these tables: derive them once.
-                    totals_rebuild()
-                    self._analyze()
-                # The time its generation took, when the run that made it recorded it.
-                return dt.date.fromisoformat(info["end"]), info.get("generate_s", 0), True
-            raise CommandError(
-                f"This database holds the {info['scale']} data set: use --rebuild "
-                f"(or a database per scale)."
-            )
-        others = User.objects.exclude(username__startswith="bench-").exclude(username=MARKER)
-        if others.exists():
-            raise CommandError(
-                "This database holds other users: run the benchmark on a database of its own "
-                "(DATABASE_URL=postgres://…/kpi_bench or sqlite:////tmp/bench.sqlite3)."
-            )
-        started = time.perf_counter()
-        self._wipe()
-        managers_count, years = SCALES[scale]
-        end = timezone.localdate()
-        start = end - dt.timedelta(days=365 * years - 1)
-        managers = self._people(managers_count)
-        self._facts(scale, managers, start, end)
-        self._analyze()
-        generated_s = time.perf_counter() - started
-        User.objects.create(
-            username=MARKER,
-            full_name=json.dumps(
-                {"scale": scale, "end": end.isoformat(), "generate_s": round(generated_s, 1)}
-            ),
-            role=User.Role.DIRECTOR,
-            is_active=False,
-            password=make_password(None),
-        )
-        return end, generated_s, False
-
-    @staticmethod
-    def _analyze() -> None:
-        """What autovacuum would do after a bulk load: statistics and the visibility map."""
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-    def _wipe(self) -> None:
-        # A dedicated database: raw deletes, no per-row signals (totals go with the facts).
-        for model in (FactChange, DailyCount, DailyFact, DailyTotal, MonthTotal, ManagerTotal):
-            model.objects.all()._raw_delete(connection.alias)
-        User.objects.filter(username__startswith="bench-").delete()
-        Team.objects.filter(name__startswith="Bench ").delete()
-
-    def _people(self, count: int) -> list[User]:
-        password = make_password(None)
-        channels = list(Channel.objects.filter(is_active=True))
-        User.objects.create(
-            username="bench-director",
-            full_name="Bench Director",
-            role=User.Role.DIRECTOR,
-            password=password,
-        )
-        managers = []
-        for t in range(math.ceil(count / TEAM_SIZE)):
-            team = Team.objects.create(name=f"Bench team {t + 1:02d}")
-            head = User.objects.create(
-                username=f"bench-head-{t + 1:02d}",
-                full_name=f"Head {t + 1:02d}",
-                role=User.Role.HEAD,
-                password=password,
-            )
-            team.heads.add(head)
-            members = [
-                User(
-                    username=f"bench-m{n + 1:04d}",
-                    full_name=f"Manager {n + 1:04d}",
-                    role=User.Role.MANAGER,
-                    team=team,
-                    password=password,
+    def _data_set(self, scale: str, rebuild: bool) -> tuple[BenchDataset, bool]:
+        """(the data set to measure, whether an earlier run made it)."""
+        others_refuse()
+        dataset = dataset_current()
+        if dataset is not None and not rebuild:
+            if dataset.scale != scale:
+                raise CommandError(
+                    f"This database holds the {dataset.scale} data set: use --rebuild "
+                    f"(or a database per scale)."
                 )
-                for n in range(t * TEAM_SIZE, min(count, (t + 1) * TEAM_SIZE))
-            ]
-            managers += User.objects.bulk_create(members)
-        for manager in managers:
-            manager.channels.set(channels)
-        return managers
-
-    def _facts(self, scale: str, managers: list[User], start: dt.date, end: dt.date) -> None:
-        channels = list(Channel.objects.filter(is_active=True).order_by("display_order", "pk"))
-        indicators = {c.pk: list(Indicator.objects.filter(channel=c)) for c in channels}
-        stages = {
-            c.pk: [i.code for i in sorted(indicators[c.pk], key=lambda i: i.order) if i.is_stage]
-            for c in channels
-        }
-        # The issue's data set: one count per day × manager × stage (activities left out).
-        per_day = sum(len(stages[c.pk]) + 4 for c in channels)
-        days = (end - start).days + 1
-        # Whole months of a group of managers per call: large batches, as an import would.
-        group = max(1, BATCH_VALUES // (per_day * 31))
-        first = start
-        done = 0
-        while first <= end:
-            next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            last = min(end, next_month - dt.timedelta(days=1))
-            for offset in range(0, len(managers), group):
-                writes: list[ValueWrite] = []
-                for manager in managers[offset : offset + group]:
-                    rng = random.Random(f"{scale}:{manager.username}:{first}")
-                    skill = 0.6 + (manager.pk % 7) / 10
-                    day = first
-                    while day <= last:
-                        for channel in channels:
-                            writes += self._day(rng, skill, day, manager.pk, channel.pk, stages)
-                        day += dt.timedelta(days=1)
-                facts_write(writes=writes, by=None, source=FactChange.Source.DEMO)
-            done += (last - first).days + 1
-            self.stdout.write(f"  generated {done}/{days} days", ending="\r")
-            self.stdout.flush()
-            first = last + dt.timedelta(days=1)
-        self.stdout.write("")
-
-    @staticmethod
-    def _day(rng, skill, day, manager_id, channel_id, stages) -> list[ValueWrite]:
-        writes = []
-        count = int(rng.randint(8, 40) * skill)
-        for code in stages[channel_id]:
-            writes.append(ValueWrite(day, manager_id, channel_id, code, count))
-            count = int(count * rng.uniform(0.35, 0.8))
-        won = count
-        check = rng.randint(50, 500) * 100
-        paid = rng.randint(0, won) if won else 0
-        revenue = Decimal(paid * check + rng.randint(0, 99)) / 100 * 100
-        money = {
-            "invoiced_amount": Decimal(won * check),
-            "payments_count": paid,
-            "revenue": revenue.quantize(Decimal("0.01")),
-            "variable_costs": (revenue * Decimal("0.42")).quantize(Decimal("0.01")),
-        }
-        for code in MONEY_CODES:
-            if money[code]:
-                writes.append(ValueWrite(day, manager_id, channel_id, code, money[code]))
-        return writes
+            if not ManagerTotal.objects.exists() or not MonthTotal.objects.exists():
+                # A data set from before these tables: derive them once.
+                totals_rebuild()
+                analyze()
+            return dataset, True
+        managers, years = SCALES[scale]
+        dataset = dataset_generate(
+            scale, managers=managers, days=365 * years, end=timezone.localdate(), out=self.stdout
+        )
+        return dataset, False
 
     # ---- measurements ------------------------------------------------------------------
 
@@ -435,19 +453,6 @@ class Command(BaseCommand):
         if not rss_reset:
             results["peak_rss_note"] = "since_start"
         return results, rows
-
-    def _cached(self, end: dt.date, runs: int) -> tuple[float, tuple]:
-        """The 365-day page again, answered from the dashboard cache (settings.CACHES)."""
-        client = Client()
-        client.force_login(User.objects.get(username="bench-director"))
-        query = {"period": "custom", "date_from": end - dt.timedelta(days=364), "date_to": end}
-        with override_settings(DASHBOARD_CACHE=True):
-            times = timed(lambda: client.get("/dashboard/", query, secure=True), runs)
-            with CaptureQueriesContext(connection) as captured:
-                client.get("/dashboard/", query, secure=True)
-        queries = len(captured)
-        p50 = round(statistics.median(times), 1)
-        return p50, ("dash 365d PAGE, cached", p50, percentile(times, 0.95), queries, 0)
 
     def _save_timer(self, head: User, end: dt.date):
         manager = User.objects.get(username="bench-m0001")
@@ -566,7 +571,6 @@ SUMMARY_KEYS = [
     ("frag_365d_max_p50_ms", "slowest fragment (b), p50 ms"),
     ("frag_team_max_p50_ms", "slowest fragment (c), p50 ms"),
     ("dash_365d_queries", "queries per page"),
-    ("dash_365d_cached_p50_ms", "(b) page answered from the dashboard cache, p50 ms"),
     ("save_p50_ms", "week-grid cell save, p50 ms"),
     ("report_p50_ms", "kpi_report for a year, p50 ms"),
     ("import_rows_per_s", "import, rows/s (100,000 rows)"),
