@@ -76,9 +76,7 @@ def drill(
         ):
             value = getattr(fact, code)
             if value:
-                rows.append(
-                    DrillRow(fact.date, fact.manager.display_name, fact.channel.name, value)
-                )
+                rows.append(DrillRow(fact.date, fact.manager.board_name, fact.channel.name, value))
     else:
         kind = "count"
         indicator = Indicator.objects.filter(code=code).order_by("channel__display_order").first()
@@ -99,7 +97,7 @@ def drill(
             rows.append(
                 DrillRow(
                     count.fact.date,
-                    count.fact.manager.display_name,
+                    count.fact.manager.board_name,
                     count.fact.channel.name,
                     count.value,
                 )

@@ -101,7 +101,7 @@ def configuration() -> list[tuple]:
     return result
 
 
-def test_migrations_create_exactly_the_four_channels_of_the_design(db):
+def test_migrations_create_exactly_the_four_default_channels(db):
     assert configuration() == DEFAULTS
     assert all(ch.is_active for ch in Channel.objects.all())
 

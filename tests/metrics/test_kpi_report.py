@@ -47,7 +47,7 @@ def small(manager_a, manager_b):
     )
 
 
-def test_json_report_has_the_shape_of_the_design_with_exact_values(small):
+def test_json_report_has_the_documented_shape_with_exact_values(small):
     data = report_json(
         "--from", "2026-03-01", "--to", "2026-03-31", "--channel", "inbound",
         "--manager", "manager_a", "--as-of", "2026-03-04",
