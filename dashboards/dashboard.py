@@ -60,8 +60,14 @@ class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels):
 
     # --- shared sums -------------------------------------------------------------------
     @cached_property
+    def channels_all(self) -> list[Channel]:
+        """The channels in scope, switched-off ones too (the report lists those with
+        facts). Two queries."""
+        return channel_catalogue(self.f.channel_ids, include_inactive=True)
+
+    @cached_property
     def catalogue(self) -> list[Channel]:
-        channels = channel_catalogue(self.f.channel_ids)
+        channels = [c for c in self.channels_all if c.is_active]
         if self.f.mine and self.f.channel is None:
             # A manager's own page: the channels they work in, or had numbers in.
             own = set(self.f.viewer.channels.values_list("pk", flat=True))

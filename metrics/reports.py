@@ -132,18 +132,26 @@ class _Parts:
 
 
 def build_report(
-    *, scope: Scope, as_of: dt.date, month_sums: tuple[dict, dict] | None = None
+    *,
+    scope: Scope,
+    as_of: dt.date,
+    month_sums: tuple[dict, dict] | None = None,
+    catalogue: list[Channel] | None = None,
+    overrides: Mapping[dt.date, bool] | None = None,
 ) -> Report:
     """Funnel, money and plan lines per channel and in total for the scope's facts.
 
     Channels: the active ones in scope in display order, plus switched-off ones that
     still have facts in the period. The total covers exactly the channels listed.
-    `month_sums` — (count_sums, money_sums) of this scope grouped by ("month", "channel"),
-    when the caller has them already — saves their two queries.
+    What the caller has read already saves its queries: `month_sums` — (count_sums,
+    money_sums) of this scope grouped by ("month", "channel"); `catalogue` —
+    channel_catalogue(scope's channels, include_inactive=True); `overrides` — the holiday
+    list covering the period's months.
     """
     if scope.date_from > scope.date_to:
         raise ValueError("date_from is after date_to")
-    catalogue = channel_catalogue(scope.channel_ids, include_inactive=True)
+    if catalogue is None:
+        catalogue = channel_catalogue(scope.channel_ids, include_inactive=True)
     if month_sums is None:
         counts = count_sums(scope, group_by=("month", "channel"))
         sums = money_sums(scope, group_by=("month", "channel"))
@@ -151,7 +159,8 @@ def build_report(
         counts, sums = month_sums
     plans = plan_sums(scope=scope)
     months = months_in(scope.date_from, scope.date_to)
-    overrides = working_day_overrides(months[0], month_bounds(months[-1])[1])
+    if overrides is None:
+        overrides = working_day_overrides(months[0], month_bounds(months[-1])[1])
     as_of_month = as_of.replace(day=1)
     running = scope.date_from <= as_of <= scope.date_to
     days = None
@@ -292,10 +301,14 @@ def valuable_final_product_for(
     date_to: dt.date,
     as_of: dt.date,
     overrides: Mapping[dt.date, bool] | None = None,
+    known: Mapping[tuple[dt.date, dt.date], MoneySums] | None = None,
 ) -> ValuableFinalProduct:
-    """The company's valuable final product for a period (docs/metrics.md). Two queries
-    (daily money sums of the company, entered expenses), three without `overrides` (the
-    holidays, which must then cover the period's months and the previous period).
+    """The company's valuable final product for a period (docs/metrics.md): a query for
+    the company's money of each range it needs (the period, the compared part, the
+    previous range) that `known` — {(first, last): company MoneySums} the caller has read
+    already — does not hold, one for the entered expenses, and one for the holidays
+    without `overrides` (which must then cover the period's months and the previous
+    period).
 
     Revenue and margin of the period; growth compares the ranges of
     `compute.previous_period`, as the dashboard cards do; the result is the margin of the
@@ -314,11 +327,12 @@ def valuable_final_product_for(
         result_range = (date_from, elapsed_end) if date_from <= elapsed_end else None
     else:
         result_range = (date_from, date_to)
-    start = min(date_from, comparison.previous[0]) if comparison else date_from
-    by_day = {key[0]: value for key, value in money_sums(Scope(start, date_to), ("day",)).items()}
+    read = dict(known or {})
 
     def between(first: dt.date, last: dt.date) -> MoneySums:
-        return sum((v for day, v in by_day.items() if first <= day <= last), MoneySums())
+        if (first, last) not in read:
+            read[first, last] = money_sums(Scope(first, last), ()).get((), MoneySums())
+        return read[first, last]
 
     touched = months_in(*result_range) if result_range else []
     entered = {

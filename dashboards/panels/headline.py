@@ -174,7 +174,13 @@ class HeadlinePanels:
     @cached_property
     def report(self) -> Report:
         """The metrics engine's report for the filters: plans, completion, forecast."""
-        return build_report(scope=self.f.scope, as_of=self.f.today, month_sums=self.month_sums)
+        return build_report(
+            scope=self.f.scope,
+            as_of=self.f.today,
+            month_sums=self.month_sums,
+            catalogue=self.channels_all,
+            overrides=self.overrides,
+        )
 
     @cached_property
     def month_sums(self) -> tuple[dict, dict] | None:
@@ -223,11 +229,19 @@ class HeadlinePanels:
         or manager filter: the same comparison as the cards, expenses prorated."""
         if not self.f.shows_company:
             return None
+        known = {}
+        if self.f.scope == Scope(self.f.date_from, self.f.date_to):
+            # The cards read the company's own sums already: the same ranges, no query.
+            known[self.f.date_from, self.f.date_to] = self.money_total
+            if self.previous_range is not None:
+                known[self.previous_range.current] = self.money_compared
+                known[self.previous_range.previous] = self.money_previous
         return valuable_final_product_for(
             date_from=self.f.date_from,
             date_to=self.f.date_to,
             as_of=self.f.today,
             overrides=self.overrides,
+            known=known,
         )
 
     @property

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.compute import MoneySums
 from metrics.reports import build_report, report_as_dict, valuable_final_product_for
-from metrics.selectors import Scope
+from metrics.selectors import Scope, money_sums
 from plans.models import Holiday, MonthlyExpense, Plan
 from teams.models import Team, User
 from tests.factories import channel, make_user, write_fact
@@ -373,9 +374,14 @@ def test_a_reversed_period_is_refused(db):
 # --- valuable final product ---------------------------------------------------------------
 
 
+def product_sums(dates):
+    return money_sums(Scope(*dates), ()).get((), MoneySums())
+
+
 def test_valuable_final_product_of_the_company_for_a_month(march, django_assert_num_queries):
     MonthlyExpense.objects.create(month=MAR, expenses=D("50000.00"), reserves=D("10000.00"))
-    with django_assert_num_queries(3):  # daily money, expenses, holidays
+    # Money of March and of February (the previous month), expenses, holidays.
+    with django_assert_num_queries(4):
         product = valuable_final_product_for(date_from=MARCH[0], date_to=MARCH[1], as_of=AFTER)
     # Revenue 150 100.06 against February's 20 000.00: +650.5003 %; margin 94 957.72
     # − (50 000 + 10 000) = 34 957.72.
@@ -383,8 +389,18 @@ def test_valuable_final_product_of_the_company_for_a_month(march, django_assert_
     assert product.revenue_growth == (D("150100.06") - D("20000.00")) / D("20000.00")
     assert product.margin == D("94957.72")
     assert product.result == D("34957.72")
-    with django_assert_num_queries(2):  # the caller's holiday list
+    with django_assert_num_queries(3):  # the caller's holiday list
         valuable_final_product_for(date_from=MARCH[0], date_to=MARCH[1], as_of=AFTER, overrides={})
+    # The money the caller has read already is not read again.
+    known = {
+        (MARCH[0], MARCH[1]): product_sums(MARCH),
+        (FEB, dt.date(2026, 2, 28)): product_sums((FEB, dt.date(2026, 2, 28))),
+    }
+    with django_assert_num_queries(1):  # expenses
+        again = valuable_final_product_for(
+            date_from=MARCH[0], date_to=MARCH[1], as_of=AFTER, overrides={}, known=known
+        )
+    assert again == product
 
 
 def test_valuable_final_product_without_expenses_or_a_previous_month(march):
