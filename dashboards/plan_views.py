@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -76,6 +77,16 @@ class Cell:
     @property
     def dom_id(self) -> str:
         return f"plan-{self.manager.pk}-{self.channel_code}-{self.code}"
+
+    @property
+    def changes_title(self) -> str:
+        """The changes after the month started, one a line, for the mark's tooltip."""
+        return "\n".join(
+            f"{date_format(timezone.localtime(c.changed_at), 'SHORT_DATETIME_FORMAT')} "
+            f"{c.changed_by.display_name if c.changed_by else ''}: "
+            f"{'—' if c.old_value is None else c.old_value} → {c.new_value} ({c.reason})"
+            for c in self.changes
+        )
 
 
 @dataclass
@@ -140,10 +151,6 @@ def _manager_param(user: User, raw: str | None) -> User:
     if manager is None:
         raise Http404
     return manager
-
-
-def _small_int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 6 else 0
 
 
 def _plan_grid(
@@ -297,9 +304,8 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
         label=column.label if column else code,
         kind=column.kind if column else "count",
         text=data.get("value", "")[:40],
-        # Where the cell sits in the grid, so the swapped-in cell keeps its keyboard place.
-        row=_small_int(data.get("row")),
-        col=_small_int(data.get("col")),
+        # The column, which the live sum of the team's total reads.
+        col=_columns(channel).index(column) if column else 0,
     )
     month = None
     try:
@@ -351,8 +357,20 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
         "cell": cell,
         "month_value": f"{month:%Y-%m}" if month else data.get("month", ""),
         "team": _team_param(request.user, data.get("team")),
+        "grid_state": "error" if cell.error else "saved" if cell.saved else "",
+        "oob": True,
     }
-    return render(request, "dashboards/plans.html#plan-cell", ctx)
+    if cell.saved and not cell.error:
+        ctx["table"], ctx["block"] = _team_block(request.user, manager, channel, month)
+    return render(request, "dashboards/plans.html#cell-answer", ctx)
+
+
+def _team_block(user: User, manager: User, channel, month: dt.date) -> tuple[ChannelTable, Block]:
+    """The block of the manager's team in the channel's table, as the page shows it."""
+    members = managers_visible_to(user).filter(team=manager.team_id)
+    tables, _history, _people = _plan_grid(managers=members, month=month)
+    table = next(t for t in tables if t.channel.pk == channel.pk)
+    return table, table.blocks[0]
 
 
 @login_required

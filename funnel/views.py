@@ -30,7 +30,9 @@ from funnel.forms import DayForm, ImportForm, date_parse, field_name, value_pars
 from funnel.imports import kpi_import
 from funnel.models import FactChange
 from funnel.selectors import (
+    ChannelBlock,
     GridCell,
+    GridGroup,
     entry_channels,
     entry_values,
     fact_history,
@@ -248,6 +250,36 @@ def day(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _week_days(day: dt.date) -> list[dt.date]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return [monday + dt.timedelta(days=i) for i in range(7)]
+
+
+def _dress_cell(cell: GridCell, manager: User, request: HttpRequest) -> GridCell:
+    """What the cell's markup shows besides its value: its DOM id and its history link."""
+    cell.dom_id = f"cell-{cell.channel_id}-{cell.row.code}-{cell.day:%Y%m%d}"
+    query = _query(manager, request, date=cell.day, channel=cell.channel_id, code=cell.row.code)
+    cell.history_url = reverse("funnel:history") + query
+    return cell
+
+
+def _week_groups(
+    manager: User,
+    request: HttpRequest,
+    blocks: list[ChannelBlock],
+    days: list[dt.date],
+    editable: set[dt.date],
+) -> list[GridGroup]:
+    """The week grid as stored, each day's total next to its day (the live sums need it)."""
+    groups = week_grid(blocks, days, entry_values(manager, days[0], days[-1]), editable)
+    for group in groups:
+        group.day_columns = list(zip(days, group.day_totals, strict=True))
+        for grid_row in group.rows:
+            for grid_cell in grid_row.cells:
+                _dress_cell(grid_cell, manager, request)
+    return groups
+
+
 @login_required
 @require_http_methods(["GET"])
 @refusals
@@ -257,11 +289,10 @@ def week(request: HttpRequest) -> HttpResponse:
         return _manager_pick(request, "funnel:week")
     today = timezone.localdate()
     anchor = _date_param(request, "week", default=today)
-    monday = anchor - dt.timedelta(days=anchor.weekday())
-    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    days = _week_days(anchor)
+    monday = days[0]
     editable = {d for d in days if can_edit_facts(request.user, manager, d, today)}
-    blocks = entry_channels(manager)
-    groups = week_grid(blocks, days, entry_values(manager, days[0], days[-1]), editable)
+    groups = _week_groups(manager, request, entry_channels(manager), days, editable)
     readonly_notes = []
     if any(d > today for d in days):
         readonly_notes.append(_("Future days cannot be filled in yet."))
@@ -286,7 +317,6 @@ def week(request: HttpRequest) -> HttpResponse:
         "this_week_url": reverse("funnel:week") + _query(manager, request),
         "day_url": reverse("funnel:day") + _query(manager, request),
         "cell_url": reverse("funnel:cell"),
-        "history_url": reverse("funnel:history"),
         "manager_param": "" if manager.pk == request.user.pk else manager.pk,
     }
     template = "funnel/week.html#week-grid" if request.htmx else "funnel/week.html"
@@ -297,7 +327,12 @@ def week(request: HttpRequest) -> HttpResponse:
 @require_POST
 @refusals
 def cell(request: HttpRequest) -> HttpResponse:
-    """Save one value of the week grid; answers with the cell in its saved or error state."""
+    """Save one value of the week grid.
+
+    htmx gets the cell in its saved or error state (status 200 either way) and, out of band,
+    the status line and, once saved, the row and day totals of the cell's channel and week.
+    A plain form post is sent back to the week, or refused with the message.
+    """
     manager = _manager_for(request)
     if manager is None:
         raise Refusal(_("Choose a manager."), 400)
@@ -336,12 +371,16 @@ def cell(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             return redirect(reverse("funnel:week") + _query(manager, request, week=day))
     ctx = {
-        "cell": grid_cell,
+        "cell": _dress_cell(grid_cell, manager, request),
         "manager_param": "" if manager.pk == request.user.pk else manager.pk,
         "cell_url": reverse("funnel:cell"),
-        "history_url": reverse("funnel:history"),
+        "grid_state": grid_cell.state,
+        "oob": True,
     }
-    response = render(request, "funnel/week.html#cell", ctx)
+    if grid_cell.state == "saved":
+        (ctx["group"],) = _week_groups(manager, request, [block], _week_days(day), set())
+        ctx["grid_row"] = next(r for r in ctx["group"].rows if r.row.code == code)
+    response = render(request, "funnel/week.html#cell-answer", ctx)
     trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
     return response
 

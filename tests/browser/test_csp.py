@@ -110,7 +110,7 @@ def test_week_grid_cell_saves_through_htmx_under_the_policy(
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday() + 7)
     watched.goto(f"{live_server.url}/entry/week/?week={monday.isoformat()}")
-    first = page.locator("tbody.group tr.count-row").nth(0).locator("td.cell input").nth(0)
+    first = page.locator("tbody.group tr.count-row").nth(0).locator("input.cell-input").nth(0)
     first.focus()
     page.keyboard.type("7")
     page.keyboard.press("Tab")

@@ -39,7 +39,7 @@ def cell(page: Page, row: int, day: int):
     return (
         page.locator("tbody.group tr.count-row, tbody.group tr.money-row")
         .nth(row)
-        .locator("td.cell input")
+        .locator("td.cell input.cell-input")
         .nth(day)
     )
 
@@ -68,7 +68,7 @@ def test_a_week_typed_with_the_keyboard_is_saved_with_its_totals(logged_in, live
     page.keyboard.type("6")
     page.keyboard.press("Enter")
     expect(page.locator(".grid-status")).to_have_text("All changes saved")
-    expect(page.locator("td.cell.saving")).to_have_count(0)
+    expect(page.locator("td.cell .htmx-request")).to_have_count(0)
     # Totals followed the typing before any reload.
     row_total = page.locator("tbody.group tr.count-row").nth(0).locator("[data-row-total]")
     expect(row_total).to_have_text("38")

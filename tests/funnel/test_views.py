@@ -427,11 +427,56 @@ def test_cell_saves_and_returns_the_saved_cell(client, manager_a, today):
     response = cell_post(client, day=today, value="08")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.startswith('<td class="cell saved">')
+    assert html.lstrip().startswith('<td id="cell-')
+    assert 'class="cell saved"' in html
     assert 'value="8"' in html
     assert "counts-saved" in response["HX-Trigger"]
     assert counts_of(manager_a) == {(today, "active", "first_contacts"): 8}
     assert FactChange.objects.get().source == "grid"
+
+
+def test_saved_cell_brings_its_totals_and_the_status_out_of_band(client, manager_a, today):
+    monday = today - dt.timedelta(days=today.weekday())
+    write_fact(manager_a, "active", monday, first_contacts=3, meetings_set=2)
+    client.force_login(manager_a)
+    response = cell_post(client, day=today, value="4" if today > monday else "7")
+    html = response.content.decode()
+    active = channel("active").pk
+    # The row total of first contacts, the channel's day totals and the status line.
+    assert f'<td id="total-{active}-first_contacts" class="num total"' in html
+    assert f'<tr id="totals-{active}" class="col-totals" hx-swap-oob="true">' in html
+    assert html.count('hx-swap-oob="true"') == 3
+    assert html.count("<template>") == 2
+    row_total = html.split(f'id="total-{active}-first_contacts"')[1].split("</td>")[0]
+    assert row_total.split(">")[-1].strip() == "7"
+    assert ">9<" in html.split(f'id="totals-{active}"')[1].replace("\n", "").replace(" ", "")
+    status = html.split('id="grid-status"')[1].split("</p>")[0]
+    assert 'class="grid-status saved"' in html
+    assert status.endswith("All changes saved")
+
+
+def test_refused_value_brings_the_error_status_but_no_totals(client, manager_a, today):
+    client.force_login(manager_a)
+    html = cell_post(client, day=today, value="-1").content.decode()
+    assert 'class="grid-status error"' in html
+    assert "Some values were not saved: see the marked cells." in html
+    assert 'aria-invalid="true"' in html
+    assert "col-totals" not in html
+
+
+def test_cell_is_a_form_that_works_as_a_plain_post(client, manager_a, today):
+    client.force_login(manager_a)
+    page = client.get(reverse("funnel:week")).content.decode()
+    assert 'class="cell-form" method="post" action="/entry/cell/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    data = {"date": today.isoformat(), "channel": channel("active").pk, "code": "first_contacts"}
+    response = client.post(reverse("funnel:cell"), {**data, "value": "6"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("funnel:week") + "?week=")
+    assert counts_of(manager_a) == {(today, "active", "first_contacts"): 6}
+    refused = client.post(reverse("funnel:cell"), {**data, "value": "-6"})
+    assert refused.status_code == 400
+    assert "cannot be negative" in refused.content.decode()
 
 
 def test_cell_saves_money_with_a_decimal_comma(client, manager_a, today):
@@ -449,7 +494,8 @@ def test_bad_cell_value_shows_its_message_in_the_cell(client, manager_a, today, 
     response = cell_post(client, day=today, value=value)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.startswith('<td class="cell error">')
+    assert html.lstrip().startswith('<td id="cell-')
+    assert 'class="cell error"' in html
     assert message in html
     assert "cell-invalid" in response["HX-Trigger"]
     assert not DailyFact.objects.exists()

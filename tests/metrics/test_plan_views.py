@@ -148,6 +148,34 @@ def test_a_cell_saves_through_htmx_and_says_saved(client, head1, manager_a):
     assert Plan.objects.get().value == Decimal("150000.00")
 
 
+def test_a_saved_cell_brings_its_team_totals_and_the_status_out_of_band(
+    client, head1, manager_a, manager_a2
+):
+    Plan.objects.create(
+        month=next_month(),
+        channel=channel("active"),
+        manager=manager_a2,
+        indicator="revenue",
+        value=Decimal("2000.50"),
+    )
+    client.force_login(head1)
+    html = post_cell(client, cell_data(manager_a, value="1000")).content.decode()
+    assert html.lstrip().startswith('<td class="plan-cell is-saved')
+    assert f'id="plan-{manager_a.pk}-active-revenue"' in html
+    totals = html.split(f'<tr id="plan-totals-active-{manager_a.team_id}" class="total"')[1]
+    assert totals.lstrip().startswith('hx-swap-oob="true"')
+    assert "3,000.50" in totals
+    assert 'class="grid-status saved"' in html
+    assert html.count('hx-swap-oob="true"') == 2
+
+
+def test_a_refused_cell_brings_the_error_status_and_no_totals(client, head1, manager_a):
+    client.force_login(head1)
+    html = post_cell(client, cell_data(manager_a, value="-1")).content.decode()
+    assert 'class="grid-status error"' in html
+    assert "plan-totals" not in html
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
