@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from channels.models import Channel
 from dashboards.discipline import default_period, discipline_read
 from dashboards.norms import norms_read
+from metrics.plan_selectors import plan_of, plans_for_grid
 from metrics.selectors import channel_catalogue
 from plans.models import Plan, PlanChange
 from plans.services import (
@@ -163,14 +164,7 @@ def _plan_grid(
         .order_by("team__name", "full_name", "username")
     )
     catalogue = channel_catalogue()
-    plans = {
-        (p.manager_id, p.channel_id, p.indicator): p
-        for p in Plan.objects.filter(month=month, manager__in=[m.pk for m in people])
-        .select_related("channel", "manager")
-        .prefetch_related(
-            Prefetch("changes", queryset=PlanChange.objects.select_related("changed_by"))
-        )
-    }
+    plans = plans_for_grid(month=month, managers=[m.pk for m in people])
     tables = []
     for channel in catalogue:
         columns = _columns(channel)
@@ -333,9 +327,7 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
         plan = (
             result.plan
             if result
-            else Plan.objects.filter(
-                month=month, manager=manager, channel=channel, indicator=code
-            ).first()
+            else plan_of(month=month, manager=manager, channel=channel, indicator=code)
         )
         cell.plan, cell.text = plan, _value_text(plan.value if plan else None, cell.kind)
         cell.changes = list(plan.changes.select_related("changed_by")) if plan else []

@@ -5,7 +5,7 @@ from urllib.parse import quote_plus, urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -182,3 +182,11 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 @login_required
 def my_export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     return _export(request, table, fmt, mine=True)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role starts where its day starts: managers at entry, leaders at the dashboard."""
+    if can_lead(request.user):
+        return redirect("metrics:dashboard")
+    return redirect("funnel:day")

@@ -1,20 +1,8 @@
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from teams.scope import can_lead
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role starts where its day starts: managers at entry, leaders at the dashboard."""
-    if can_lead(request.user):
-        return redirect("metrics:dashboard")
-    return redirect("funnel:day")
 
 
 @require_POST

@@ -65,7 +65,7 @@ def test_head_types_plans_with_the_keyboard(page: Page, live_server, head1, mana
     page.keyboard.type("-5")
     page.keyboard.press("Tab")
     expect(cell(a, "margin").locator(".cell-status.error")).to_have_text(
-        "A plan cannot be negative."
+        "The value cannot be negative."
     )
 
     page.reload()
