@@ -121,6 +121,12 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
             )
 
         dash = Dashboard(filters, drill_url=drill_url, show_all=request.GET.getlist("all"))
+        # The discipline panel loads itself with the same filters.
+        discipline = {"from": filters.date_from, "to": filters.date_to}
+        for name in ("team", "manager", "channel"):
+            if getattr(filters, name) is not None:
+                discipline[name] = getattr(filters, name).pk
+        ctx["discipline_url"] = f"{reverse('metrics:discipline')}?{urlencode(discipline)}"
         ctx |= {
             "dash": dash,
             "query": query,
