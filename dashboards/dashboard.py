@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from channels.models import Channel
 from dashboards import charts
 from dashboards.labels import range_label
-from funnel.models import MONEY_LABELS, DailyCount, DailyFact, Indicator
-from funnel.pivot import STAGE_COLUMNS
+from funnel.models import MAX_STAGES, MONEY_LABELS, DailyCount, DailyFact, Indicator
 from metrics import compute
 from metrics.compute import ZERO, Comparison, MoneyMetrics, MoneySums
 from metrics.reports import (
@@ -416,7 +415,7 @@ class Dashboard:
         """{(manager id, channel id): counts of the channel's stages in funnel order}, for
         the channels shown and the managers with any number there."""
         result: dict[tuple[int, int], list[int]] = {}
-        if any(len(c.stage_list) > len(STAGE_COLUMNS) for c in self.catalogue):
+        if any(len(c.stage_list) > MAX_STAGES for c in self.catalogue):
             # Only an admin bypassing the channel validation gets here: the pivot keeps six.
             counts = count_sums(self.f.scope, ("manager", "channel"))
             stage_ids = {c.id: [s.id for s in c.stage_list] for c in self.catalogue}
