@@ -144,12 +144,13 @@ def _stage_ids(channel_id: int | None) -> list[list[int]]:
 
 def fresh_pivot_days(
     *, channel_id: int | None = None, buckets: bool = False
-) -> tuple[QuerySet, QuerySet]:
+) -> tuple[QuerySet | None, QuerySet]:
     """The pivot's day rows computed from the facts (of one channel, or all), as two grouped
     querysets: the stage counts by funnel position (money columns 0) and the money (stage
     columns 0). Columns: period (DAY), start, manager_id, channel_id, team key, then
     PIVOT_VALUES — with `buckets`, start's half-week, week and month after the team key.
-    Rows of only zeros are left out. Reads the channels' stage order first (one query)."""
+    Rows of only zeros are left out; None for the stages when no channel has any. Reads
+    the channels' stage order first (one query)."""
     stage_ids = _stage_ids(channel_id)
 
     def keys(prefix: str) -> dict:
@@ -189,7 +190,8 @@ def fresh_pivot_days(
         )
         .exclude(**dict.fromkeys(money_names, 0))
     )
-    return counts.order_by(), money.order_by()
+    # No stages at all (the last channel's last stage deleted): no stage rows.
+    return (counts.order_by() if any(stage_ids) else None), money.order_by()
 
 
 def pivot_from_days(period: int, *, channel_id: int | None = None) -> QuerySet:

@@ -120,7 +120,8 @@ def pivot_rebuild(*, channel_id: int | None = None) -> int:
         rows.delete()
         counts, money = fresh.fresh_pivot_days(channel_id=channel_id)
         order = ("st", fresh.MANAGER, fresh.CHANNEL, fresh.TEAM)
-        written = fresh.insert_select(ManagerTotal, columns, counts.order_by(*order))
+        if counts is not None:
+            fresh.insert_select(ManagerTotal, columns, counts.order_by(*order))
         # A day with stages and money: its money adds to the row of its stages.
         fresh.insert_select(ManagerTotal, columns, money.order_by(*order), tail=pivot_upsert_tail())
         written = ManagerTotal.objects.filter(period=DAY)

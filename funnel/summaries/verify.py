@@ -86,7 +86,8 @@ def pivot_differences(limit: int | None = None) -> tuple[int, list[tuple]]:
     (period, start, manager_id, channel_id, team_key, column, difference))."""
     names = fresh.PIVOT_VALUES
     counts, money = fresh.fresh_pivot_days(buckets=True)
-    days_sql, days_params = counts.union(money, all=True).query.sql_with_params()
+    days = money if counts is None else counts.union(money, all=True)
+    days_sql, days_params = days.query.sql_with_params()
     stored = ManagerTotal.objects.values(
         p=F("period"),
         st=F("start"),
