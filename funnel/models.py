@@ -164,16 +164,10 @@ class FactChange(models.Model):
         ADMIN = "admin", _("admin site")
         DEMO = "demo", _("demo data")
 
-    # The reference is checked by triggers (migration 0010), not a FOREIGN KEY: PostgreSQL
-    # checks a foreign key row by row at commit, 15 % of a 100,000-value import; its
-    # triggers check a whole statement's rows in one query, and refuse to delete a fact that
-    # still has history (the ORM deletes the history first). SQLite checks each new row.
+    # A real foreign key: measured against statement-level triggers (migrations 0010, 0012;
+    # docs/benchmarks.md), it costs an import of 100,000 values no more than they did.
     fact = models.ForeignKey(
-        DailyFact,
-        on_delete=models.CASCADE,
-        related_name="changes",
-        verbose_name=_("fact"),
-        db_constraint=False,
+        DailyFact, on_delete=models.CASCADE, related_name="changes", verbose_name=_("fact")
     )
     # Read with its fact (fact_id's index); an index of its own (two on PostgreSQL: btree and
     # LIKE) only slowed every write of history.
