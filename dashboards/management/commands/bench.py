@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import django
 from django.conf import settings
@@ -38,7 +37,6 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from channels.models import Channel
-from dashboards import cache as dashboard_cache
 from funnel.imports import kpi_import
 from funnel.models import (
     MONEY_CODES,
@@ -174,11 +172,7 @@ class Command(BaseCommand):
         with override_settings(
             ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, DEBUG=False, STORAGES=storages
         ):
-            # The work itself: no dashboard cache (metrics/cache.py), measured apart below.
-            with mock.patch.object(dashboard_cache, "dashboard_restore", return_value=False):
-                results, rows = self._measure(scale, end, runs)
-            results["dash_365d_cached_p50_ms"], row = self._cached(end, runs)
-            rows.append(row)
+            results, rows = self._measure(scale, end, runs)
         results["runs"] = runs
         results["generate_s"] = round(generated_s, 1) if generated_s else None
         results["total_s"] = round(time.perf_counter() - started, 1)
