@@ -165,7 +165,7 @@ class FactChange(models.Model):
         DEMO = "demo", _("demo data")
 
     # A real foreign key: measured against statement-level triggers (migrations 0010, 0012;
-    # docs/benchmarks.md), it costs an import of 100,000 values no more than they did.
+    # docs/benchmarks.md), it costs an import of 100,000 values under 10 % more.
     fact = models.ForeignKey(
         DailyFact, on_delete=models.CASCADE, related_name="changes", verbose_name=_("fact")
     )

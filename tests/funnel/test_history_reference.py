@@ -1,5 +1,5 @@
 """History rows point at existing facts by a foreign key (migration 0012 replaced the
-triggers of 0010: on PostgreSQL the key costs an import no more than they did)."""
+triggers of 0010: on PostgreSQL the key costs an import under 10 % more than they did)."""
 
 import datetime as dt
 
