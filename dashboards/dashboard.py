@@ -23,7 +23,7 @@ from dashboards.panels.people import (
     Shown,
 )
 from dashboards.panels.plans import PlanPanels
-from funnel.pivot import STAGE_COLUMNS
+from funnel.models import MAX_STAGES
 from metrics import compute
 from metrics.selectors import (
     ManagerSums,
@@ -86,7 +86,7 @@ class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels):
         """{(manager id, channel id): counts of the channel's stages in funnel order}, for
         the channels shown and the managers with any number there."""
         result: dict[tuple[int, int], list[int]] = {}
-        if any(len(c.stage_list) > len(STAGE_COLUMNS) for c in self.catalogue):
+        if any(len(c.stage_list) > MAX_STAGES for c in self.catalogue):
             # Only an admin bypassing the channel validation gets here: the pivot keeps six.
             counts = count_sums(self.f.scope, ("manager", "channel"))
             stage_ids = {c.id: [s.id for s in c.stage_list] for c in self.catalogue}

@@ -7,6 +7,6 @@ class FunnelConfig(AppConfig):
     verbose_name = _("Funnel and daily facts")
 
     def ready(self) -> None:
-        from funnel.totals import connect_signals
+        from funnel.summaries.signals import connect_signals
 
         connect_signals()

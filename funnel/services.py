@@ -3,7 +3,7 @@
 Every write goes through `facts_write` (or `values_write`, its second half, for values that
 are already checked, as the import's are), which in one transaction locks the touched managers
 and facts, compares old and new values, upserts only what changed, records the history and
-adds the differences to the maintained totals (funnel/totals.py).
+adds the differences to the summaries (funnel.summaries).
 
 It is built for imports of 100,000 values as much as for one cell: no model instance per
 fact or value (facts travel as rows; `WriteResult.facts` builds instances when asked), one
@@ -32,8 +32,9 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.rawsql import insert_rows, pg_array
-from funnel.totals import managers_lock, stored_units, team_key, totals_add
+from funnel.summaries.bulk import insert_rows, pg_array
+from funnel.summaries.units import stored_units, team_key
+from funnel.summaries.write import managers_lock, totals_add
 from funnel.values import value_check
 from teams.membership import TeamCalendar
 
@@ -270,7 +271,7 @@ def _write(
     if not latest:
         return WriteResult(changed=0, unchanged=0, facts={})
 
-    # Managers first: the lock order every writer and team move shares (see funnel.totals).
+    # Managers first: the lock order every writer and team move shares (see funnel.summaries).
     managers = {key[1] for key, _code in latest}
     calendar = managers_lock(managers)
     if missing := managers - calendar.known:

@@ -9,9 +9,8 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from funnel.pivot import month_end
-from metrics.compute import ZERO, months_in, working_days
-from metrics.selectors import Scope, _from_kopecks, _kopecks, working_day_overrides
+from metrics.compute import ZERO, month_bounds, months_in, working_days
+from metrics.selectors import Scope, from_kopecks, kopeck_sum, working_day_overrides
 from plans.models import MonthlyExpense, Plan, PlanChange
 from teams.membership import members_ever, team_calendar
 from teams.models import User
@@ -44,7 +43,7 @@ def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tupl
         plans.values(
             "month", "channel_id", "indicator", "team_id", "manager_id", "manager__team_id"
         )
-        .annotate(total=_kopecks("value"))
+        .annotate(total=kopeck_sum("value"))
         .order_by()
     )
     team_plans: dict[tuple, Decimal] = {}
@@ -53,9 +52,9 @@ def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tupl
     for row in rows:
         line = (row["month"], row["channel_id"], row["indicator"])
         if row["manager_id"] is None:
-            team_plans[(row["team_id"], *line)] = _from_kopecks(row["total"])
+            team_plans[(row["team_id"], *line)] = from_kopecks(row["total"])
         else:
-            manager_rows.append((row["manager_id"], line, _from_kopecks(row["total"])))
+            manager_rows.append((row["manager_id"], line, from_kopecks(row["total"])))
             people[row["manager_id"]] = row["manager__team_id"]
     teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
     result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
@@ -98,21 +97,21 @@ def manager_plans(
         plans = plans.filter(channel_id__in=scope.channel_ids)
     rows = list(
         plans.values("manager_id", "manager__team_id", "month")
-        .annotate(total=_kopecks("value"))
+        .annotate(total=kopeck_sum("value"))
         .order_by()
     )
     teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
     result: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
     if teams is None:
         for row in rows:
-            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"])
+            result[row["manager_id"]][row["month"]] = from_kopecks(row["total"])
         return dict(result)
     shares = _team_shares({row["manager_id"]: row["manager__team_id"] for row in rows}, months)
     for row in rows:
         parts = shares(row["manager_id"], row["month"])
         share = sum((s for team, s in parts if team in teams), Decimal(0))
         if share:
-            result[row["manager_id"]][row["month"]] = _from_kopecks(row["total"]) * share
+            result[row["manager_id"]][row["month"]] = from_kopecks(row["total"]) * share
     return dict(result)
 
 
@@ -125,7 +124,7 @@ def _team_shares(people: dict[int, int | None], months: list[dt.date]):
 
     def shares(manager_id: int, month: dt.date) -> list[tuple[int | None, Decimal]]:
         nonlocal overrides
-        first, last = month, month_end(month)
+        first, last = month_bounds(month)
         days = [
             (max(low or first, first), min(high or last, last), team)
             for low, high, team in calendar.periods(manager_id)
@@ -134,7 +133,7 @@ def _team_shares(people: dict[int, int | None], months: list[dt.date]):
         if len(days) == 1:
             return [(days[0][2], Decimal(1))]
         if overrides is None:
-            overrides = working_day_overrides(months[0], month_end(months[-1]))
+            overrides = working_day_overrides(months[0], month_bounds(months[-1])[1])
         total = working_days(first, last, overrides)
         if not total:  # a month without working days: by calendar days
             return [

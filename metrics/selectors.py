@@ -11,21 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import BigIntegerField, F, Prefetch, QuerySet, Sum
-from django.db.models.functions import Cast, Round, TruncMonth, TruncWeek
+from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from channels.models import Channel
-from funnel.models import (
-    MONEY_CODES,
-    DailyCount,
-    DailyFact,
-    DailyTotal,
-    Indicator,
-    ManagerTotal,
-    MonthTotal,
-)
-from funnel.pivot import MONTH, STAGE_COLUMNS, cover, month_end, month_sql, week_sql
+from funnel.models import DailyCount, DailyFact, Indicator
+from funnel.summaries.buckets import STAGE_COLUMNS
+from funnel.summaries.read import pivot_rows, totals_rows
+from funnel.summaries.units import cents, kopecks
 from metrics.compute import ZERO, MoneySums
 from plans.models import Holiday
 
@@ -115,10 +108,10 @@ def money_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[t
         return _money_totals(scope, group_by)
     annotations = {f"g_{name}": GROUPS[name] for name in group_by}
     sums = {
-        "s_invoiced": _kopecks("invoiced_amount"),
+        "s_invoiced": kopeck_sum("invoiced_amount"),
         "s_payments": Sum("payments_count"),
-        "s_revenue": _kopecks("revenue"),
-        "s_costs": _kopecks("variable_costs"),
+        "s_revenue": kopeck_sum("revenue"),
+        "s_costs": kopeck_sum("variable_costs"),
     }
     facts = facts_in(scope)
     if group_by:
@@ -127,25 +120,22 @@ def money_sums(scope: Scope, group_by: tuple[str, ...] = ("channel",)) -> dict[t
         rows = [row for row in [facts.aggregate(**sums)] if row["s_payments"] is not None]
     return {
         _key(row, group_by): MoneySums(
-            invoiced_amount=_from_kopecks(row["s_invoiced"]),
+            invoiced_amount=from_kopecks(row["s_invoiced"]),
             payments_count=row["s_payments"] or 0,
-            revenue=_from_kopecks(row["s_revenue"]),
-            variable_costs=_from_kopecks(row["s_costs"]),
+            revenue=from_kopecks(row["s_revenue"]),
+            variable_costs=from_kopecks(row["s_costs"]),
         )
         for row in rows
     }
 
 
-def _kopecks(field: str) -> Sum:
-    """Sum of a 2-place money column as whole kopecks, exact on both databases.
-
-    SQLite keeps decimals as floats and sums them as floats; rounding every row to whole
-    kopecks first makes the sum an exact integer there, as it already is on PostgreSQL.
-    """
-    return Sum(Cast(Round(F(field) * 100), BigIntegerField()))
+def kopeck_sum(field: str) -> Sum:
+    """Sum of a 2-place money column as whole kopecks (funnel.summaries.units.kopecks), an
+    exact integer on both databases (SQLite would sum the decimals as floats)."""
+    return Sum(kopecks(field))
 
 
-def _from_kopecks(value) -> Decimal:
+def from_kopecks(value) -> Decimal:
     return ZERO if value is None else cents(int(value))
 
 
@@ -203,76 +193,18 @@ def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.d
     return {key[0]: value for key, value in sums.items()}
 
 
-# ---- the same sums from the maintained totals (funnel.totals) ----------------------------
-
-
-def _total_group(name: str) -> str:
-    if name == "channel":
-        return "t.channel_id"
-    if name == "day":
-        return "t.date"
-    return week_sql("t.date") if name == "week" else month_sql("t.date")
-
-
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    return queryset.query.sql_with_params()
+# ---- the same sums from the maintained totals (funnel.summaries) ---------------------------
 
 
 def _totals_rows(scope: Scope, group_by: tuple[str, ...], *, counts: bool) -> list[tuple]:
-    """Rows (*group values, indicator id or money code, sum) of the scope, from the totals,
-    grouped in SQL."""
-    groups = [_total_group(name) for name in group_by]
-    # Filters on the totals' own columns, repeated inside each branch of the source (a
-    # filter with a subquery is not pushed into a UNION by PostgreSQL).
-    where: list[str] = []
-    params: list = []
-    if scope.teams is None:
-        where.append(f"team_key = {DailyTotal.ALL_TEAMS}")
-    else:
-        teams_sql, teams_params = _sql(scope.teams)
-        where.append(f"team_key IN ({teams_sql})")
-        params += teams_params
-    if scope.channel_ids is not None:
-        where.append(f"channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
-        params += scope.channel_ids
-    if not counts:
-        where.append(f"code IN ({', '.join(['%s'] * len(MONEY_CODES))})")
-        params += MONEY_CODES
-    t_ind = connection.ops.quote_name(Indicator._meta.db_table)
-    if counts:
-        what, join = "i.id", f"JOIN {t_ind} i ON i.channel_id = t.channel_id AND i.code = t.code"
-    else:
-        what, join = "t.code", ""
-    source, source_params = _totals_source(scope, group_by, where, params)
-    select = ", ".join([*groups, what])
-    sql = f"SELECT {select}, SUM(t.value) FROM {source} t {join} GROUP BY {select}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, source_params)
-        return cursor.fetchall()
-
-
-def _totals_source(
-    scope: Scope, group_by: tuple[str, ...], where: list[str], params: list
-) -> tuple[str, list]:
-    """The totals rows to read, filtered by `where`: the range's days from DailyTotal, or —
-    when no group is finer than a month — its whole months from MonthTotal and only the
-    days at its ends from DailyTotal."""
-    t_total = connection.ops.quote_name(DailyTotal._meta.db_table)
-    columns = "team_key, date, channel_id, code, value"
-    months = cover(scope.date_from, scope.date_to)[MONTH]
-    days = ["date >= %s", "date <= %s", *where]
-    day_params = [scope.date_from, scope.date_to, *params]
-    if not months or {"day", "week"} & set(group_by):
-        return f"(SELECT {columns} FROM {t_total} WHERE {' AND '.join(days)})", day_params
-    t_month = connection.ops.quote_name(MonthTotal._meta.db_table)
-    first, last = months[0], month_end(months[-1])
-    edges = f"{' AND '.join(days)} AND (date < %s OR date > %s)"
-    in_months = " AND ".join(["date >= %s", "date <= %s", *where])
-    source = (
-        f"(SELECT {columns} FROM {t_total} WHERE {edges} "
-        f"UNION ALL SELECT {columns} FROM {t_month} WHERE {in_months})"
+    return totals_rows(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        group_by=group_by,
+        counts=counts,
+        channel_ids=scope.channel_ids,
+        teams=scope.teams,
     )
-    return source, [*day_params, first, last, first, months[-1], *params]
 
 
 def _key_value(value):
@@ -296,15 +228,15 @@ def _money_totals(scope: Scope, group_by: tuple[str, ...]) -> dict[tuple, MoneyS
         if not any(sums.values()):
             continue
         result[key] = MoneySums(
-            invoiced_amount=_from_kopecks(sums["invoiced_amount"]),
+            invoiced_amount=from_kopecks(sums["invoiced_amount"]),
             payments_count=sums["payments_count"],
-            revenue=_from_kopecks(sums["revenue"]),
-            variable_costs=_from_kopecks(sums["variable_costs"]),
+            revenue=from_kopecks(sums["revenue"]),
+            variable_costs=from_kopecks(sums["variable_costs"]),
         )
     return result
 
 
-# ---- per-manager sums from the maintained pivot (funnel.pivot) ---------------------------
+# ---- per-manager sums from the maintained pivot (funnel.summaries) ----------------------
 
 
 @dataclass(frozen=True)
@@ -319,72 +251,25 @@ class ManagerSums:
     run_units: int  # revenue of the as-of month dated before the as-of day
 
 
-def cents(value: int) -> Decimal:
-    """Whole kopecks as money with 2 places (exact, as _from_kopecks, and cheaper)."""
-    return Decimal(value).scaleb(-2)
-
-
 def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, ManagerSums]:
     """Sums per manager and channel: {(manager_id, channel_id): ManagerSums}. One query.
 
     Read from funnel.ManagerTotal: the months, week parts and days that cover the period
-    exactly (funnel.pivot.cover), so a year costs about the same as a month. Only what the
-    panels use is summed: the stages and revenue; with `as_of` inside the period, also what
+    exactly (funnel.summaries.buckets.cover), so a year costs about the same as a month. Only
+    what the panels use is summed: the stages and revenue; with `as_of` inside the period, also what
     a forecast needs (docs/metrics.md): the revenue of the months before the as-of month
     and that of the as-of month dated before the as-of day (the cover is cut at the as-of
     day so that no bucket straddles it). Stages beyond the sixth of a channel are not in
-    the pivot (see funnel.pivot). Managers and channels with only zeros are left out.
+    the pivot (see funnel.summaries). Managers and channels with only zeros are left out.
     """
-    if as_of is not None and not scope.date_from <= as_of <= scope.date_to:
-        as_of = None
-    if as_of is not None and as_of > scope.date_from:
-        covered = cover(scope.date_from, as_of - dt.timedelta(days=1))
-        for period, starts in cover(as_of, scope.date_to).items():
-            covered[period] += starts
-    else:
-        covered = cover(scope.date_from, scope.date_to)
-    filters, filter_params = [], []
-    if scope.channel_ids is not None:
-        filters.append(f"channel_id IN ({', '.join(['%s'] * len(scope.channel_ids))})")
-        filter_params += scope.channel_ids
-    if scope.managers is not None:
-        managers_sql, managers_params = _sql(scope.managers.values("pk"))
-        filters.append(f"manager_id IN ({managers_sql})")
-        filter_params += managers_params
-    if scope.teams is not None:
-        teams_sql, teams_params = _sql(scope.teams)
-        filters.append(f"team_key IN ({teams_sql})")
-        filter_params += teams_params
-    t_pivot = connection.ops.quote_name(ManagerTotal._meta.db_table)
-    columns = ", ".join((*STAGE_COLUMNS, "revenue"))
-    branches, params = [], []
-    for period, starts in covered.items():
-        if not starts:
-            continue
-        where = [f"period = {int(period)}", f"start IN ({', '.join(['%s'] * len(starts))})"]
-        branches.append(
-            f"SELECT manager_id, channel_id, start, {columns} FROM {t_pivot} "
-            f"WHERE {' AND '.join(where + filters)}"
-        )
-        params += [*starts, *filter_params]
-    earlier, run = "0", "0"
-    split_params = []
-    if as_of is not None:
-        month = as_of.replace(day=1)
-        earlier = "SUM(CASE WHEN start < %s THEN revenue ELSE 0 END)"
-        run = "SUM(CASE WHEN start >= %s AND start < %s THEN revenue ELSE 0 END)"
-        split_params = [month, month, as_of]
-    # Integers out of PostgreSQL (its SUM of bigint is numeric, slow to turn into Python).
-    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in (*STAGE_COLUMNS, "revenue"))
-    sql = (
-        f"SELECT manager_id, channel_id, {sums}, CAST({earlier} AS BIGINT), "
-        f"CAST({run} AS BIGINT) FROM ({' UNION ALL '.join(branches)}) p "
-        f"GROUP BY manager_id, channel_id"
+    rows = pivot_rows(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        as_of=as_of,
+        channel_ids=scope.channel_ids,
+        managers=scope.managers,
+        teams=scope.teams,
     )
-    params = [*split_params, *params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     result = {}
     stages = len(STAGE_COLUMNS)
     for manager_id, channel_id, *values in rows:

@@ -233,7 +233,7 @@ def setup_people(args, password: str) -> tuple[list[dict], list[dict], list[str]
 def check_writes(cells: dict[tuple, Cell]) -> tuple[int, int, list[str]]:
     """(cells checked, lost or duplicated writes, a few descriptions)."""
     from funnel.models import MONEY_CODES, DailyCount, DailyFact, FactChange
-    from funnel.totals import totals_differences
+    from funnel.summaries.verify import totals_differences
 
     stored: dict[tuple, Decimal] = {}
     for fact in DailyFact.objects.filter(manager__username__startswith="load_m"):

@@ -1,21 +1,14 @@
-"""Fill the monthly totals and the per-manager pivot of a database that already has facts.
-
-Both tables are derived from the facts; a database upgraded from before they existed gets
-them computed once here (on a fresh database there is nothing to do).
+"""Formerly filled the monthly totals and the per-manager pivot of a database that already
+had facts, by calling the application's rebuild. A migration must not run live code (it
+changes under it), so the step is now a no-op: a database upgraded across this migration
+runs `python manage.py totals_rebuild` after the deploy (README, "Upgrading"). A fresh
+database has nothing to fill.
 """
 
 from django.db import migrations
 
 
-def fill(apps, schema_editor):
-    if not apps.get_model("funnel", "DailyFact").objects.exists():
-        return
-    from funnel.totals import totals_rebuild
-
-    totals_rebuild()
-
-
 class Migration(migrations.Migration):
     dependencies = [("funnel", "0006_month_totals")]
 
-    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

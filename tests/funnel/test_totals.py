@@ -13,18 +13,12 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel import pivot
 from funnel.models import MONEY_CODES, DailyFact, DailyTotal, Indicator, ManagerTotal
 from funnel.services import ValueWrite, facts_write
-from funnel.totals import (
-    ALL_TEAMS,
-    NO_TEAM,
-    stored_units,
-    team_differences,
-    total_value,
-    totals_differences,
-    totals_rebuild,
-)
+from funnel.summaries import buckets as pivot
+from funnel.summaries.rebuild import totals_rebuild
+from funnel.summaries.units import ALL_TEAMS, NO_TEAM, stored_units, total_value
+from funnel.summaries.verify import pivot_differences, team_differences, totals_differences
 from metrics.compute import MoneySums
 from metrics.selectors import Scope, count_sums, money_sums
 from teams.models import Membership, Team, User
@@ -106,7 +100,7 @@ def assert_totals_exact():
     assert totals_differences() == (0, [])
     assert team_differences() == (0, [])
     assert stored_pivot() == expected_pivot()
-    assert pivot.pivot_differences() == (0, [])
+    assert pivot_differences() == (0, [])
 
 
 def total(code: str, *, team: int = ALL_TEAMS, day: dt.date = DAY, channel_code: str = "active"):

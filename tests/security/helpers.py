@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from funnel.models import DailyCount, DailyFact, DailyTotal, FactChange, ManagerTotal, MonthTotal
-from funnel.pivot import pivot_differences
-from funnel.totals import totals_differences
+from funnel.summaries.verify import pivot_differences, totals_differences
 
 HX = {"HX-Request": "true"}
 

@@ -231,7 +231,7 @@ STATE = """
 import json
 import django; django.setup()
 from tests.security.helpers import fact_rows
-from funnel.totals import totals_differences
+from funnel.summaries.verify import totals_differences
 print(json.dumps({**fact_rows(), "differences": totals_differences()[0]}))
 """
 

@@ -52,7 +52,7 @@ from funnel.models import (
     MonthTotal,
 )
 from funnel.services import ValueWrite, facts_write
-from funnel.totals import totals_rebuild
+from funnel.summaries.rebuild import totals_rebuild
 from teams.models import Team, User
 
 SCALES = {"S": (50, 1), "M": (500, 1), "L": (500, 3)}

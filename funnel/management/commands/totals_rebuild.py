@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from funnel.totals import totals_rebuild
+from funnel.summaries.rebuild import totals_rebuild
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from funnel.pivot import pivot_differences
-from funnel.totals import ALL_TEAMS, NO_TEAM, team_differences, totals_differences
+from funnel.summaries.units import ALL_TEAMS, NO_TEAM
+from funnel.summaries.verify import pivot_differences, team_differences, totals_differences
 
 PERIODS = {1: "day", 2: "week", 3: "month", 4: "half-week"}
 

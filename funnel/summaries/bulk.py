@@ -1,4 +1,5 @@
-"""Raw multi-row inserts, shared by the write path and the maintained totals."""
+"""Raw multi-row inserts (unnest, COPY, multi-row VALUES), shared by the write path of the
+facts (funnel.services) and the summaries."""
 
 from __future__ import annotations
 
