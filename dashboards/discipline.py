@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from funnel.models import DailyFact
 from metrics.compute import LOOKBACK_DAYS, is_working_day, last_working_day_before, ratio
-from metrics.selectors import working_day_overrides
+from metrics.selectors import first_entered, working_day_overrides
 from teams.membership import calendar_for, on_duty
 
 
@@ -151,17 +150,11 @@ def discipline_read(
     last_day = last_working_day_before(today, overrides)
     first_days: dict[tuple[int, dt.date], dt.date] = {}
     dates = [date_from, date_to] + ([last_day] if last_day else [])
-    facts = (
-        DailyFact.objects.filter(
-            manager__in=[m.pk for m in rows], date__gte=min(dates), date__lte=max(dates)
-        )
-        .filter(**({"channel_id": channel_id} if channel_id else {}))
-        .values("manager_id", "date")
-        .annotate(first=Min("created_at"))
-        .order_by()
+    entered = first_entered(
+        [m.pk for m in rows], date_from=min(dates), date_to=max(dates), channel_id=channel_id
     )
-    for row in facts:
-        first_days[(row["manager_id"], row["date"])] = timezone.localtime(row["first"]).date()
+    for key, first in entered.items():
+        first_days[key] = timezone.localtime(first).date()
 
     period = [date_from + dt.timedelta(days=i) for i in range((date_to - date_from).days + 1)]
     teams: dict[int | None, TeamDiscipline] = {}

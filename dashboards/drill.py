@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from channels.models import Channel
 from dashboards.filters import Filters
-from funnel.models import MONEY_LABELS, DailyCount, Indicator
+from funnel.models import MONEY_LABELS, Indicator
 from metrics.selectors import (
     Scope,
-    facts_in,
+    fact_values,
 )
 from teams.models import User
 
@@ -66,41 +66,18 @@ def drill(
         managers = User.objects.filter(pk=manager.pk)
     # Within the filters' teams too: a number on a team's board is its days in the team.
     scope = Scope(start, end, channel_ids, managers, filters.fact_teams)
-    facts = facts_in(scope)
-    rows: list[DrillRow] = []
     if code in MONEY_DRILL_CODES:
         kind = "count" if code == "payments_count" else "money"
         label = str(MONEY_LABELS[code])
-        for fact in facts.select_related("manager", "channel").order_by(
-            "-date", "manager__full_name", "manager__username", "channel__display_order"
-        ):
-            value = getattr(fact, code)
-            if value:
-                rows.append(DrillRow(fact.date, fact.manager.board_name, fact.channel.name, value))
     else:
         kind = "count"
         indicator = Indicator.objects.filter(code=code).order_by("channel__display_order").first()
         if indicator is None:
             raise Indicator.DoesNotExist(code)
         label = indicator.name
-        counts = (
-            DailyCount.objects.filter(fact__in=facts, indicator__code=code, value__gt=0)
-            .select_related("fact__manager", "fact__channel")
-            .order_by(
-                "-fact__date",
-                "fact__manager__full_name",
-                "fact__manager__username",
-                "fact__channel__display_order",
-            )
-        )
-        for count in counts:
-            rows.append(
-                DrillRow(
-                    count.fact.date,
-                    count.fact.manager.board_name,
-                    count.fact.channel.name,
-                    count.value,
-                )
-            )
+    rows = [
+        DrillRow(day, person.board_name, channel.name, value)
+        for day, person, channel, value in fact_values(scope, code)
+    ]
     total = sum((r.value for r in rows), Decimal(0) if kind == "money" else 0)
     return Drill(code, label, kind, start, end, channel, manager, rows, total)

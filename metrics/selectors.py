@@ -11,16 +11,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models import Exists, F, Min, OuterRef, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from channels.models import Channel
-from funnel.models import DailyCount, DailyFact, Indicator
+from funnel.models import MONEY_CODES, DailyCount, DailyFact, Indicator
 from funnel.summaries.buckets import STAGE_COLUMNS
 from funnel.summaries.read import pivot_rows, totals_rows
 from funnel.summaries.units import cents, kopecks
 from metrics.compute import ZERO, MoneySums
 from plans.models import Holiday
+from teams.models import User
 
 
 @dataclass(frozen=True)
@@ -279,3 +280,62 @@ def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, 
             tuple(values[:stages]), values[stages], values[stages + 1], values[stages + 2]
         )
     return result
+
+
+# ---- who reported, and the facts behind a number -----------------------------------------
+
+
+def people_with_reports(
+    people: QuerySet[User], *, day: dt.date, channel_id: int | None = None
+) -> list[User]:
+    """The people, by name, with only what boards show, each with `has_reported` (a fact
+    dated `day`; of the channel, given one) and `reports` (works in that channel, or in
+    any). One query."""
+    reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=day)
+    works = User.channels.through.objects.filter(user=OuterRef("pk"))
+    if channel_id is not None:
+        reported = reported.filter(channel_id=channel_id)
+        works = works.filter(channel_id=channel_id)
+    return list(
+        people.only(
+            "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
+        )
+        .annotate(has_reported=Exists(reported), reports=Exists(works))
+        .order_by("full_name", "username")
+    )
+
+
+def first_entered(
+    manager_ids: list[int], *, date_from: dt.date, date_to: dt.date, channel_id: int | None
+) -> dict[tuple[int, dt.date], dt.datetime]:
+    """When each manager's report of each day was first entered: {(manager_id, date): the
+    earliest creation of the day's facts (of the channel, given one)}. One query."""
+    facts = DailyFact.objects.filter(
+        manager__in=manager_ids, date__gte=date_from, date__lte=date_to
+    )
+    if channel_id is not None:
+        facts = facts.filter(channel_id=channel_id)
+    rows = facts.values("manager_id", "date").annotate(first=Min("created_at")).order_by()
+    return {(row["manager_id"], row["date"]): row["first"] for row in rows}
+
+
+def fact_values(scope: Scope, code: str) -> list[tuple[dt.date, User, Channel, Decimal | int]]:
+    """The non-zero daily values of one money code or stage/activity code in the scope:
+    [(date, manager, channel, value)], newest first, then by name and channel. One query."""
+    facts = facts_in(scope)
+    if code in MONEY_CODES:
+        rows = facts.select_related("manager", "channel").order_by(
+            "-date", "manager__full_name", "manager__username", "channel__display_order"
+        )
+        return [(f.date, f.manager, f.channel, getattr(f, code)) for f in rows if getattr(f, code)]
+    counts = (
+        DailyCount.objects.filter(fact__in=facts, indicator__code=code, value__gt=0)
+        .select_related("fact__manager", "fact__channel")
+        .order_by(
+            "-fact__date",
+            "fact__manager__full_name",
+            "fact__manager__username",
+            "fact__channel__display_order",
+        )
+    )
+    return [(c.fact.date, c.fact.manager, c.fact.channel, c.value) for c in counts]

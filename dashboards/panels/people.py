@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef
-
 from channels.models import Channel
 from dashboards import charts
-from funnel.models import DailyFact
 from metrics import compute
 from metrics.plan_selectors import manager_plans
-from metrics.selectors import ManagerSums, Scope, cents, manager_pivot
+from metrics.selectors import ManagerSums, Scope, cents, manager_pivot, people_with_reports
 from teams.membership import calendar_for, on_duty
 from teams.models import Team, User
 
@@ -116,22 +113,12 @@ class PeoplePanels:
         marked as former), and the active members of the teams in scope, each marked
         whether they reported the last working day and whether they had to."""
         day = self.last_working_day
-        reported = DailyFact.objects.filter(manager=OuterRef("pk"), date=day)
-        works = User.channels.through.objects.filter(user=OuterRef("pk"))
-        if self.f.channel is not None:
-            # A channel's view: a report on that channel, due from those who work in it.
-            reported = reported.filter(channel=self.f.channel)
-            works = works.filter(channel=self.f.channel)
         with_numbers = {manager_id for manager_id, _channel in self.pivot}
-        # Only what the panels and exports show: hundreds of rows on a director's board, and
-        # each team built once rather than once per member (select_related would).
+        channel_id = self.f.channel.pk if self.f.channel else None
+        # A channel's view: a report on that channel, due from those who work in it.
         people = [
             person
-            for person in self.f.managers.only(
-                "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
-            )
-            .annotate(has_reported=Exists(reported), reports=Exists(works))
-            .order_by("full_name", "username")
+            for person in people_with_reports(self.f.managers, day=day, channel_id=channel_id)
             if person.pk in with_numbers or (person.is_active and self._in_scope_now(person))
         ]
         teams = {t.pk: t for t in Team.objects.filter(pk__in={p.team_id for p in people})}

@@ -72,3 +72,20 @@ def test_a_fact_with_history_is_not_deleted_behind_the_orms_back(manager_a):
     # The ORM deletes the history first, as the foreign key's CASCADE says.
     fact.delete()
     assert not FactChange.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL storage option")
+def test_rewritten_tables_leave_room_for_in_place_updates(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname LIKE 'funnel_%%' "
+            "AND 'fillfactor=70' = ANY(reloptions)"
+        )
+        roomy = {name for (name,) in cursor.fetchall()}
+    assert {
+        "funnel_dailycount",
+        "funnel_dailyfact",
+        "funnel_dailytotal",
+        "funnel_monthtotal",
+        "funnel_managertotal",
+    } <= roomy
