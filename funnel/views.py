@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from funnel.selectors import (
     ChannelBlock,
     GridCell,
     GridGroup,
+    StoredValues,
     entry_channels,
     entry_values,
     fact_history,
@@ -269,9 +271,13 @@ def _week_groups(
     blocks: list[ChannelBlock],
     days: list[dt.date],
     editable: set[dt.date],
+    stored: StoredValues | None = None,
 ) -> list[GridGroup]:
-    """The week grid as stored, each day's total next to its day (the live sums need it)."""
-    groups = week_grid(blocks, days, entry_values(manager, days[0], days[-1]), editable)
+    """The week grid as stored (`stored`: the week's values when the caller has them), each
+    day's total next to its day (the live sums need it)."""
+    if stored is None:
+        stored = entry_values(manager, days[0], days[-1])
+    groups = week_grid(blocks, days, stored, editable)
     for group in groups:
         group.day_columns = list(zip(days, group.day_totals, strict=True))
         for grid_row in group.rows:
@@ -351,9 +357,12 @@ def cell(request: HttpRequest) -> HttpResponse:
 
     raw = request.POST.get("value", "")
     grid_cell = GridCell(day=day, channel_id=channel_id, row=row, text=raw, editable=True)
+    # The week as stored, read once: the old value now, the totals once the value is saved.
+    days = _week_days(day)
+    stored = entry_values(manager, days[0], days[-1])
     try:
         value = value_parse(code, raw)
-        old = entry_values(manager, day, day).get(day, channel_id, code)
+        old = stored.get(day, channel_id, code)
         if value is None and old is not None:
             value = 0
         if value is not None:
@@ -362,6 +371,8 @@ def cell(request: HttpRequest) -> HttpResponse:
                 by=request.user,
                 source=FactChange.Source.GRID,
             )
+            stored.values[(day, channel_id, code)] = Decimal(value)
+            stored.last_saved[day] = timezone.now()
     except ValidationError as error:
         grid_cell.error, grid_cell.state = error.messages[0], "error"
         if not request.htmx:
@@ -378,7 +389,7 @@ def cell(request: HttpRequest) -> HttpResponse:
         "oob": True,
     }
     if grid_cell.state == "saved":
-        (ctx["group"],) = _week_groups(manager, request, [block], _week_days(day), set())
+        (ctx["group"],) = _week_groups(manager, request, [block], days, set(), stored)
         ctx["grid_row"] = next(r for r in ctx["group"].rows if r.row.code == code)
     response = render(request, "funnel/week.html#cell-answer", ctx)
     trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)

@@ -665,3 +665,31 @@ def test_day_page_loads_the_managers_norms_for_today(client, manager_a, head1):
     client.force_login(head1)
     page = client.get(reverse("funnel:day"), {"manager": manager_a.pk}).content.decode()
     assert f'hx-get="{reverse("metrics:norms")}?manager={manager_a.pk}"' in page
+
+
+def test_a_cell_save_costs_a_fixed_number_of_queries(
+    client, head1, manager_a, django_assert_num_queries
+):
+    from django.db import connection
+
+    from tests.factories import channel, write_fact
+
+    day = dt.date.today() - dt.timedelta(days=1)
+    write_fact(manager_a, "active", day, first_contacts=1)
+    client.force_login(head1)
+    data = {
+        "manager": manager_a.pk,
+        "date": day.isoformat(),
+        "channel": channel("active").pk,
+        "code": "first_contacts",
+        "value": "3",
+    }
+    client.post(reverse("funnel:cell"), data, headers={"HX-Request": "true"})
+    data["value"] = "4"
+    # Session, user, the manager, channels and indicators, the head's teams, the week's values
+    # (read once: the old value and, after the save, the totals the answer carries), the
+    # write (facts_write: 12, PostgreSQL also locks the pivot's table).
+    pivot_lock = 1 if connection.vendor == "postgresql" else 0
+    with django_assert_num_queries(21 + pivot_lock):
+        response = client.post(reverse("funnel:cell"), data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
