@@ -272,14 +272,18 @@ def _week_groups(
     days: list[dt.date],
     editable: set[dt.date],
     stored: StoredValues | None = None,
+    dress: bool = True,
 ) -> list[GridGroup]:
     """The week grid as stored (`stored`: the week's values when the caller has them), each
-    day's total next to its day (the live sums need it)."""
+    day's total next to its day (the live sums need it); without `dress`, only the totals
+    (a saved cell's answer shows no other cell)."""
     if stored is None:
         stored = entry_values(manager, days[0], days[-1])
     groups = week_grid(blocks, days, stored, editable)
     for group in groups:
         group.day_columns = list(zip(days, group.day_totals, strict=True))
+        if not dress:
+            continue
         for grid_row in group.rows:
             for grid_cell in grid_row.cells:
                 _dress_cell(grid_cell, manager, request)
@@ -389,7 +393,7 @@ def cell(request: HttpRequest) -> HttpResponse:
         "oob": True,
     }
     if grid_cell.state == "saved":
-        (ctx["group"],) = _week_groups(manager, request, [block], days, set(), stored)
+        (ctx["group"],) = _week_groups(manager, request, [block], days, set(), stored, dress=False)
         ctx["grid_row"] = next(r for r in ctx["group"].rows if r.row.code == code)
     response = render(request, "funnel/week.html#cell-answer", ctx)
     trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
