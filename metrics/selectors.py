@@ -188,12 +188,6 @@ def working_day_overrides(date_from: dt.date, date_to: dt.date) -> dict[dt.date,
     )
 
 
-def company_money_by_month(*, date_from: dt.date, date_to: dt.date) -> dict[dt.date, MoneySums]:
-    """Every fact of the company summed per month: {first day of month: MoneySums}. One query."""
-    sums = money_sums(Scope(date_from, date_to), group_by=("month",))
-    return {key[0]: value for key, value in sums.items()}
-
-
 # ---- the same sums from the maintained totals (funnel.summaries) ---------------------------
 
 

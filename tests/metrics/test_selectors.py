@@ -13,7 +13,6 @@ from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
     Scope,
     channel_catalogue,
-    company_money_by_month,
     count_sums,
     counts_by_code,
     facts_in,
@@ -264,11 +263,12 @@ def test_plan_sums_cost_a_fixed_number_of_queries(plans, team1, django_assert_nu
 
 
 def test_company_money_by_month_sums_every_fact(manager_a, manager_b):
+    # As the company's sums per month are read: every fact, grouped by month.
     write_fact(manager_a, "active", dt.date(2026, 2, 27), revenue="100.00", variable_costs="1.00")
     write_fact(manager_b, "inbound", dt.date(2026, 3, 2), revenue="50.50")
     write_fact(manager_a, "active", dt.date(2026, 3, 31), revenue="0.50", variable_costs="0.25")
-    sums = company_money_by_month(date_from=FEB, date_to=dt.date(2026, 3, 31))
-    assert {m: (s.revenue, s.variable_costs) for m, s in sums.items()} == {
+    sums = money_sums(Scope(FEB, dt.date(2026, 3, 31)), group_by=("month",))
+    assert {m: (s.revenue, s.variable_costs) for (m,), s in sums.items()} == {
         FEB: (D("100.00"), D("1.00")),
         MAR: (D("51.00"), D("0.25")),
     }
