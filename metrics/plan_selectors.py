@@ -56,7 +56,7 @@ def plan_sums(*, scope: Scope, months: list[dt.date] | None = None) -> dict[tupl
         else:
             manager_rows.append((row["manager_id"], line, from_kopecks(row["total"])))
             people[row["manager_id"]] = row["manager__team_id"]
-    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
+    teams = _team_ids(scope)
     result: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     if teams is None and (scope.managers is not None or not team_plans):
         # No team decides anything: every manager's plan counts whole.
@@ -100,7 +100,7 @@ def manager_plans(
         .annotate(total=kopeck_sum("value"))
         .order_by()
     )
-    teams = None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
+    teams = _team_ids(scope)
     result: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
     if teams is None:
         for row in rows:
@@ -113,6 +113,11 @@ def manager_plans(
         if share:
             result[row["manager_id"]][row["month"]] = from_kopecks(row["total"]) * share
     return dict(result)
+
+
+def _team_ids(scope: Scope) -> set[int] | None:
+    """The scope's teams as ids (one query), or None for any team."""
+    return None if scope.teams is None else set(scope.teams.values_list("pk", flat=True))
 
 
 def _team_shares(people: dict[int, int | None], months: list[dt.date]):
