@@ -58,16 +58,29 @@ def _layout(**extra) -> dict:
 
 
 def funnel_figure(funnel: ChannelFunnel, *, drill: DrillUrl) -> dict | None:
-    """One channel's funnel: a bar per stage with its count and conversion from the previous."""
+    """One channel's funnel: a bar per stage with its count, its conversion from the previous
+    stage and its share of the first; the hover adds the previous stage's count (n)."""
     if funnel.is_empty:
         return None
     widest = max(stage.count for stage in funnel.stages)
-    texts = []
-    for stage in funnel.stages:
+    texts, hovers = [], []
+    for i, stage in enumerate(funnel.stages):
         text = count(stage.count)
+        hover = text
         if stage.conversion is not None:
             text += f" · {pct(stage.conversion)}"
+            hover += "<br>" + _("%(share)s of the previous stage (n = %(n)s)") % {
+                "share": pct(stage.conversion),
+                "n": count(stage.previous),
+            }
+        if stage.share_of_first is not None:
+            if i > 1:  # the second stage's share of the first is its conversion
+                text += f" · {pct(stage.share_of_first)} " + _("of first")
+            hover += "<br>" + _("%(share)s of the first stage") % {
+                "share": pct(stage.share_of_first)
+            }
         texts.append(text)
+        hovers.append(hover)
     trace = {
         "type": "funnel",
         "y": [_wrap(stage.name) for stage in funnel.stages],
@@ -84,7 +97,8 @@ def funnel_figure(funnel: ChannelFunnel, *, drill: DrillUrl) -> dict | None:
         "outsidetextfont": {"color": "#1d2330"},
         "constraintext": "none",
         "cliponaxis": False,
-        "hovertemplate": "%{y}<br>%{text}<extra></extra>",
+        "hovertext": hovers,
+        "hovertemplate": "%{y}<br>%{hovertext}<extra></extra>",
         "marker": {"color": funnel.channel.colour},
         "connector": {"fillcolor": "#e6e9ef"},
         "customdata": [

@@ -15,6 +15,7 @@ from dashboards.drill import Drill, drill
 from dashboards.filters import Filters, filters_for
 from dashboards.panels.funnels import FunnelPanels
 from dashboards.panels.headline import HeadlinePanels, pct_points
+from dashboards.panels.money import MoneyPanels
 from dashboards.panels.people import (
     CONVERSION_ROWS_SHOWN,
     EXPANDABLE_TABLES,
@@ -25,6 +26,7 @@ from dashboards.panels.people import (
 from dashboards.panels.plans import PlanPanels
 from funnel.models import MAX_STAGES
 from metrics import compute
+from metrics.pace import a_year_before
 from metrics.selectors import (
     ManagerSums,
     channel_catalogue,
@@ -45,11 +47,13 @@ __all__ = [
 ]
 
 
-class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels):
+class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels, MoneyPanels):
     """The panels of one dashboard request; each property runs its queries once, on demand."""
 
-    def __init__(self, filters: Filters, *, drill_url=None, show_all=()):
+    def __init__(self, filters: Filters, *, drill_url=None, show_all=(), sort=None):
         self.f = filters
+        # The margin table's order (`?sort=-margin`); anything unknown means its default.
+        self.sort = sort
         # Builds the URL of the facts behind a number, keeping the current filters.
         self.drill_url = drill_url or (lambda **params: "")
         # The tables shown whole; any other name means nothing.
@@ -112,10 +116,15 @@ class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels):
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
         """The holiday list from well before the period (its previous period and whole
-        months, the last working day) to the end of the later of its and today's month."""
+        months, the last working day, the same months a year earlier) to the end of the
+        later of its and today's month."""
         length = (self.f.date_to - self.f.date_from).days + 1
         back = self.f.date_from - dt.timedelta(days=2 * length + compute.LOOKBACK_DAYS)
-        start = min(back.replace(day=1), self.f.today - dt.timedelta(days=compute.LOOKBACK_DAYS))
+        start = min(
+            back.replace(day=1),
+            self.f.today - dt.timedelta(days=compute.LOOKBACK_DAYS),
+            a_year_before(self.f.date_from).replace(day=1),  # "vs last year"
+        )
         end = max(compute.month_bounds(self.f.date_to)[1], compute.month_bounds(self.f.today)[1])
         return working_day_overrides(start, end)
 

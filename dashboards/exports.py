@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -47,6 +47,8 @@ def _value(value, kind: str):
         return pct_points(value)
     if kind == "count":
         return int(value)
+    if kind == "decimal":
+        return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return value
 
 
@@ -63,6 +65,10 @@ def leaderboard_table(dash: Dashboard) -> Table:
         Column(_("Revenue plan"), "money"),
         Column(_("Revenue"), "money"),
         Column(_("Completion, %"), "pct"),
+        Column(_("Expected by now"), "money"),
+        Column(_("Revenue before today"), "money"),
+        Column(_("Pace against expected, %"), "pct"),
+        Column(_("Pace")),
         Column(_("Forecast"), "money"),
         *[
             Column(_("%(channel)s: conversion, %%") % {"channel": c.name}, "pct")
@@ -77,6 +83,10 @@ def leaderboard_table(dash: Dashboard) -> Table:
             r.plan,
             r.revenue,
             r.completion,
+            r.expected,
+            r.fact_to_date,
+            r.pace,
+            pace_label(r.pace_status),
             r.forecast,
             *r.conversions,
         ]
@@ -93,6 +103,10 @@ def plans_table(dash: Dashboard) -> Table:
         Column(_("Plan"), "number"),
         Column(_("Fact"), "number"),
         Column(_("Completion, %"), "pct"),
+        Column(_("Expected by now"), "number"),
+        Column(_("Done before today"), "number"),
+        Column(_("Pace against expected, %"), "pct"),
+        Column(_("Pace")),
         Column(_("Forecast"), "number"),
     ]
     rows = [
@@ -102,6 +116,10 @@ def plans_table(dash: Dashboard) -> Table:
             r.plan,
             r.fact,
             r.completion,
+            r.expected,
+            r.fact_to_date,
+            r.pace,
+            pace_label(r.pace_status),
             r.forecast,
         ]
         for r in dash.plan_rows
@@ -116,6 +134,8 @@ def conversions_table(dash: Dashboard) -> Table:
         Column(_("Stage")),
         Column(_("Count"), "count"),
         Column(_("Conversion from previous stage, %"), "pct"),
+        Column(_("n (count at the previous stage)"), "count"),
+        Column(_("Conversion from first stage, %"), "pct"),
     ]
     rows = []
     for block in dash.conversion_blocks:
@@ -123,7 +143,17 @@ def conversions_table(dash: Dashboard) -> Table:
         for row in block.rows if dash.f.mine else [*block.rows, block.total]:
             who = row.manager.board_name if row.manager else _("All managers")
             for name, cell in zip(block.stage_names, row.cells, strict=True):
-                rows.append([block.channel.name, who, name, cell.count, cell.conversion])
+                rows.append(
+                    [
+                        block.channel.name,
+                        who,
+                        name,
+                        cell.count,
+                        cell.conversion,
+                        cell.previous,
+                        cell.share_of_first,
+                    ]
+                )
     return _table("conversions", _("Conversions by manager"), columns, rows)
 
 
@@ -131,15 +161,106 @@ def funnel_table(dash: Dashboard) -> Table:
     columns = [
         Column(_("Channel")),
         Column(_("Stage")),
+        Column(_("Kind")),
+        Column(_("Main indicator")),
         Column(_("Count"), "count"),
         Column(_("Conversion from previous stage, %"), "pct"),
+        Column(_("n (count at the previous stage)"), "count"),
+        Column(_("Conversion from first stage, %"), "pct"),
+        Column(_("Per manager per working day"), "decimal"),
+    ]
+    rows = []
+    for funnel in dash.funnels:
+        for stage in funnel.stages:
+            rows.append(
+                [
+                    funnel.channel.name,
+                    stage.name,
+                    _("stage"),
+                    _("yes") if stage.is_main else "",
+                    stage.count,
+                    stage.conversion,
+                    stage.previous,
+                    stage.share_of_first,
+                    stage.per_day,
+                ]
+            )
+        for activity in funnel.activities:
+            rows.append(
+                [
+                    funnel.channel.name,
+                    activity.name,
+                    _("activity"),
+                    _("yes") if activity.is_main else "",
+                    activity.count,
+                    None,
+                    None,
+                    None,
+                    activity.per_day,
+                ]
+            )
+    return _table("funnel", _("Funnel"), columns, rows)
+
+
+def money_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Channel")),
+        Column(_("Invoiced"), "money"),
+        Column(_("Received (revenue)"), "money"),
+        Column(_("Received ÷ invoiced, %"), "pct"),
+        Column(_("Payments"), "count"),
+        Column(_("Average check"), "money"),
+        Column(_("Variable costs"), "money"),
+        Column(_("Margin"), "money"),
+        Column(_("Profitability, %"), "pct"),
     ]
     rows = [
-        [funnel.channel.name, stage.name, stage.count, stage.conversion]
-        for funnel in dash.funnels
-        for stage in funnel.stages
+        [
+            r.channel.name if r.channel else _("All channels"),
+            r.money.invoiced_amount,
+            r.money.revenue,
+            r.received_share,
+            r.money.payments_count,
+            r.money.average_check,
+            r.money.variable_costs,
+            r.money.margin,
+            r.money.profitability,
+        ]
+        for r in dash.money_rows
     ]
-    return _table("funnel", _("Funnel"), columns, rows)
+    return _table("money", _("Money by channel"), columns, rows)
+
+
+def margin_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Manager")),
+        Column(_("Channel")),
+        Column(_("Revenue"), "money"),
+        Column(_("Variable costs"), "money"),
+        Column(_("Margin"), "money"),
+        Column(_("Profitability, %"), "pct"),
+    ]
+    rows = [
+        [
+            r.manager.board_name if r.manager else _("All managers"),
+            r.channel.name if r.channel else _("All channels"),
+            r.money.revenue,
+            r.money.variable_costs,
+            r.money.margin,
+            r.money.profitability,
+        ]
+        for r in [*dash.margin_rows, *dash.margin_totals]
+    ]
+    return _table("margin", _("Margin by manager"), columns, rows)
+
+
+def pace_label(status: str | None) -> str:
+    """The pace status in words, as the screen shows it."""
+    return {
+        "on_track": _("On track"),
+        "behind": _("Behind"),
+        "far_behind": _("Far behind"),
+    }.get(status or "", "")
 
 
 def drill_table(drill: Drill) -> Table:
@@ -158,6 +279,8 @@ TABLES: dict[str, Callable[[Dashboard], Table]] = {
     "plans": plans_table,
     "conversions": conversions_table,
     "funnel": funnel_table,
+    "money": money_table,
+    "margin": margin_table,
 }
 
 
@@ -184,6 +307,7 @@ def as_xlsx(table: Table, filename: str) -> HttpResponse:
         "money": MONEY_FORMAT,
         "pct": PCT_FORMAT,
         "count": COUNT_FORMAT,
+        "decimal": "0.0",
         "date": "yyyy-mm-dd",
     }
     for row in table.rows:

@@ -24,8 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from channels.models import Channel
 from dashboards.discipline import default_period, discipline_read
 from dashboards.norms import norms_read
+from metrics.compute import is_working_day
 from metrics.plan_selectors import plan_of, plans_for_grid
-from metrics.selectors import channel_catalogue
+from metrics.selectors import channel_catalogue, working_day_overrides
 from plans.models import Plan, PlanChange
 from plans.services import (
     MONEY_PLAN_CODES,
@@ -412,8 +413,28 @@ def norms(request: HttpRequest) -> HttpResponse:
     else:
         raise PermissionDenied
     today = timezone.localdate()
-    result = norms_read(managers=[manager], today=today)[manager.pk] if manager else None
-    ctx = {"norms": result, "manager": manager, "today": today, "is_self": manager == user}
+    try:
+        day = _date_param(request.GET.get("date")) or today
+    except ValidationError as error:
+        return HttpResponse(error.messages[0], status=400, content_type="text/plain; charset=utf-8")
+    # Norms are daily needs of the working days left: none for a past day, a weekend or a
+    # holiday (the day form asks for the day it shows).
+    no_norm = ""
+    if day < today:
+        no_norm = "past"
+    elif not is_working_day(day, working_day_overrides(day, day)):
+        no_norm = "day_off"
+    result = None
+    if manager and not no_norm:
+        result = norms_read(managers=[manager], today=today)[manager.pk]
+    ctx = {
+        "norms": result,
+        "manager": manager,
+        "today": today,
+        "day": day,
+        "no_norm": no_norm,
+        "is_self": manager == user,
+    }
     template = "dashboards/_norms.html" if request.htmx else "dashboards/plans_norms.html"
     return render(request, template, ctx)
 

@@ -16,6 +16,7 @@ from dashboards import exports
 from dashboards.dashboard import Dashboard, Drill, Filters
 from dashboards.forms import DashboardFilterForm, DrillForm
 from funnel.models import Indicator
+from metrics.pace import MIN_SAMPLE
 from teams.models import User
 from teams.scope import can_lead
 
@@ -41,6 +42,8 @@ PANELS = {
     "conversions",
     "plans",
     "missing",
+    "money",
+    "margin",
 }
 MY_PANELS = (PANELS - {"leaderboard", "company"}) | {"rank"}
 
@@ -102,7 +105,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     if panel and panel not in (MY_PANELS if mine else PANELS):
         raise Http404
     base = reverse("metrics:my" if mine else "metrics:dashboard")
-    ctx = {"form": form, "mine": mine, "export_url": f"{base}export/"}
+    ctx = {"form": form, "mine": mine, "export_url": f"{base}export/", "min_sample": MIN_SAMPLE}
     if form.is_valid():
         filters = dashboards.filters_for(
             cleaned=form.cleaned_data, viewer=request.user, mine=mine, today=_today()
@@ -120,7 +123,12 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
                 for name, v in params.items()
             )
 
-        dash = Dashboard(filters, drill_url=drill_url, show_all=request.GET.getlist("all"))
+        dash = Dashboard(
+            filters,
+            drill_url=drill_url,
+            show_all=request.GET.getlist("all"),
+            sort=request.GET.get("sort"),
+        )
         # The discipline panel loads itself with the same filters.
         discipline = {"from": filters.date_from, "to": filters.date_to}
         for name in ("team", "manager", "channel"):
@@ -172,7 +180,7 @@ def _export(request: HttpRequest, table: str, fmt: str, *, mine: bool) -> HttpRe
             raise Http404
         data = exports.drill_table(drill)
     elif table in exports.TABLES and not (mine and table == "leaderboard"):
-        data = exports.TABLES[table](Dashboard(filters))
+        data = exports.TABLES[table](Dashboard(filters, sort=request.GET.get("sort")))
     else:
         raise Http404
     filename = f"{table}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}"

@@ -47,6 +47,7 @@ from metrics.compute import (
     run_rate_days,
     valuable_final_product,
 )
+from metrics.pace import expected_to_date, pace, pace_status
 from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
     Scope,
@@ -77,6 +78,18 @@ class PlanLine:
     completion: Decimal | None
     forecast: Decimal | None
     forecast_plan: Decimal | None = None
+    # Pace (docs/metrics.md, "Pace"): the plan expected by the end of the day before as_of
+    # and the facts dated before as_of; None until a working day of the period has passed.
+    expected: Decimal | None = None
+    fact_to_date: Decimal | None = None
+
+    @property
+    def pace(self) -> Decimal | None:
+        return pace(self.fact_to_date, self.expected)
+
+    @property
+    def pace_status(self) -> str | None:
+        return pace_status(self.pace)
 
 
 @dataclass(frozen=True)
@@ -110,9 +123,25 @@ class _Timing:
     month: dt.date
     days: tuple[int, int] | None
     overrides: Mapping[dt.date, bool]
+    as_of: dt.date
 
     def plan(self, plans_by_month: Mapping[dt.date, Decimal]) -> Decimal:
         return prorated_plan(plans_by_month, self.date_from, self.date_to, self.overrides)
+
+    def expected(self, plans_by_month: Mapping[dt.date, Decimal]) -> Decimal | None:
+        return expected_to_date(
+            plans_by_month,
+            self.date_from,
+            self.date_to,
+            as_of=self.as_of,
+            overrides=self.overrides,
+        )
+
+    def fact_to_date(self, parts: _Parts) -> Decimal | None:
+        """The facts dated before as_of: all of them once the period is over."""
+        if self.as_of > self.date_to:
+            return parts.fact
+        return parts.earlier + parts.before
 
     def forecast_plan(self, plans_by_month: Mapping[dt.date, Decimal]) -> Decimal:
         end = month_bounds(self.month)[1]
@@ -129,6 +158,7 @@ class _Parts:
     earlier: Decimal  # facts of the period's months before the as-of month
     before: Decimal  # facts of the as-of month dated before as_of, within the period
     forecast_plan: Decimal
+    expected: Decimal | None = None
 
 
 def build_report(
@@ -168,7 +198,7 @@ def build_report(
         days = run_rate_days(
             month=as_of_month, as_of=as_of, overrides=overrides, start=scope.date_from
         )
-    timing = _Timing(scope.date_from, scope.date_to, as_of_month, days, overrides)
+    timing = _Timing(scope.date_from, scope.date_to, as_of_month, days, overrides, as_of)
     # The as-of month's facts before as_of: what its run rate extrapolates.
     before = dataclasses.replace(
         scope,
@@ -214,6 +244,7 @@ def build_report(
                 earlier=sum((v for m, v in facts.items() if m < as_of_month), Decimal(0)),
                 before=fact_for_indicator(indicator, counts=counts_now, sums=sums_now),
                 forecast_plan=timing.forecast_plan(channel_plans[indicator]),
+                expected=timing.expected(channel_plans[indicator]),
             )
             parts.append(line_parts)
             lines.append(_plan_line(line_parts, timing))
@@ -248,6 +279,9 @@ def _total_lines(parts: list[_Parts], timing: _Timing) -> list[PlanLine]:
                     earlier=sum((p.earlier for p in found), Decimal(0)),
                     before=sum((p.before for p in found), Decimal(0)),
                     forecast_plan=sum((p.forecast_plan for p in found), Decimal(0)),
+                    expected=None
+                    if found[0].expected is None
+                    else sum((p.expected for p in found), Decimal(0)),
                 ),
                 timing,
             )
@@ -281,10 +315,14 @@ def _plan_line(parts: _Parts, timing: _Timing) -> PlanLine:
         earlier=parts.earlier, before_as_of=parts.before, days=timing.days
     )
     forecast_plan = None if line_forecast is None else parts.forecast_plan
+    expected = parts.expected
+    to_date = None if expected is None else timing.fact_to_date(parts)
     if parts.indicator in MONEY_INDICATORS:
         plan, fact = money(plan), money(fact)
         line_forecast = None if line_forecast is None else money(line_forecast)
         forecast_plan = None if forecast_plan is None else money(forecast_plan)
+        expected = None if expected is None else money(expected)
+        to_date = None if to_date is None else money(to_date)
     return PlanLine(
         indicator=parts.indicator,
         plan=plan,
@@ -292,6 +330,8 @@ def _plan_line(parts: _Parts, timing: _Timing) -> PlanLine:
         completion=plan_completion(fact, plan),
         forecast=line_forecast,
         forecast_plan=forecast_plan,
+        expected=expected,
+        fact_to_date=to_date,
     )
 
 
@@ -419,4 +459,8 @@ def _plan_dict(line: PlanLine) -> dict:
         "fact": number(line.fact),
         "completion": json_ratio(line.completion),
         "forecast": number(line.forecast),
+        "expected_to_date": number(line.expected),
+        "fact_to_date": number(line.fact_to_date),
+        "pace": json_ratio(line.pace),
+        "pace_status": line.pace_status,
     }

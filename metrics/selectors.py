@@ -244,6 +244,19 @@ class ManagerSums:
     revenue_units: int
     earlier_units: int  # revenue of the period's months before the as-of month
     run_units: int  # revenue of the as-of month dated before the as-of day
+    invoiced_units: int = 0
+    payments: int = 0
+    costs_units: int = 0
+
+    @property
+    def money(self) -> MoneySums:
+        """The money block, as the channel's sums are kept."""
+        return MoneySums(
+            invoiced_amount=cents(self.invoiced_units),
+            payments_count=self.payments,
+            revenue=cents(self.revenue_units),
+            variable_costs=cents(self.costs_units),
+        )
 
 
 def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, ManagerSums]:
@@ -251,11 +264,12 @@ def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, 
 
     Read from funnel.ManagerTotal: the months, week parts and days that cover the period
     exactly (funnel.summaries.buckets.cover), so a year costs about the same as a month. Only
-    what the panels use is summed: the stages and revenue; with `as_of` inside the period, also what
-    a forecast needs (docs/metrics.md): the revenue of the months before the as-of month
-    and that of the as-of month dated before the as-of day (the cover is cut at the as-of
-    day so that no bucket straddles it). Stages beyond the sixth of a channel are not in
-    the pivot (see funnel.summaries). Managers and channels with only zeros are left out.
+    what the panels use is summed: the stages and the money block; with `as_of` inside the
+    period, also what a forecast needs (docs/metrics.md): the revenue of the months before
+    the as-of month and that of the as-of month dated before the as-of day (the cover is
+    cut at the as-of day so that no bucket straddles it). Stages beyond the sixth of a
+    channel are not in the pivot (see funnel.summaries). Managers and channels with only
+    zeros are left out.
     """
     rows = pivot_rows(
         date_from=scope.date_from,
@@ -270,9 +284,7 @@ def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, 
     for manager_id, channel_id, *values in rows:
         if not any(values):
             continue
-        result[(manager_id, channel_id)] = ManagerSums(
-            tuple(values[:stages]), values[stages], values[stages + 1], values[stages + 2]
-        )
+        result[(manager_id, channel_id)] = ManagerSums(tuple(values[:stages]), *values[stages:])
     return result
 
 

@@ -70,3 +70,13 @@ def count(value) -> str:
     if value is None or value == "":
         return DASH
     return _number(int(value), 0, grouping=True)
+
+
+@register.filter
+def decimal1(value) -> str:
+    """An average with one decimal, half-up, in the locale: 2.35 → "2.4" / "2,4"; None → "—"."""
+    if value is None or value == "":
+        return DASH
+    return _number(
+        Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), 1, grouping=True
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
@@ -14,6 +15,7 @@ from channels.models import Channel
 from dashboards import charts
 from metrics import compute
 from metrics.compute import ZERO, MoneyMetrics, MoneySums
+from metrics.pace import elapsed_end, is_small_sample
 from metrics.selectors import (
     count_sums,
     counts_by_code,
@@ -26,7 +28,24 @@ class FunnelStage:
     code: str
     name: str
     count: int
-    conversion: Decimal | None
+    conversion: Decimal | None  # from the previous stage
+    previous: int | None = None  # the previous stage's count: the conversion's sample size
+    share_of_first: Decimal | None = None  # from the first stage
+    per_day: Decimal | None = None  # per manager per working day
+    is_main: bool = False  # the channel's main indicator
+
+    @property
+    def small_sample(self) -> bool:
+        return self.previous is not None and is_small_sample(self.previous)
+
+
+@dataclass(frozen=True)
+class FunnelActivity:
+    code: str
+    name: str
+    count: int
+    per_day: Decimal | None
+    is_main: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,10 +54,24 @@ class ChannelFunnel:
     stages: list[FunnelStage]
     funnel_conversion: Decimal | None
     money: MoneyMetrics
+    activities: list[FunnelActivity] = field(default_factory=list)
+    people: int = 0  # managers with numbers in the channel: the per-day averages' divisor
 
     @property
     def is_empty(self) -> bool:
         return not any(stage.count for stage in self.stages)
+
+    @property
+    def main(self) -> FunnelStage | FunnelActivity | None:
+        """The channel's main indicator, a stage or an activity."""
+        for item in (*self.stages, *self.activities):
+            if item.is_main:
+                return item
+        return None
+
+    @property
+    def received_share(self) -> Decimal | None:
+        return compute.ratio(self.money.revenue, self.money.invoiced_amount)
 
 
 @dataclass(frozen=True)
@@ -99,6 +132,30 @@ class FunnelPanels:
         return totals
 
     @cached_property
+    def worked_days(self) -> int:
+        """Working days of the period before today: the per-day averages' other divisor
+        (docs/metrics.md, "Per manager per working day")."""
+        end = elapsed_end(self.f.date_from, self.f.date_to, self.f.today)
+        return 0 if end is None else compute.working_days(self.f.date_from, end, self.overrides)
+
+    @cached_property
+    def counts_today(self) -> dict[tuple, int]:
+        """{(channel, indicator): today's total} while the period holds today: the per-day
+        averages count the facts dated before today only. One query (none otherwise)."""
+        today = self.f.today
+        if not self.f.date_from <= today <= self.f.date_to:
+            return {}
+        return count_sums(dataclasses.replace(self.f.scope, date_from=today, date_to=today))
+
+    @cached_property
+    def channel_people(self) -> dict[int, int]:
+        """{channel: managers with a stage count or money there in the period}."""
+        people: dict[int, int] = defaultdict(int)
+        for _manager, channel_id in self.pivot:
+            people[channel_id] += 1
+        return people
+
+    @cached_property
     def funnels(self) -> list[ChannelFunnel]:
         result = []
         for channel in self.catalogue:
@@ -108,11 +165,44 @@ class FunnelPanels:
                 activity_counts=[(a.code, codes[a.code]) for a in channel.activity_list],
                 sums=self.channel_money.get(channel.pk, MoneySums()),
             )
+            people = self.channel_people.get(channel.pk, 0)
+            days = people * self.worked_days
+            today = counts_by_code(self.counts_today, channel)
+
+            def per_day(code: str, count: int, days=days, today=today) -> Decimal | None:
+                return compute.ratio(count - today[code], days)
+
+            main = channel.main_indicator
             names = {s.code: s.name for s in channel.stage_list}
+            first = metrics.stages[0].count if metrics.stages else 0
             stages = [
-                FunnelStage(m.code, names[m.code], m.count, m.conversion) for m in metrics.stages
+                FunnelStage(
+                    m.code,
+                    names[m.code],
+                    m.count,
+                    m.conversion,
+                    previous=metrics.stages[i - 1].count if i else None,
+                    share_of_first=compute.ratio(m.count, first) if i else None,
+                    per_day=per_day(m.code, m.count),
+                    is_main=m.code == main,
+                )
+                for i, m in enumerate(metrics.stages)
             ]
-            result.append(ChannelFunnel(channel, stages, metrics.funnel_conversion, metrics.money))
+            activities = [
+                FunnelActivity(a.code, a.name, n, per_day(a.code, n), a.code == main)
+                for a in channel.activity_list
+                for n in [codes[a.code]]
+            ]
+            result.append(
+                ChannelFunnel(
+                    channel,
+                    stages,
+                    metrics.funnel_conversion,
+                    metrics.money,
+                    activities,
+                    people,
+                )
+            )
         return result
 
     @cached_property

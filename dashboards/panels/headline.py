@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -9,9 +10,11 @@ from functools import cached_property
 
 from django.utils.translation import gettext as _
 
+from channels.templatetags.kpi_format import count, money
 from dashboards.labels import range_label
 from metrics import compute
 from metrics.compute import Comparison, MoneyMetrics, MoneySums
+from metrics.pace import year_ago
 from metrics.reports import (
     Report,
     build_report,
@@ -30,6 +33,14 @@ def pct_points(value: Decimal | None, places: int = 1) -> Decimal | None:
     return (value * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def _direction(change: Decimal | None) -> str:
+    """up, down or flat, from the rounded number the reader sees."""
+    shown = pct_points(change)
+    if not shown:
+        return "flat"
+    return "up" if shown > 0 else "down"
+
+
 @dataclass(frozen=True)
 class Card:
     key: str
@@ -39,6 +50,9 @@ class Card:
     change: Decimal | None  # relative change for money, percentage-point difference for "pct"
     previous: Decimal | None
     drill: str = ""
+    year_change: Decimal | None = None  # against the same working days a year earlier
+    year_previous: Decimal | None = None
+    hint: str = ""  # the compared values and their denominators, on hover
 
     @property
     def change_shown(self) -> Decimal | None:
@@ -47,11 +61,15 @@ class Card:
 
     @property
     def direction(self) -> str:
-        """up, down or flat, from the rounded number the reader sees."""
-        shown = self.change_shown
-        if not shown:
-            return "flat"
-        return "up" if shown > 0 else "down"
+        return _direction(self.change)
+
+    @property
+    def year_change_shown(self) -> Decimal | None:
+        return pct_points(self.year_change)
+
+    @property
+    def year_direction(self) -> str:
+        return _direction(self.year_change)
 
 
 @dataclass(frozen=True)
@@ -65,10 +83,26 @@ class PlanCard:
     forecast_plan: Decimal | None = None  # the plan of the span the forecast covers
     forecast_label: str = ""  # that span, when it is not the period
 
+    expected: Decimal | None = None  # the plan expected by the end of yesterday
+    fact_to_date: Decimal | None = None
+    pace: Decimal | None = None
+    pace_status: str | None = None
+
     @property
     def bar_width(self) -> int:
         """Width of the progress bar in percent, full at 100 % and beyond."""
         return int(min(self.completion or 0, 1) * 100)
+
+    @property
+    def marker(self) -> int | None:
+        """Where the pacing marker stands on the bar: the expected share of the plan."""
+        if self.expected is None or not self.plan:
+            return None
+        return int(min(self.expected / self.plan, 1) * 100)
+
+
+def _has_money(sums: MoneySums) -> bool:
+    return bool(sums.revenue or sums.variable_costs)
 
 
 class HeadlinePanels:
@@ -103,6 +137,31 @@ class HeadlinePanels:
         return sum(money_sums(scope, ("channel",)).values(), MoneySums())
 
     @cached_property
+    def year_range(self) -> tuple[dt.date, dt.date] | None:
+        """What "vs last year" compares the compared range with (pace.year_ago)."""
+        if self.previous_range is None:
+            return None
+        return year_ago(self.previous_range.current, self.overrides)
+
+    @cached_property
+    def money_year_ago(self) -> MoneySums:
+        """Money of the year-ago range in the filters' scope. One query (none without one)."""
+        if self.year_range is None:
+            return MoneySums()
+        scope = Scope(*self.year_range, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
+        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+
+    @cached_property
+    def year_label(self) -> str:
+        """ "Last year: 1–4 Dec 2026 with 1–4 Dec 2025", or "" without numbers then."""
+        if self.year_range is None or not _has_money(self.money_year_ago):
+            return ""
+        return _("Last year: %(current)s with %(previous)s") % {
+            "current": range_label(*self.previous_range.current, year=True),
+            "previous": range_label(*self.year_range, year=True),
+        }
+
+    @cached_property
     def compared_label(self) -> str:
         """ "Compared: 1–4 Dec with 1–4 Nov", or "" without a comparison."""
         comparison = self.previous_range
@@ -131,43 +190,68 @@ class HeadlinePanels:
     @cached_property
     def cards(self) -> list[Card]:
         """The period's figures; the change compares the ranges of `previous_range` (the
-        part of the period before today while it runs, like for like)."""
+        part of the period before today while it runs, like for like), and again with the
+        same working days a year earlier where that year has numbers."""
         now = MoneyMetrics.from_sums(self.money_total)
         current = MoneyMetrics.from_sums(self.money_compared)
         before = MoneyMetrics.from_sums(self.money_previous)
-        has_before = self.previous_range is not None and bool(
-            self.money_previous.revenue or self.money_previous.variable_costs
-        )
+        then = MoneyMetrics.from_sums(self.money_year_ago)
+        has_before = self.previous_range is not None and _has_money(self.money_previous)
+        has_year = self.year_range is not None and _has_money(self.money_year_ago)
 
-        def money_card(key: str, label: str, value, compared, previous, drill="") -> Card:
-            delta = None
-            if has_before and compared is not None and previous:
-                delta = compute.change(compared, previous)
-            return Card(key, label, value, "money", delta, previous if has_before else None, drill)
+        def delta(value, earlier, kind: str) -> Decimal | None:
+            if value is None or earlier is None:
+                return None
+            if kind == "pct":  # rates compare in points
+                return value - earlier
+            return compute.change(value, earlier) if earlier else None
 
-        profit_delta = None
-        if has_before and current.profitability is not None and before.profitability is not None:
-            profit_delta = current.profitability - before.profitability
+        def card(key: str, label: str, kind: str, drill: str = "", hint: str = "") -> Card:
+            return Card(
+                key,
+                label,
+                getattr(now, key),
+                kind,
+                delta(getattr(current, key), getattr(before, key), kind) if has_before else None,
+                getattr(before, key) if has_before else None,
+                drill,
+                delta(getattr(current, key), getattr(then, key), kind) if has_year else None,
+                getattr(then, key) if has_year else None,
+                hint,
+            )
+
+        def shown(sums: MoneyMetrics, key: str) -> str:
+            value = getattr(sums, key)
+            return count(value) if key == "payments_count" else money(value)
+
+        def hint(key: str, denominator: str = "", name: str = "") -> str:
+            """ "1–4 Dec 1 000,00 ₽ · 1–4 Nov 800,00 ₽ (payments 5 → 4)": what was compared."""
+            if not has_before:
+                return ""
+            ranges = self.previous_range
+            text = " · ".join(
+                f"{range_label(*r)}: {shown(m, key)}"
+                for r, m in ((ranges.current, current), (ranges.previous, before))
+            )
+            if denominator:
+                text += f" ({name} {shown(before, denominator)} → {shown(current, denominator)})"
+            return text
+
         return [
-            money_card(
-                "revenue", _("Revenue"), now.revenue, current.revenue, before.revenue, "revenue"
-            ),
-            money_card("margin", _("Margin"), now.margin, current.margin, before.margin),
-            Card(
+            card("revenue", _("Revenue"), "money", "revenue", hint("revenue")),
+            card("margin", _("Margin"), "money", hint=hint("margin")),
+            card(
                 "profitability",
                 _("Profitability"),
-                now.profitability,
                 "pct",
-                profit_delta,
-                before.profitability if has_before else None,
+                hint=hint("margin", "revenue", _("revenue")),
             ),
-            money_card(
+            card(
                 "average_check",
                 _("Average check"),
-                now.average_check,
-                current.average_check,
-                before.average_check,
+                "money",
                 "payments_count",
+                hint("average_check", "payments_count", _("payments")),
             ),
         ]
 
@@ -220,6 +304,10 @@ class HeadlinePanels:
             label=self.plan_label,
             forecast_plan=line.forecast_plan,
             forecast_label=forecast_label,
+            expected=line.expected,
+            fact_to_date=line.fact_to_date,
+            pace=line.pace,
+            pace_status=line.pace_status,
         )
 
     # --- the company's valuable final product ------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from functools import cached_property
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
+from metrics.pace import expected_to_date, is_small_sample, pace, pace_status
 from metrics.plan_selectors import manager_plans
 from metrics.selectors import ManagerSums, Scope, cents, manager_pivot, people_with_reports
 from teams.membership import calendar_for, on_duty
@@ -19,7 +21,7 @@ from teams.models import Team, User
 # Long tables show their first rows until the reader asks for all (`?all=NAME`).
 LEADERBOARD_SHOWN = 20
 CONVERSION_ROWS_SHOWN = 10
-EXPANDABLE_TABLES = frozenset({"leaderboard", "conversions"})
+EXPANDABLE_TABLES = frozenset({"leaderboard", "conversions", "margin"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,16 @@ class LeaderRow:
     completion: Decimal | None
     forecast: Decimal | None
     conversions: list[Decimal | None]  # funnel conversion per channel of the catalogue
+    expected: Decimal | None = None  # the plan expected by the end of the day before today
+    fact_to_date: Decimal | None = None  # revenue dated before today
+
+    @property
+    def pace(self) -> Decimal | None:
+        return pace(self.fact_to_date, self.expected)
+
+    @property
+    def pace_status(self) -> str | None:
+        return pace_status(self.pace)
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,15 @@ class ConvCell:
     count: int
     conversion: Decimal | None
     style: str
+    previous: int | None = None  # the previous stage's count: the conversion's sample size
+    share_of_first: Decimal | None = None
+
+    @property
+    def small_sample(self) -> bool:
+        """Too few at the previous stage to read the conversion (greyed, not coloured)."""
+        return self.previous is not None and is_small_sample(self.previous)
+
+    signal: str = ""  # "above" or "below" the channel's own conversion: the colour in words
 
 
 class ConvRow:
@@ -60,12 +81,24 @@ class ConvRow:
     @cached_property
     def cells(self) -> list[ConvCell]:
         conversions = compute.stage_conversions(self.counts)
-        return [
-            ConvCell(code, n, c, _conversion_style(c, ref) if self.manager else "")
-            for code, n, c, ref in zip(
-                self.codes, self.counts, conversions, self.reference, strict=True
-            )
-        ]
+        first = self.counts[0] if self.counts else 0
+        cells = []
+        for i, (code, n, c, ref) in enumerate(
+            zip(self.codes, self.counts, conversions, self.reference, strict=True)
+        ):
+            previous = self.counts[i - 1] if i else None
+            small = previous is not None and is_small_sample(previous)
+            style, signal = ("", "")
+            if self.manager and not small:
+                style, signal = _conversion_style(c, ref)
+            share = compute.ratio(n, first) if i else None
+            cells.append(ConvCell(code, n, c, style, previous, share, signal))
+        return cells
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the row takes part in "worst first": enough at its first stage."""
+        return bool(self.counts) and not is_small_sample(self.counts[0])
 
 
 @dataclass(frozen=True)
@@ -96,12 +129,14 @@ class TeamRank:
     row: LeaderRow | None
 
 
-def _conversion_style(value: Decimal | None, reference: Decimal | None) -> str:
-    """Background from red (well below the channel's own conversion) to green (well above)."""
+def _conversion_style(value: Decimal | None, reference: Decimal | None) -> tuple[str, str]:
+    """Background from red (well below the channel's own conversion) to green (well above),
+    and the same in words: "below", "above" or "" (equal, or nothing to compare)."""
     if value is None or not reference:
-        return ""
+        return "", ""
     score = min(max(float(value / reference), 0.5), 1.5) - 0.5  # 0 … 1
-    return f"background-color: hsl({round(score * 120)} 65% 86%)"
+    signal = "above" if value > reference else "below" if value < reference else ""
+    return f"background-color: hsl({round(score * 120)} 65% 86%)", signal
 
 
 class PeoplePanels:
@@ -146,14 +181,23 @@ class PeoplePanels:
         return teams is None or self.f.manager is not None or person.team_id in teams
 
     # --- leaderboard -------------------------------------------------------------------
-    def _revenue_plans(self, managers, scope: Scope) -> dict[int, Decimal]:
-        """Each manager's own revenue plans over the months the period touches (the part
-        of the days in the scope's teams, under a team's view)."""
+    def _revenue_plans(self, managers, scope: Scope) -> dict[int, tuple]:
+        """Each manager's own revenue plan for the period, prorated by working days (the
+        part of the days in the scope's teams, under a team's view), and what it expects
+        by the end of yesterday: {manager: (plan, expected or None)}."""
         plans = manager_plans(scope=scope, indicator="revenue", managers=managers)
-        return {
-            manager_id: compute.money(sum(months.values(), Decimal(0)))
-            for manager_id, months in plans.items()
-        }
+        f, overrides = self.f, self.overrides
+        result = {}
+        for manager_id, months in plans.items():
+            plan = compute.prorated_plan(months, f.date_from, f.date_to, overrides)
+            expected = expected_to_date(
+                months, f.date_from, f.date_to, as_of=f.today, overrides=overrides
+            )
+            result[manager_id] = (
+                compute.money(plan),
+                None if expected is None else compute.money(expected),
+            )
+        return result
 
     @property
     def forecast_basis(self) -> dt.date | None:
@@ -196,10 +240,14 @@ class PeoplePanels:
         rows = []
         channel_ids = [c.id for c in self.catalogue]
         stages = self.stages_mc
+        over = self.f.today > self.f.date_to
         for manager in managers:
             total, earlier, run = (cents(u) for u in revenue.get(manager.id) or (0, 0, 0))
             fact = compute.money(total)
-            plan = plans.get(manager.id)
+            plan, expected = plans.get(manager.id, (None, None))
+            to_date = None
+            if expected is not None:
+                to_date = fact if over else compute.money(earlier + run)
             conversions = []
             for channel_id in channel_ids:
                 counts = stages.get((manager.id, channel_id))
@@ -213,6 +261,8 @@ class PeoplePanels:
                     compute.plan_completion(fact, plan),
                     self._forecast(earlier, run),
                     conversions,
+                    expected,
+                    to_date,
                 )
             )
         # Ranked by completion of their own plan; without a plan, after everyone, by revenue.
@@ -224,10 +274,7 @@ class PeoplePanels:
                 r.manager.display_name,
             )
         )
-        return [
-            LeaderRow(i, r.manager, r.plan, r.revenue, r.completion, r.forecast, r.conversions)
-            for i, r in enumerate(rows, start=1)
-        ]
+        return [dataclasses.replace(r, rank=i) for i, r in enumerate(rows, start=1)]
 
     @cached_property
     def leaderboard(self) -> list[LeaderRow]:
@@ -281,10 +328,16 @@ class PeoplePanels:
                     continue
                 row = ConvRow(manager, codes, counts, reference)
                 ranked.append((compute.funnel_conversion(counts), row))
-            # Worst funnel conversion first: where the head looks for lost clients. Without
-            # a first stage there is no conversion: after everyone, by name.
+            # Worst funnel conversion first: where the head looks for lost clients. Fewer
+            # than MIN_SAMPLE at the first stage says nothing yet: after everyone, as does
+            # a row without a first stage, by name.
             ranked.sort(
-                key=lambda item: (item[0] is None, item[0] or 0, item[1].manager.display_name)
+                key=lambda item: (
+                    not item[1].ranked,
+                    item[0] is None,
+                    item[0] or 0 if item[1].ranked else 0,
+                    item[1].manager.display_name,
+                )
             )
             rows = [row for _conversion, row in ranked]
             names = [s.name for s in channel.stage_list]

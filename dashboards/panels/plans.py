@@ -25,6 +25,10 @@ class PlanRow:
     fact: Decimal | int
     completion: Decimal | None
     forecast: Decimal | int | None
+    expected: Decimal | int | None = None  # what the plan expects by the end of yesterday
+    fact_to_date: Decimal | int | None = None  # the facts dated before today
+    pace: Decimal | None = None
+    pace_status: str | None = None
 
     @property
     def is_money(self) -> bool:
@@ -33,9 +37,19 @@ class PlanRow:
 
 def _plan_row(channel: Channel | None, name: str, line: PlanLine) -> PlanRow:
     """A report's plan line as shown: money with kopecks, counts (and their run rate) whole."""
+    pace = {"pace": line.pace, "pace_status": line.pace_status}
     if line.indicator in MONEY_INDICATORS:
         return PlanRow(
-            channel, line.indicator, name, line.plan, line.fact, line.completion, line.forecast
+            channel,
+            line.indicator,
+            name,
+            line.plan,
+            line.fact,
+            line.completion,
+            line.forecast,
+            line.expected,
+            line.fact_to_date,
+            **pace,
         )
 
     def whole(value):
@@ -49,6 +63,9 @@ def _plan_row(channel: Channel | None, name: str, line: PlanLine) -> PlanRow:
         whole(line.fact),
         line.completion,
         whole(line.forecast),
+        whole(line.expected),
+        whole(line.fact_to_date),
+        **pace,
     )
 
 

@@ -114,6 +114,10 @@ def totals_rows(
         return cursor.fetchall()
 
 
+# The money block of the pivot beyond revenue, in the order pivot_rows returns it.
+PIVOT_MONEY = ("invoiced_amount", "payments_count", "variable_costs")
+
+
 def pivot_rows(
     *,
     date_from: dt.date,
@@ -123,12 +127,13 @@ def pivot_rows(
     managers: QuerySet | None = None,
     teams: QuerySet | None = None,
 ) -> list[tuple]:
-    """Rows (manager_id, channel_id, stage_1 … stage_6, revenue, earlier, run) of the
+    """Rows (manager_id, channel_id, stage_1 … stage_6, revenue, earlier, run, invoiced,
+    payments, costs) of the
     per-manager pivot over [date_from, date_to]: the months, week parts and days that cover
     it exactly (buckets.cover), so a year costs about the same as a month. With `as_of`
     inside the range (after its first day), the cover is cut at the as-of day, `earlier` is
     the revenue of the months before the as-of month and `run` that of the as-of month
-    dated before the as-of day; else both are 0."""
+    dated before the as-of day; else both are 0. Money is in hundredths."""
     if as_of is not None and not date_from < as_of <= date_to:
         as_of = None
     if as_of is not None:
@@ -150,7 +155,7 @@ def pivot_rows(
         filters.append(f"team_key IN ({teams_sql})")
         filter_params += teams_params
     t_pivot = _q(ManagerTotal._meta.db_table)
-    columns = ", ".join((*STAGE_COLUMNS, "revenue"))
+    columns = ", ".join((*STAGE_COLUMNS, "revenue", *PIVOT_MONEY))
     branches, params = [], []
     for period, starts in covered.items():
         if not starts:
@@ -170,9 +175,10 @@ def pivot_rows(
         split_params = [month, month, as_of]
     # Integers out of PostgreSQL (its SUM of bigint is numeric, slow to turn into Python).
     sums = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in (*STAGE_COLUMNS, "revenue"))
+    money = ", ".join(f"CAST(SUM({c}) AS BIGINT)" for c in PIVOT_MONEY)
     sql = (
         f"SELECT manager_id, channel_id, {sums}, CAST({earlier} AS BIGINT), "
-        f"CAST({run} AS BIGINT) FROM ({' UNION ALL '.join(branches)}) p "
+        f"CAST({run} AS BIGINT), {money} FROM ({' UNION ALL '.join(branches)}) p "
         f"GROUP BY manager_id, channel_id"
     )
     with connection.cursor() as cursor:

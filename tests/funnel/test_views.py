@@ -658,13 +658,16 @@ def test_week_grid_and_history_read_in_russian(client, manager_a, today):
     assert "форма дня" in history
 
 
-def test_day_page_loads_the_managers_norms_for_today(client, manager_a, head1):
+def test_day_page_loads_the_managers_norms_for_the_day_it_shows(client, manager_a, head1):
     client.force_login(manager_a)
+    today = timezone.localdate()
     page = client.get(reverse("funnel:day")).content.decode()
-    assert f'hx-get="{reverse("metrics:norms")}"' in page
+    assert f'hx-get="{reverse("metrics:norms")}?date={today:%Y-%m-%d}"' in page
     client.force_login(head1)
-    page = client.get(reverse("funnel:day"), {"manager": manager_a.pk}).content.decode()
-    assert f'hx-get="{reverse("metrics:norms")}?manager={manager_a.pk}"' in page
+    day = today - dt.timedelta(days=3)
+    page = client.get(reverse("funnel:day"), {"manager": manager_a.pk, "date": day}).content
+    expected = f'hx-get="{reverse("metrics:norms")}?date={day:%Y-%m-%d}&amp;manager={manager_a.pk}"'
+    assert expected in page.decode()
 
 
 def test_a_cell_save_costs_a_fixed_number_of_queries(

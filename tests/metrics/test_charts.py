@@ -25,8 +25,16 @@ def test_funnel_has_a_bar_per_stage_in_the_channels_colour(dash):
     assert trace["type"] == "funnel"
     assert trace["x"] == [30, 10, 9, 6, 4, 4]
     assert trace["marker"]["color"] == channel("active").colour
-    # Count, then the conversion from the previous stage, formatted as in the tables.
-    assert trace["text"][:2] == ["30", "10 · 33.3\u00a0%"]
+    # Count, the conversion from the previous stage and, from the third stage on, the share
+    # of the first, formatted as in the tables; the hover names the sample size.
+    assert trace["text"][:3] == [
+        "30",
+        "10 · 33.3\u00a0%",
+        "9 · 90.0\u00a0% · 30.0\u00a0% of first",
+    ]
+    assert trace["hovertext"][2] == (
+        "9<br>90.0\u00a0% of the previous stage (n = 10)<br>30.0\u00a0% of the first stage"
+    )
     assert trace["customdata"][0] == f"drill?d_channel={active.channel.pk}&d_code=first_contacts"
     assert len(trace["y"]) == 6
 

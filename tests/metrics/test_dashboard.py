@@ -134,18 +134,34 @@ def test_funnel_counts_and_stage_conversions_per_channel(director, march_facts):
     assert funnels["inbound"].money.revenue == Decimal("500.00")
 
 
-def test_conversion_table_colours_a_manager_against_the_channel(director, march_facts):
+def test_conversion_table_colours_a_manager_against_the_channel(
+    director, march_facts, manager_a
+):
+    write_fact(manager_a, "active", dt.date(2025, 3, 5), first_contacts=10, meetings_set=5)
     blocks = {b.channel.code: b for b in make_dashboard(director).conversion_blocks}
     active = blocks["active"]
+    # Funnel conversion: Anna 1 of 20, Artem 3 of 20: the worst first.
     assert [row.manager.username for row in active.rows] == ["manager_a", "manager_a2"]
     anna = active.rows[0]
-    # Anna: 5 of 10 first contacts got a meeting (50 %), the channel 10 of 30 (33 %): green.
+    # Anna: 10 of 20 first contacts got a meeting (50 %), the channel 15 of 40 (37.5 %):
+    # 4/3 of it, towards green (hue 100), and said in words.
     assert anna.cells[1].conversion == Decimal("0.5")
-    assert anna.cells[1].style == "background-color: hsl(120 65% 86%)"
+    assert anna.cells[1].previous == 20
+    assert anna.cells[1].style == "background-color: hsl(100 65% 86%)"
+    assert anna.cells[1].signal == "above"
+    # Her 4 negotiations of 10 meetings: too few to compare, greyed and not coloured.
+    assert anna.cells[2].previous == 10
+    assert anna.cells[2].small_sample
+    assert (anna.cells[2].style, anna.cells[2].signal) == ("", "")
     artem = active.rows[1]
-    # Artem: 5 of 20 (25 %), below the channel: towards red.
-    assert artem.cells[1].style == "background-color: hsl(30 65% 86%)"
-    assert [c.count for c in active.total.cells] == [30, 10, 9, 6, 4, 4]
+    # Artem: 5 of 20 (25 %), 2/3 of the channel's: towards red (hue 20).
+    assert artem.cells[1].style == "background-color: hsl(20 65% 86%)"
+    assert artem.cells[1].signal == "below"
+    assert [c.count for c in active.total.cells] == [40, 15, 9, 6, 4, 4]
+    assert [c.share_of_first for c in active.total.cells][1:3] == [
+        Decimal("0.375"),
+        Decimal("0.225"),
+    ]
     assert blocks["partner"].rows == []
 
 

@@ -51,19 +51,24 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
     client.force_login(director)
     board = page_context(client)["dash"].leaderboard
     rows = get_csv(client, "leaderboard")
-    assert rows[0][:7] == [
+    assert rows[0][:11] == [
         "Place",
         "Manager",
         "Team",
         "Revenue plan",
         "Revenue",
         "Completion, %",
+        "Expected by now",
+        "Revenue before today",
+        "Pace against expected, %",
+        "Pace",
         "Forecast",
     ]
-    assert rows[0][7] == "Active sales: conversion, %"
+    assert rows[0][11] == "Active sales: conversion, %"
     assert [r[1] for r in rows[1:]] == [row.manager.display_name for row in board]
     # Artem: 3000 of 3000 → 100.0 %, funnel 3 of 20 → 15.0 %; Anna 1000 of 3000 → 33.3 %.
-    # March is over: a forecast is given only while the period contains today.
+    # March is over: a forecast is given only while the period contains today, and the plan
+    # expects all of itself (pace = completion).
     assert rows[1] == [
         "1",
         "Artem Antonov",
@@ -71,20 +76,47 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
         "3000.00",
         "3000.00",
         "100.0",
+        "3000.00",
+        "3000.00",
+        "100.0",
+        "On track",
         "",
         "15.0",
         "",
         "",
         "",
     ]
-    assert rows[2][:6] == ["2", "Anna Alekseeva", "Team 1", "3000.00", "1000.00", "33.3"]
+    assert rows[2][:10] == [
+        "2",
+        "Anna Alekseeva",
+        "Team 1",
+        "3000.00",
+        "1000.00",
+        "33.3",
+        "3000.00",
+        "1000.00",
+        "33.3",
+        "Far behind",
+    ]
     assert rows[3][:6] == ["3", "Boris Belov", "Team 2", "", "500.00", ""]
 
 
 def test_leaderboard_xlsx_has_the_same_numbers(client, director, march_facts, plans):
     client.force_login(director)
     rows = get_xlsx(client, "leaderboard")
-    assert rows[1][:7] == (1, "Artem Antonov", "Team 1", 3000, 3000, 100, None)
+    assert rows[1][:11] == (
+        1,
+        "Artem Antonov",
+        "Team 1",
+        3000,
+        3000,
+        100,
+        3000,
+        3000,
+        100,
+        "On track",
+        None,
+    )
     assert rows[2][5] == pytest.approx(33.3)
     assert rows[3][3] is None
 
@@ -93,26 +125,57 @@ def test_funnel_export_matches_the_funnel_on_the_page(client, director, march_fa
     client.force_login(director)
     funnels = page_context(client)["dash"].funnels
     rows = get_csv(client, "funnel")
-    expected = [
-        [
-            f.channel.name,
-            s.name,
-            str(s.count),
-            "" if s.conversion is None else str((s.conversion * 100).quantize(Decimal("0.1"))),
-        ]
-        for f in funnels
-        for s in f.stages
+
+    def shown(ratio):
+        return "" if ratio is None else str((ratio * 100).quantize(Decimal("0.1")))
+
+    expected = []
+    for f in funnels:
+        for s in f.stages:
+            previous = "" if s.previous is None else str(s.previous)
+            row = [f.channel.name, s.name, "stage", "yes" if s.is_main else "", str(s.count)]
+            expected.append([*row, shown(s.conversion), previous, shown(s.share_of_first), ""])
+        for a in f.activities:
+            row = [f.channel.name, a.name, "activity", "yes" if a.is_main else "", str(a.count)]
+            expected.append([*row, "", "", "", ""])
+    # March 2025 is over: per manager per working day over its 21 working days.
+    per_day = [row[-1] for row in rows[1:]]
+    assert rows[1:] == [[*row[:-1], day] for row, day in zip(expected, per_day, strict=True)]
+    # Active sales: 30 first contacts by 2 managers over 21 working days = 0.71 → 0.7.
+    assert rows[1] == ["Active sales", "First contacts", "stage", "", "30", "", "", "", "0.7"]
+    assert rows[2] == [
+        "Active sales",
+        "Meetings and presentations set",
+        "stage",
+        "",
+        "10",
+        "33.3",
+        "30",
+        "33.3",
+        "0.2",
     ]
-    assert rows[1:] == expected
-    assert rows[2] == ["Active sales", "Meetings and presentations set", "10", "33.3"]
+    assert [
+        "Active sales",
+        "Prospects added to the base",
+        "activity",
+        "yes",
+        "0",
+        "",
+        "",
+        "",
+        "0.0",
+    ] in rows
 
 
 def test_conversion_export_lists_every_manager_and_stage(client, director, march_facts):
     client.force_login(director)
     rows = get_csv(client, "conversions")
-    assert ["Active sales", "Anna Alekseeva", "Meetings and presentations set", "5", "50.0"] in rows
-    assert ["Active sales", "All managers", "Invoices issued", "4", "100.0"] in rows
-    assert ["Inbound sales", "Boris Belov", "Qualified leads", "4", "50.0"] in rows
+    # Channel, manager, stage, count, % of the previous stage, its n, % of the first stage.
+    anna = ["Active sales", "Anna Alekseeva", "Meetings and presentations set", "5", "50.0"]
+    assert [*anna, "10", "50.0"] in rows
+    total = ["Active sales", "All managers", "Invoices issued", "4", "100.0", "4", "13.3"]
+    assert total in rows
+    assert ["Inbound sales", "Boris Belov", "Qualified leads", "4", "50.0", "8", "50.0"] in rows
 
 
 def test_drill_export_has_the_rows_of_the_drill(client, director, manager_a, march_facts):
@@ -149,7 +212,17 @@ def test_russian_export_has_russian_headers(client, director, march_facts):
     director.save()
     client.force_login(director)
     rows = get_csv(client, "funnel")
-    assert rows[0] == ["Канал", "Этап", "Количество", "Конверсия из предыдущего этапа, %"]
+    assert rows[0] == [
+        "Канал",
+        "Этап",
+        "Вид",
+        "Главный показатель",
+        "Количество",
+        "Конверсия из предыдущего этапа, %",
+        "n (количество на предыдущем этапе)",
+        "Конверсия из первого этапа, %",
+        "На менеджера в рабочий день",
+    ]
     assert rows[1][0] == "Активные продажи"
 
 
@@ -171,8 +244,21 @@ def test_plan_export_has_the_plan_table_of_the_page(client, director, march_fact
     client.force_login(director)
     shown = page_context(client)["dash"].plan_rows
     rows = get_csv(client, "plans")
-    assert rows[0] == ["Channel", "Indicator", "Plan", "Fact", "Completion, %", "Forecast"]
+    assert rows[0] == [
+        "Channel",
+        "Indicator",
+        "Plan",
+        "Fact",
+        "Completion, %",
+        "Expected by now",
+        "Done before today",
+        "Pace against expected, %",
+        "Pace",
+        "Forecast",
+    ]
     assert len(rows) == len(shown) + 1
-    # March 2025 is over: no forecast. Active revenue 4000 of 6000 → 66.7 %.
-    assert rows[1] == ["Active sales", "Revenue", "6000.00", "4000.00", "66.7", ""]
-    assert rows[2] == ["All channels", "Revenue", "6000.00", "4000.00", "66.7", ""]
+    # March 2025 is over: no forecast, the plan expects all of itself. Active revenue 4000 of
+    # 6000 → 66.7 %, far behind (under 90 % of what was expected).
+    pace = ["6000.00", "4000.00", "66.7", "Far behind", ""]
+    assert rows[1] == ["Active sales", "Revenue", "6000.00", "4000.00", "66.7", *pace]
+    assert rows[2] == ["All channels", "Revenue", "6000.00", "4000.00", "66.7", *pace]

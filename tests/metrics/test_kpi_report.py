@@ -60,6 +60,11 @@ def test_json_report_has_the_documented_shape_with_exact_values(small):
             "fact": "250.00",
             "completion": 0.25,
             "forecast": "2750.00",
+            # Pace: the plan expects 2/22 of 1000.00 = 90.91 by the end of 3 March.
+            "expected_to_date": "90.91",
+            "fact_to_date": "250.00",
+            "pace": 2.75,
+            "pace_status": "on_track",
         }
     ]
     money = {
@@ -350,7 +355,16 @@ def test_plan_lines_on_demo_like_data_match_an_independent_computation(demo_rows
     meetings = sum(r["meetings_set"] for r in rows)
     early = [r for r in rows if r["date"] < dt.date(2026, 3, 11)]
     revenue_before = sum(Fraction(r["revenue"]) for r in early)
-    meetings_forecast = float(half_up(Fraction(sum(r["meetings_set"] for r in early)) * 22 / 7, 2))
+    meetings_before = sum(r["meetings_set"] for r in early)
+    meetings_forecast = float(half_up(Fraction(meetings_before) * 22 / 7, 2))
+    # Pace: 7 of 22 working days expect 7/22 of each plan; counts keep the fraction, money
+    # is rounded to the kopeck first (500 000 × 7 / 22 = 159 090.909… → 159 090.91).
+    meetings_pace = ratio4(meetings_before, Fraction(80 * 7, 22))
+    revenue_pace = ratio4(half_up(revenue_before, 2), Fraction("159090.91"))
+
+    def status(pace):
+        return "on_track" if pace >= 1 else "behind" if pace >= 0.9 else "far_behind"
+
     assert data["channels"][0]["plans"] == [
         {
             "indicator": "meetings_set",
@@ -358,6 +372,10 @@ def test_plan_lines_on_demo_like_data_match_an_independent_computation(demo_rows
             "fact": meetings,
             "completion": ratio4(meetings, 80),
             "forecast": meetings_forecast,
+            "expected_to_date": 25.45,
+            "fact_to_date": meetings_before,
+            "pace": meetings_pace,
+            "pace_status": status(Fraction(meetings_before) / Fraction(80 * 7, 22)),
         },
         {
             "indicator": "revenue",
@@ -365,6 +383,10 @@ def test_plan_lines_on_demo_like_data_match_an_independent_computation(demo_rows
             "fact": kopecks(revenue),
             "completion": ratio4(half_up(revenue, 2), 500_000),
             "forecast": kopecks(revenue_before * 22 / 7),
+            "expected_to_date": "159090.91",
+            "fact_to_date": kopecks(revenue_before),
+            "pace": revenue_pace,
+            "pace_status": status(half_up(revenue_before, 2) / Fraction("159090.91")),
         },
     ]
     # The total compares the revenue plan with the revenue of the planned channel only.

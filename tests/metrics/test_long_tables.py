@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from dashboards.dashboard import CONVERSION_ROWS_SHOWN, LEADERBOARD_SHOWN
+from metrics.pace import MIN_SAMPLE
 from plans.models import Plan
 from tests.factories import channel, make_user, write_fact
 from tests.metrics.test_dashboard import make_dashboard
@@ -25,7 +26,7 @@ def board_of_25(team1):
     people = []
     for k in range(1, 26):
         person = make_user(f"m{k:02d}", team=team1, full_name=f"Manager {k:02d}")
-        counts = {"first_contacts": 10, "invoices_issued": k % 10} if k <= 12 else {}
+        counts = {"first_contacts": 20, "invoices_issued": 2 * (k % 10)} if k <= 12 else {}
         write_fact(person, "active", DAY, revenue=f"{k * 10}.00", payments_count=1, **counts)
         Plan.objects.create(
             month=dt.date(2025, 3, 1),
@@ -149,13 +150,16 @@ def test_conversions_list_the_worst_funnel_first(director, team1):
         person = make_user(team=team1, full_name=name)
         write_fact(person, "active", DAY, **counts)
 
-    manager("Anna", first_contacts=10, invoices_issued=5)  # 50 %
-    manager("Boris", first_contacts=10, invoices_issued=1)  # 10 %
+    manager("Anna", first_contacts=100, invoices_issued=50)  # 50 %
+    manager("Boris", first_contacts=100, invoices_issued=10)  # 10 %
     manager("Vera", meetings_set=3, invoices_issued=1)  # no first stage: no conversion
-    manager("Alla", first_contacts=20, invoices_issued=2)  # 10 %, before Boris by name
-    manager("Gleb", first_contacts=4)  # 0 %: the worst
+    manager("Alla", first_contacts=200, invoices_issued=20)  # 10 %, before Boris by name
+    manager("Gleb", first_contacts=40)  # 0 %: the worst
     manager("Dina", meetings_set=2)  # no conversion either: with Vera, by name
-    manager("Egor", first_contacts=5, invoices_issued=6)  # 120 %: real, shown as it is
+    manager("Egor", first_contacts=50, invoices_issued=60)  # 120 %: real, shown as it is
+    # 0 % of 19 (MIN_SAMPLE is 20) says nothing yet: after everyone ranked, before the rows
+    # without a conversion.
+    manager("Fedor", first_contacts=MIN_SAMPLE - 1)
     active = make_dashboard(director).conversion_blocks[0]
     assert active.channel.code == "active"
     assert [row.manager.full_name for row in active.rows] == [
@@ -164,15 +168,20 @@ def test_conversions_list_the_worst_funnel_first(director, team1):
         "Boris",
         "Anna",
         "Egor",
+        "Fedor",
         "Dina",
         "Vera",
     ]
+    fedor = active.rows[5].cells
+    assert [cell.previous for cell in fedor] == [None, MIN_SAMPLE - 1, 0, 0, 0, 0]
+    assert fedor[1].small_sample
+    assert not active.rows[0].cells[1].small_sample
 
 
 def test_each_channel_shows_its_10_worst_and_keeps_its_total(client, director, board_of_25):
     client.force_login(director)
     body = get(client, panel="conversions")
-    # Conversions k % 10 / 10: k = 10 (0 %), 1 and 11 (10 %), 2 and 12 (20 %), 3 … 7.
+    # Conversions 2 (k % 10) / 20: k = 10 (0 %), 1 and 11 (10 %), 2 and 12 (20 %), 3 … 7.
     worst = [10, 1, 11, 2, 12, 3, 4, 5, 6, 7]
     assert rows_of(body, "conversions") == [f"Manager {k:02d}" for k in worst]
     assert len(worst) == CONVERSION_ROWS_SHOWN
@@ -182,10 +191,10 @@ def test_each_channel_shows_its_10_worst_and_keeps_its_total(client, director, b
     assert link.group(2).endswith("&amp;panel=conversions&amp;all=conversions")
     assert 'hx-target="#conversions"' in link.group(0)
     assert 'id="conversions-active"' in body
-    # The channel's total still counts everyone: 12 × 10 first contacts.
+    # The channel's total still counts everyone: 12 × 20 first contacts.
     tfoot = body.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
     assert "All managers" in tfoot
-    assert ">120<" in tfoot
+    assert ">240<" in tfoot
     # Other channels have no numbers: no line under them.
     assert body.count("Show all") == 1
 

@@ -272,16 +272,49 @@ def test_plan_lines_carry_plan_fact_completion_and_a_run_rate_forecast(march_pla
     # Saturday 7, 10). first contacts 60 of 100 = .6, forecast 60 × 22 / 7 = 188.571 → 188.57;
     # revenue 150 000.01 of 300 000 = .50000003 → .5, forecast × 22 / 7 = 471 428.60;
     # margin 95 000.01 of 200 000 = .475, forecast 298 571.46; payments 3 of 10, forecast 9.43.
+    # Pace: the plan expects 7/22 of itself by now — 31.82 contacts (60 done: 188.57 %, on
+    # track), 95 454.55 revenue (157.14 %), 63 636.36 margin (149.29 %), 3.18 payments (3 done:
+    # 94.29 %, behind: between 90 and 100 %).
     data = report_as_dict(build_report(scope=scope(manager_a), as_of=dt.date(2026, 3, 11)))
     active = data["channels"][0]
-    keys = ("indicator", "plan", "fact", "completion", "forecast")
+    keys = (
+        "indicator",
+        "plan",
+        "fact",
+        "completion",
+        "forecast",
+        "expected_to_date",
+        "fact_to_date",
+        "pace",
+        "pace_status",
+    )
     assert active["plans"] == [
         dict(zip(keys, values, strict=True))
         for values in (
-            ("first_contacts", 100, 60, 0.6, 188.57),
-            ("revenue", "300000.00", "150000.01", 0.5, "471428.60"),
-            ("margin", "200000.00", "95000.01", 0.475, "298571.46"),
-            ("payments_count", 10, 3, 0.3, 9.43),
+            ("first_contacts", 100, 60, 0.6, 188.57, 31.82, 60, 1.8857, "on_track"),
+            (
+                "revenue",
+                "300000.00",
+                "150000.01",
+                0.5,
+                "471428.60",
+                "95454.55",
+                "150000.01",
+                1.5714,
+                "on_track",
+            ),
+            (
+                "margin",
+                "200000.00",
+                "95000.01",
+                0.475,
+                "298571.46",
+                "63636.36",
+                "95000.01",
+                1.4929,
+                "on_track",
+            ),
+            ("payments_count", 10, 3, 0.3, 9.43, 3.18, 3, 0.9429, "behind"),
         )
     ]
     assert data["total"]["plans"] == active["plans"][1:]
