@@ -134,9 +134,7 @@ def test_funnel_counts_and_stage_conversions_per_channel(director, march_facts):
     assert funnels["inbound"].money.revenue == Decimal("500.00")
 
 
-def test_conversion_table_colours_a_manager_against_the_channel(
-    director, march_facts, manager_a
-):
+def test_conversion_table_colours_a_manager_against_the_channel(director, march_facts, manager_a):
     write_fact(manager_a, "active", dt.date(2025, 3, 5), first_contacts=10, meetings_set=5)
     blocks = {b.channel.code: b for b in make_dashboard(director).conversion_blocks}
     active = blocks["active"]
