@@ -221,3 +221,46 @@ def test_screenshots_for_the_docs(browser, live_server, company, language, suffi
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"dashboard{suffix}-{language}.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_monday_panels_fit_a_phone_in_both_languages(browser, live_server, company, language):
+    director = company["director"]
+    director.language = language
+    director.save(update_fields=["language"])
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_dashboard(page, live_server, director)
+    texts = {
+        "en": ("Money by channel", "Margin and profitability by manager", "Main indicator"),
+        "ru": ("Деньги по каналам", "Маржа и рентабельность по менеджерам", "Главный показатель"),
+    }[language]
+    expect(page.locator("#money h2")).to_have_text(texts[0])
+    expect(page.locator("#margin h2")).to_have_text(texts[1])
+    expect(page.locator("#funnel-active .badge")).to_have_text(texts[2])
+    # Pace says its band in words on the plan card, and n stands beside conversions.
+    expect(page.locator("#cards .pace-line")).to_be_visible()
+    expect(page.locator("#conversions .n").first).to_be_visible()
+    # The new panels keep to the screen: their wide tables scroll inside their own box.
+    for panel in ("#cards", "#money", "#margin", "#funnel-active", "#plans", "#leaderboard"):
+        box = page.locator(panel).bounding_box()
+        assert box["x"] >= 0, panel
+        assert box["x"] + box["width"] <= 375, panel
+        assert page.locator(panel).evaluate("e => e.scrollWidth <= e.clientWidth"), panel
+    assert errors == []
+    context.close()
+
+
+def test_margin_table_sorts_in_place_by_a_header(watched, live_server, company):
+    open_dashboard(watched, live_server, company["director"])
+    start_url = watched.url
+    watched.evaluate("window.notReloaded = true")
+    header = watched.locator("#margin th", has_text="Manager")
+    header.locator("a").click()
+    expect(watched.locator("#margin th[aria-sort=ascending]")).to_contain_text("Manager")
+    names = watched.locator("#margin tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names, key=str.casefold)
+    assert watched.evaluate("window.notReloaded") is True
+    assert watched.url == start_url
