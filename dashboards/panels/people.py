@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from django.db.models import QuerySet
+
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
@@ -287,22 +289,37 @@ class PeoplePanels:
         return self._shown("leaderboard", self.leaderboard, LEADERBOARD_SHOWN)
 
     @cached_property
-    def team_rank(self) -> TeamRank:
-        """The manager's place among their team, by completion of the revenue plan."""
+    def team_view(self) -> tuple[QuerySet, Scope] | None:
+        """The viewer's team as its head sees it (its active managers, their days in the
+        team), for a manager's own page; None outside a team."""
         viewer = self.f.viewer
         team = viewer.team if viewer else None
         if team is None:
-            return TeamRank(None, 0, None, None)
-        # The team's board as its head sees it: its members' days in the team.
+            return None
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
         teams = Team.objects.filter(pk=team.pk).values("pk")
-        scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
+        return members, Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
+
+    @cached_property
+    def team_pivot(self) -> dict[tuple, ManagerSums]:
+        """The per-manager sums of the viewer's team (one query; none outside a team)."""
+        if self.team_view is None:
+            return {}
+        return manager_pivot(self.team_view[1], as_of=self.f.today)
+
+    @cached_property
+    def team_rank(self) -> TeamRank:
+        """The manager's place among their team, by completion of the revenue plan."""
+        if self.team_view is None:
+            return TeamRank(None, 0, None, None)
+        members, scope = self.team_view
+        team = self.f.viewer.team
         board = self._board(
             list(members.order_by("full_name", "username")),
-            manager_pivot(scope, as_of=self.f.today),
+            self.team_pivot,
             self._revenue_plans(members, scope),
         )
-        mine = next((row for row in board if row.manager.pk == viewer.pk), None)
+        mine = next((row for row in board if row.manager.pk == self.f.viewer.pk), None)
         return TeamRank(mine.rank if mine else None, len(board), team, mine)
 
     # --- channel × stage × manager -----------------------------------------------------

@@ -221,6 +221,16 @@ MATRIX: dict[str, Entry] = {
         path=lambda w: reverse("metrics:export", kwargs={"table": "leaderboard", "fmt": "csv"}),
         expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
     ),
+    "metrics:leaks": Entry(
+        query=lambda w: {"team": w.team1.pk, "period": "this_month"},
+        # Head 2 asking for team 1 gets the page with a form error and no numbers (200).
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    # Manager A's sheet: the heads of their team, the director and admins; head 2 a 404.
+    "metrics:one_to_one": Entry(
+        path=lambda w: reverse("metrics:one_to_one", kwargs={"manager": w.manager_a.pk}),
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
+    ),
     # A manager's own numbers: heads, the director and admins have no numbers of their own.
     "metrics:my": Entry(expect={"GET": R(LOGIN, 200, 200, 403, 403, 403, 403)}),
     "metrics:my_export": Entry(
