@@ -99,5 +99,6 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         token = request.auth
-        ident = f"token-{token.pk}" if isinstance(token, ApiToken) else self.get_ident(request)
+        # The hash, not the row's id: a revoked token's id may come back, its hash never.
+        ident = token.key_hash[:32] if isinstance(token, ApiToken) else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -203,9 +203,9 @@ def facts_filtered(user: User, data: dict):
     if "date_to" in data:
         facts = facts.filter(date__lte=data["date_to"])
     if data.get("manager") is not None:
-        facts = facts.filter(manager_id=data["manager"])
+        facts = facts.filter(manager=visible_manager(user, data["manager"]))
     if data.get("team") is not None:
-        facts = facts.filter(team_id=data["team"])
+        facts = facts.filter(team=visible_team(user, data["team"]))
     channel = channel_by_code(data.get("channel"))
     if channel is not None:
         facts = facts.filter(channel=channel)
@@ -256,9 +256,9 @@ class Plans(APIView):
             led = user.led_teams.values("pk")
             plans = plans.filter(Q(manager__team__in=led) | Q(team__in=led))
         if data.get("manager") is not None:
-            plans = plans.filter(manager_id=data["manager"])
+            plans = plans.filter(manager=visible_manager(user, data["manager"]))
         if data.get("team") is not None:
-            plans = plans.filter(team_id=data["team"])
+            plans = plans.filter(team=visible_team(user, data["team"]))
         if data.get("channel"):
             plans = plans.filter(channel=channel_by_code(data["channel"]))
         plans = plans.order_by("channel__display_order", "manager_id", "team_id", "indicator")
