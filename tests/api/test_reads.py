@@ -120,7 +120,8 @@ def test_facts_are_paged_filtered_and_scoped(facts, manager_a, head1, director, 
     second = api_as(director, "2").get("/api/v1/facts/", {"page_size": 2, "page": 2}).json()
     assert [f["date"] for f in second["results"]] == ["2026-03-05", "2026-03-31"]
     first = everyone["results"][0]
-    assert first["manager"] == manager_a.pk and first["channel"] == "inbound"
+    assert first["manager"] == manager_a.pk
+    assert first["channel"] == "inbound"
     assert first["values"] == {
         "leads_received": 10,
         "qualified_leads": 4,
@@ -180,7 +181,8 @@ def test_plans_are_read_within_scope(facts, manager_a, manager_b, head1, head2, 
         p["manager"] for p in api_as(head2).get("/api/v1/plans/", {"month": "2026-03"}).json()
     ] == [manager_b.pk]
     bad = api_as(head1, "2").get("/api/v1/plans/", {"month": "March"})
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "month"
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "month"
 
 
 def test_money_values_keep_their_kopecks(manager_a, director, api_as):
