@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api.apps.ApiConfig",
+    "bot.apps.BotConfig",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# The Telegram bot (optional; README, "Telegram bot"): without a token it is not started and
+# reminders go by e-mail only.
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_NAME = env("TELEGRAM_BOT_NAME", default="")  # its @username, for t.me links
+TELEGRAM_API_URL = env("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
+# The webhook (/bot/webhook/) answers only requests carrying this secret.
+TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET", default="")
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -253,4 +262,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # httpx and python-telegram-bot log request URLs, which hold the Telegram bot's token:
+    # never below WARNING, whatever LOG_LEVEL says.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "telegram", "hpack")},
 }

@@ -195,6 +195,12 @@ MATRIX: dict[str, Entry] = {
     # The schema and its reference page describe the API and hold no data.
     "api-schema": Entry(expect={"GET": R(*[200] * 7)}),
     "api-docs": Entry(expect={"GET": R(*[200] * 7)}),
+    # Telegram's webhook: switched off without a bot token and a secret (as in the tests).
+    "bot:webhook": Entry(expect={"GET": R(*[405] * 7), "POST": R(*[404] * 7)}),
+    "bot:telegram": Entry(
+        data=lambda w, n: {"action": "notify", "notify": "email"},
+        expect={"GET": R(LOGIN, *[405] * 6), "POST": R(LOGIN, *[to("profile")] * 6)},
+    ),
     "api:me": Entry(api=True, expect=API_EVERYONE),
     "api:channels": Entry(api=True, expect=API_EVERYONE),
     "api:teams": Entry(api=True, expect=API_EVERYONE),
