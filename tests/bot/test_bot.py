@@ -231,3 +231,20 @@ def test_without_a_token_reminders_go_by_mail(anna, mailoutbox, settings):
     TelegramLink.objects.filter(user=anna).update(notify="telegram")
     call_command("send_reminders", "--date", "2026-03-10", stdout=io.StringIO())
     assert [m.to for m in mailoutbox if m.to == ["anna@example.com"]] == [["anna@example.com"]]
+
+
+def test_a_head_gets_the_morning_digest_in_telegram_in_their_language(
+    telegram, anna, head1, team1, mailoutbox
+):
+    head1.email = "head1@example.com"
+    head1.language = "ru"
+    head1.save()
+    TelegramLink.objects.create(user=head1, chat_id=HEAD_CHAT, notify="telegram")
+    result = reminders_send(today=TUESDAY)
+    reminders_send(today=TUESDAY)
+    assert result.digests == 1
+    assert [m.to for m in mailoutbox if m.to == ["head1@example.com"]] == []
+    texts = telegram.texts(HEAD_CHAT)
+    assert len(texts) == 1
+    assert texts[0].startswith("Утренняя сводка")
+    assert "Anna Alekseeva" in texts[0]
