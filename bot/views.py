@@ -42,7 +42,10 @@ def webhook(request: HttpRequest) -> HttpResponse:
     if not isinstance(data, dict):
         return HttpResponse(status=400)
     with Client(timeout=20.0) as client:
-        update = client.update_of(data)
+        try:
+            update = client.update_of(data)
+        except (KeyError, TypeError, ValueError):
+            return HttpResponse(status=400)
         if update is not None:
             process(client, update)
     return HttpResponse("ok")

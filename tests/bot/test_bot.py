@@ -199,6 +199,13 @@ def test_the_webhook_answers_with_the_secret_only(telegram, anna, settings):
     )  # fmt: skip
     assert right.status_code == 200
     assert telegram.texts(CHAT)[-1].startswith("Hello, Anna Alekseeva!")
+    for junk in ({"no": "update"}, [1], "x"):
+        bad = client.post(
+            reverse("bot:webhook"), junk, content_type="application/json",
+            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+        )  # fmt: skip
+        assert bad.status_code == 400, junk
+    assert len(telegram.sent) == 1
 
 
 TUESDAY = dt.date(2026, 3, 10)
