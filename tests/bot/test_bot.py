@@ -255,3 +255,27 @@ def test_a_head_gets_the_morning_digest_in_telegram_in_their_language(
     assert len(texts) == 1
     assert texts[0].startswith("Утренняя сводка")
     assert "Anna Alekseeva" in texts[0]
+
+
+def test_the_profile_sets_the_reminder_choice_and_unlinks(telegram, anna):
+    client = Client()
+    client.force_login(anna)
+    page = client.get(reverse("profile")).content.decode()
+    assert '<option value="both" selected>' in page
+    client.post(reverse("bot:telegram"), {"action": "notify", "notify": "telegram"})
+    assert TelegramLink.objects.get().notify == "telegram"
+    client.post(reverse("bot:telegram"), {"action": "notify", "notify": "pigeon"})
+    assert TelegramLink.objects.get().notify == "telegram"
+    client.post(reverse("bot:telegram"), {"action": "unlink"})
+    assert not TelegramLink.objects.exists()
+    assert "Link Telegram" in client.get(reverse("profile")).content.decode()
+
+
+def test_without_a_token_the_profile_says_the_bot_is_not_set_up(anna, settings):
+    settings.TELEGRAM_BOT_TOKEN = ""
+    client = Client()
+    client.force_login(anna)
+    client.post(reverse("bot:telegram"), {"action": "code"})
+    page = client.get(reverse("profile")).content.decode()
+    assert "The Telegram bot is not set up on this server." in page
+    assert not LinkCode.objects.exists()
