@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
-from metrics.pace import expected_to_date, is_small_sample, pace, pace_status
+from metrics.pace import Paced, expected_to_date, is_small_sample
 from metrics.plan_selectors import manager_plans
 from metrics.selectors import ManagerSums, Scope, cents, manager_pivot, people_with_reports
 from teams.membership import calendar_for, on_duty
@@ -27,7 +27,7 @@ EXPANDABLE_TABLES = frozenset({"leaderboard", "conversions", "margin"})
 
 
 @dataclass(frozen=True)
-class LeaderRow:
+class LeaderRow(Paced):
     rank: int
     manager: User
     plan: Decimal | None
@@ -37,14 +37,6 @@ class LeaderRow:
     conversions: list[Decimal | None]  # funnel conversion per channel of the catalogue
     expected: Decimal | None = None  # the plan expected by the end of the day before today
     fact_to_date: Decimal | None = None  # revenue dated before today
-
-    @property
-    def pace(self) -> Decimal | None:
-        return pace(self.fact_to_date, self.expected)
-
-    @property
-    def pace_status(self) -> str | None:
-        return pace_status(self.pace)
 
 
 @dataclass(frozen=True)
