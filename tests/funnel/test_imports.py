@@ -94,6 +94,9 @@ def test_byte_order_mark_and_crlf_and_blank_lines_are_accepted(manager_a):
     assert DailyCount.objects.get().value == 4
 
 
+BAD_DATE = "Enter a date as YYYY-MM-DD or DD.MM.YYYY."
+
+
 def future() -> str:
     return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
 
@@ -114,8 +117,9 @@ def future() -> str:
             "channel",
             "manager_a does not report on channel “partner”.",
         ),
-        ("05.01.2026,manager_a,active,first_contacts,1", "date", "Enter a date as YYYY-MM-DD."),
-        ("2026-02-30,manager_a,active,first_contacts,1", "date", "Enter a date as YYYY-MM-DD."),
+        ("05/01/2026,manager_a,active,first_contacts,1", "date", BAD_DATE),
+        ("2026-02-30,manager_a,active,first_contacts,1", "date", BAD_DATE),
+        ("31.02.2026,manager_a,active,first_contacts,1", "date", BAD_DATE),
         ("FUTURE,manager_a,active,first_contacts,1", "date", "The date is in the future."),
         (f"{DAY},manager_a,active,first_contacts,-1", "value", "The value cannot be negative."),
         (f"{DAY},manager_a,active,first_contacts,many", "value", "Enter a number."),
@@ -233,17 +237,26 @@ def test_line_numbers_are_physical_lines_across_quoted_newlines(manager_a):
         (b"  \n", BadRow(1, "", "The file is empty.")),
         (
             b"day,user,channel,indicator,value\n",
-            BadRow(1, "", "The first line must be: date,manager,channel,indicator,value"),
+            BadRow(
+                1,
+                "",
+                "The first line must be: date,manager,channel,indicator,value — or, in the "
+                "monthly template, start with “manager”.",
+            ),
         ),
         (HEADER.encode(), BadRow(2, "", "The file has no rows to import.")),
         (
+            # Not UTF-8, so read as Windows-1251: the row is then wrong for what it holds.
             HEADER.encode() + b"2026-01-05,manager_a,active,first_contacts,1\n\xff\xfe,x\n",
-            BadRow(3, "", "The file is not UTF-8 text."),
+            BadRow(3, "", "Expected 5 columns, found 2."),
         ),
-        ("date;manager;channel\n".encode("utf-16"), BadRow(1, "", "The file is not UTF-8 text.")),
+        (
+            "date;manager;channel\n".encode("utf-16"),
+            BadRow(1, "", "The file contains binary data; save it as CSV or XLSX."),
+        ),
         (
             HEADER.encode() + b"2026-01-05,manager_a,\x00,first_contacts,1\n",
-            BadRow(2, "", "The file contains binary data; save it as CSV (UTF-8)."),
+            BadRow(2, "", "The file contains binary data; save it as CSV or XLSX."),
         ),
     ],
 )
