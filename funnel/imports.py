@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,21 +21,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from channels.models import Channel
 from funnel.forms import date_parse
 from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, FactChange, Indicator
+from funnel.preview import Preview, import_preview
 from funnel.readers import (
     LONG_HEADER,
     XLSX_MAGIC,
     Detected,
     FileRejected,
+    Meter,
     RawRow,
     csv_open,
     layout_rows,
     xlsx_sheets,
 )
-from funnel.services import ValueWrite, values_write
+from funnel.services import ValueWrite, WriteResult, values_write
 from funnel.values import CENT, value_check, value_parse
 from teams.models import User
 
@@ -43,6 +46,11 @@ HEADER = LONG_HEADER
 RU_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", re.ASCII)
 # Excel's binary floats: 1234.56 may come back as 1234.5600000000002.
 FLOAT_NOISE = Decimal("0.000001")
+# Checked values are written this many at a time (bounded memory for any file size).
+CHUNK = 20_000
+PROGRESS_ROWS = 5_000
+# The percent of the progress bar reached when the check ends and the write begins.
+WRITING = 80
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class ImportReport:
     dry_run: bool = False
     detected: str = ""
     bad_rows: list[BadRow] = field(default_factory=list)
+    preview: Preview | None = None
 
     @property
     def ok(self) -> bool:
@@ -186,6 +195,7 @@ class RowChecker:
     of that row. Fields may be text as in a CSV file or cells as openpyxl reads them."""
 
     def __init__(self, *, by: User | None, today: dt.date | None = None):
+        self.by = by
         self.lookups = _Lookups.load(by)
         self.today = today or timezone.localdate()
         # What accepted rows proved valid, so that most rows skip the full check: a date as
@@ -292,20 +302,21 @@ class RowChecker:
         return day
 
 
-def file_rows(file) -> tuple[Detected, Iterator[RawRow]]:
+def file_rows(file, meter: Meter | None = None) -> tuple[Detected, Iterator[RawRow]]:
     """A binary file (or bytes) → how it was read and its rows, streamed. FileRejected when the
-    file as a whole cannot be read."""
+    file as a whole cannot be read. `meter` follows how far the reading has gone."""
+    meter = meter or Meter()
     binary = io.BytesIO(file) if isinstance(file, bytes) else file
     start = binary.read(len(XLSX_MAGIC))
     binary.seek(0)
     if start == XLSX_MAGIC:
-        return Detected("xlsx"), _xlsx_rows(binary)
-    detected, text, reader = csv_open(binary)
+        return Detected("xlsx"), _xlsx_rows(binary, meter)
+    detected, text, reader = csv_open(binary, meter)
     return detected, _csv_rows(text, reader)
 
 
-def _xlsx_rows(binary) -> Iterator[RawRow]:
-    for title, rows in xlsx_sheets(binary):
+def _xlsx_rows(binary, meter: Meter) -> Iterator[RawRow]:
+    for title, rows in xlsx_sheets(binary, meter):
         yield from layout_rows(rows, sheet=title)
 
 
@@ -324,60 +335,134 @@ def _csv_rows(text, reader) -> Iterator[RawRow]:
         ) from None
 
 
-def kpi_import(file, *, by: User | None, dry_run: bool = False) -> ImportReport:
-    """Check every value of a file (bytes or a binary file: CSV or XLSX), then write them all at
-    once (`import_write`). With `dry_run` the writes are rolled back, so the report tells what an
-    import would change. Nothing is written when any value is bad."""
+class _Seen:
+    """Where each value of the file was first set, in ~100 bytes a value: the key packed into
+    one int, the place into another (line; for XLSX also the sheet and column)."""
+
+    def __init__(self):
+        self.places: dict[int, int] = {}
+        self.codes: dict[str, int] = {}
+        self.sheets: dict[str, int] = {}
+        self.sheet_names: list[str] = []
+
+    def key(self, write: ValueWrite) -> int:
+        code = self.codes.setdefault(write.code, len(self.codes))
+        packed = (write.date.toordinal() << 32 | write.manager_id) << 24 | write.channel_id
+        return packed << 16 | code
+
+    def place(self, raw: RawRow) -> int:
+        if not raw.sheet:
+            return raw.line
+        sheet = self.sheets.get(raw.sheet)
+        if sheet is None:
+            sheet = self.sheets[raw.sheet] = len(self.sheet_names)
+            self.sheet_names.append(raw.sheet)
+        return ((sheet + 1) << 14 | column_index_from_string(raw.cells[-1])) << 21 | raw.line
+
+    def where(self, place: int) -> str:
+        sheet = place >> 35
+        if not sheet:
+            return BadRow(place, "", "").where
+        column = get_column_letter((place >> 21) & (2**14 - 1))
+        return BadRow(place & (2**21 - 1), "", "", self.sheet_names[sheet - 1], column).where
+
+
+def kpi_import(
+    file,
+    *,
+    by: User | None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Check every value of a file (bytes or a seekable binary file: CSV or XLSX), then write
+    them all in one transaction; any bad value rejects the file and nothing is written. With
+    `dry_run` the transaction is rolled back and the report carries the preview (what an import
+    would change). The file is streamed twice — checked first, outside any transaction, then
+    written every CHUNK values — so memory holds only where each value was (for "same value as
+    line …"). `progress` is called with the percent done now and then, outside the transaction."""
     report = ImportReport(dry_run=dry_run)
+    binary = io.BytesIO(file) if isinstance(file, bytes) else file
+    checker = _check_pass(binary, by, report, progress)
+    if report.bad_rows:
+        return report
+    if progress:
+        progress(WRITING)
+    first_change = 0
+    if dry_run:  # the preview reads the history rows written after this one
+        first_change = FactChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    binary.seek(0)
+    with transaction.atomic():
+        try:
+            _write_pass(binary, checker, report)
+        except ValidationError as error:
+            # The catalogue changed since the check: reject, and write nothing.
+            report.bad_rows.append(BadRow(0, "", " ".join(error.messages)))
+            report.changed = report.unchanged = 0
+            transaction.set_rollback(True)
+            return report
+        if dry_run:
+            report.preview = import_preview(first_change, by=by, unchanged=report.unchanged)
+            transaction.set_rollback(True)
+    if progress:
+        progress(100)
+    return report
+
+
+def _check_pass(binary, by, report: ImportReport, progress) -> RowChecker | None:
+    """Every value checked, nothing written: the report's rows, detected format and problems."""
     bad_rows = report.bad_rows
-    values: dict[tuple, Decimal | int] = {}
-    seen: dict[tuple, int] = {}
+    seen = _Seen()
+    meter = Meter()
     rows = 0
+    checker = None
     try:
-        detected, raw_rows = file_rows(file)
+        detected, raw_rows = file_rows(binary, meter)
         report.detected = str(detected)
         checker = RowChecker(by=by)
         for raw in raw_rows:
             rows += 1
+            if progress and not rows % PROGRESS_ROWS:
+                progress(int(meter.fraction * WRITING))
             result = checker.check(raw)
             if type(result) is list:
                 bad_rows.extend(result)
                 continue
-            key = ((result.date, result.manager_id, result.channel_id), result.code)
-            if key in seen:
-                reason = _("Same value as %(where)s.") % {"where": _where(seen[key], raw.sheet)}
+            key = seen.key(result)
+            if (place := seen.places.get(key)) is not None:
+                reason = _("Same value as %(where)s.") % {"where": seen.where(place)}
                 bad_rows.append(checker.bad(raw, None, reason))
                 continue
-            seen[key] = raw.line if not raw.sheet else (raw.sheet, raw.line, raw.cells[-1])
-            values[key] = result.value
+            seen.places[key] = seen.place(raw)
     except FileRejected as error:
         bad_rows.append(BadRow(error.line, "", error.reason, error.sheet, error.cell))
     report.rows = rows
-    if bad_rows:
-        return report
-    if not values:
+    if not bad_rows and not seen.places:
         bad_rows.append(BadRow(2, "", _("The file has no rows to import.")))
-        return report
-    try:
-        report.changed, report.unchanged = import_write(values, by=by, dry_run=dry_run)
-    except ValidationError as error:
-        bad_rows.append(BadRow(0, "", " ".join(error.messages)))
-    return report
+    return checker
 
 
-def _where(seen, sheet: str) -> str:
-    if isinstance(seen, tuple):
-        return BadRow(seen[1], "", "", seen[0], seen[2]).where
-    return BadRow(seen, "", "").where
+def _write_pass(binary, checker: RowChecker, report: ImportReport) -> None:
+    """The checked file again, written CHUNK values at a time (inside the transaction)."""
+    chunk: dict[tuple, Decimal | int] = {}
+    _detected, raw_rows = file_rows(binary)
+    for raw in raw_rows:
+        result = checker.check(raw)
+        if type(result) is list:  # cannot happen: the same rows passed the check
+            raise ValidationError(result[0].reason)
+        chunk[((result.date, result.manager_id, result.channel_id), result.code)] = result.value
+        if len(chunk) >= CHUNK:
+            _count(report, import_write(chunk, by=checker.by))
+            chunk.clear()
+    if chunk:
+        _count(report, import_write(chunk, by=checker.by))
 
 
-def import_write(
-    values: dict[tuple, Decimal | int], *, by: User | None, dry_run: bool = False
-) -> tuple[int, int]:
-    """Write checked values ((date, manager_id, channel_id), code) → value in one transaction
-    as an import by `by`; with `dry_run` roll it back. → (changed, unchanged)."""
-    with transaction.atomic():
-        result = values_write(values, by=by, source=FactChange.Source.IMPORT)
-        if dry_run:
-            transaction.set_rollback(True)
-    return result.changed, result.unchanged
+def _count(report: ImportReport, result: WriteResult) -> None:
+    report.changed += result.changed
+    report.unchanged += result.unchanged
+
+
+def import_write(values: dict[tuple, Decimal | int], *, by: User | None) -> WriteResult:
+    """The import's one write: checked values ((date, manager_id, channel_id), code) → value,
+    recorded as an import by `by`. Call it inside the import's transaction."""
+    return values_write(values, by=by, source=FactChange.Source.IMPORT)

@@ -65,6 +65,18 @@ class RawRow:
     problem: str = ""
 
 
+@dataclass
+class Meter:
+    """How far reading has gone: bytes of a CSV file, rows of a workbook's sheets."""
+
+    done: int = 0
+    total: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
 @dataclass(frozen=True)
 class Detected:
     """How the file was read, told back to the user with every answer."""
@@ -116,8 +128,10 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_open(binary) -> tuple[Detected, Iterator[list[str]], csv.Reader]:
+def csv_open(binary, meter: Meter) -> tuple[Detected, Iterator[list[str]], csv.Reader]:
     """The binary file → how it was read and a csv reader over it (streamed)."""
+    meter.total = binary.seek(0, io.SEEK_END)
+    binary.seek(0)
     sample = binary.read(SAMPLE_BYTES)
     if b"\x00" in sample:
         line = sample[: sample.index(b"\x00")].count(b"\n") + 1
@@ -128,15 +142,15 @@ def csv_open(binary) -> tuple[Detected, Iterator[list[str]], csv.Reader]:
     first_line = sample.split(b"\n", 1)[0].decode(encoding, errors="replace")
     delimiter = _delimiter(first_line)
     head = io.BytesIO(sample)
-    text = io.TextIOWrapper(_Chain(head, binary), encoding=encoding, newline="")
+    text = io.TextIOWrapper(_Chain(head, binary, meter), encoding=encoding, newline="")
     return Detected("csv", encoding, delimiter), text, csv.reader(text, delimiter=delimiter)
 
 
 class _Chain(io.RawIOBase):
     """The sample already read, then the rest of the file: one stream for TextIOWrapper."""
 
-    def __init__(self, head: io.BytesIO, rest):
-        self.head, self.rest = head, rest
+    def __init__(self, head: io.BytesIO, rest, meter: Meter):
+        self.head, self.rest, self.meter = head, rest, meter
 
     def readable(self) -> bool:
         return True
@@ -144,13 +158,20 @@ class _Chain(io.RawIOBase):
     def readinto(self, buffer) -> int:
         data = self.head.read(len(buffer)) or self.rest.read(len(buffer))
         buffer[: len(data)] = data
+        self.meter.done += len(data)
         return len(data)
 
 
 # --- XLSX --------------------------------------------------------------------------------------
 
 
-def xlsx_sheets(binary) -> Iterator[tuple[str, Iterator[tuple[int, tuple]]]]:
+def _counted(rows: Iterator[tuple], meter: Meter) -> Iterator[tuple[int, tuple]]:
+    for number, row in enumerate(rows, start=1):
+        meter.done += 1
+        yield number, row
+
+
+def xlsx_sheets(binary, meter: Meter) -> Iterator[tuple[str, Iterator[tuple[int, tuple]]]]:
     """Each sheet's title and its rows as (row number, values), read-only (streamed)."""
     try:
         book = load_workbook(binary, read_only=True, data_only=True)
@@ -159,9 +180,10 @@ def xlsx_sheets(binary) -> Iterator[tuple[str, Iterator[tuple[int, tuple]]]]:
             _("The XLSX file cannot be read (%(error)s).") % {"error": error}
         ) from error
     try:
+        # The sheets' sizes as their files state them: enough for a progress bar.
+        meter.total = sum(sheet.max_row or 0 for sheet in book.worksheets)
         for sheet in book.worksheets:
-            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            yield sheet.title, rows
+            yield sheet.title, _counted(sheet.iter_rows(values_only=True), meter)
     finally:
         book.close()
 

@@ -10,4 +10,6 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("import/", import_views.import_page, name="import"),
     path("import/template/", import_views.template_download, name="template"),
+    path("import/<uuid:token>/", import_views.import_status, name="import_status"),
+    path("import/<uuid:token>/run/", import_views.import_run, name="import_run"),
 ]
