@@ -37,8 +37,10 @@ def in_background(upload: ImportUpload) -> bool:
 
 def upload_run(upload_id: int, *, dry_run: bool) -> None:
     """The run itself, in the user's language; its report lands in `result`."""
-    upload = ImportUpload.objects.select_related("uploaded_by").get(pk=upload_id)
+    upload = ImportUpload.objects.select_related("uploaded_by").defer("data").get(pk=upload_id)
     user = upload.uploaded_by
+    # One copy of the file in memory, read from there as a stream.
+    binary = io.BytesIO(ImportUpload.objects.values_list("data", flat=True).get(pk=upload_id))
 
     def progress(percent: int) -> None:
         ImportUpload.objects.filter(pk=upload_id).update(progress=percent)
@@ -46,9 +48,7 @@ def upload_run(upload_id: int, *, dry_run: bool) -> None:
     language = user.language or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
-            report = kpi_import(
-                io.BytesIO(bytes(upload.data)), by=user, dry_run=dry_run, progress=progress
-            )
+            report = kpi_import(binary, by=user, dry_run=dry_run, progress=progress)
         except DatabaseError:
             logger.exception("Import %s failed in the database", upload_id)
             ImportUpload.objects.filter(pk=upload_id).update(

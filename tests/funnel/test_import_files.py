@@ -271,3 +271,22 @@ def test_command_names_xlsx_cells_and_the_detected_format(manager_a, tmp_path, c
     err = capsys.readouterr().err
     assert "The file was read as an Excel workbook (XLSX)." in err
     assert "sheet “S”, row 2, column E, value: The value cannot be negative." in err
+
+
+def test_command_dry_run_prints_the_preview_counts(manager_a, tmp_path, capsys):
+    write_fact(manager_a, "active", DAY, first_contacts=5, meetings_set=2)
+    path = tmp_path / "kpi.csv"
+    path.write_text(
+        "date;manager;channel;indicator;value\r\n"
+        "05.01.2026;manager_a;active;first_contacts;8\r\n"
+        "05.01.2026;manager_a;active;meetings_set;2\r\n"
+        "05.01.2026;manager_a;active;proposals_sent;1\r\n",
+        encoding="cp1251",
+    )
+    call_command("import_kpi", str(path), "--dry-run")
+    assert capsys.readouterr().out.strip() == (
+        "3 rows: 2 values changed, 1 unchanged. New: 1, changed: 1, unchanged: 1. "
+        "Dry run: nothing was written."
+    )
+    assert count(manager_a, "first_contacts") == 5
+    assert count(manager_a, "proposals_sent") is None

@@ -53,5 +53,13 @@ class Command(BaseCommand):
             "unchanged": report.unchanged,
         }
         if dry_run:
+            if report.preview:
+                summary += " " + _(
+                    "New: %(new)s, changed: %(changed)s, unchanged: %(unchanged)s."
+                ) % {
+                    "new": report.preview.new,
+                    "changed": report.preview.changed,
+                    "unchanged": report.preview.unchanged,
+                }
             summary += " " + _("Dry run: nothing was written.")
         self.stdout.write(summary)
