@@ -9,16 +9,15 @@ API's batch) builds `RawRow`s and gets the same answers.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -27,17 +26,7 @@ from channels.models import Channel
 from funnel.forms import date_parse
 from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, FactChange, Indicator
 from funnel.preview import Preview, import_preview
-from funnel.readers import (
-    LONG_HEADER,
-    XLSX_MAGIC,
-    Detected,
-    FileRejected,
-    Meter,
-    RawRow,
-    csv_open,
-    layout_rows,
-    xlsx_sheets,
-)
+from funnel.readers import LONG_HEADER, FileRejected, Meter, RawRow, file_rows
 from funnel.services import ValueWrite, WriteResult, values_write
 from funnel.values import CENT, value_check, value_parse
 from teams.models import User
@@ -48,6 +37,9 @@ RU_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})", re.ASCII)
 FLOAT_NOISE = Decimal("0.000001")
 # Checked values are written this many at a time (bounded memory for any file size).
 CHUNK = 20_000
+# A file of up to this many values keeps them from the check for the write (one reading);
+# a larger one is read again (bounded memory).
+KEEP_VALUES = 200_000
 PROGRESS_ROWS = 5_000
 # The percent of the progress bar reached when the check ends and the write begins.
 WRITING = 80
@@ -302,39 +294,6 @@ class RowChecker:
         return day
 
 
-def file_rows(file, meter: Meter | None = None) -> tuple[Detected, Iterator[RawRow]]:
-    """A binary file (or bytes) → how it was read and its rows, streamed. FileRejected when the
-    file as a whole cannot be read. `meter` follows how far the reading has gone."""
-    meter = meter or Meter()
-    binary = io.BytesIO(file) if isinstance(file, bytes) else file
-    start = binary.read(len(XLSX_MAGIC))
-    binary.seek(0)
-    if start == XLSX_MAGIC:
-        return Detected("xlsx"), _xlsx_rows(binary, meter)
-    detected, text, reader = csv_open(binary, meter)
-    return detected, _csv_rows(text, reader)
-
-
-def _xlsx_rows(binary, meter: Meter) -> Iterator[RawRow]:
-    for title, rows in xlsx_sheets(binary, meter):
-        yield from layout_rows(rows, sheet=title)
-
-
-def _csv_rows(text, reader) -> Iterator[RawRow]:
-    lines = ((reader.line_num, row) for row in reader)
-    try:
-        yield from layout_rows(lines)
-    except UnicodeDecodeError:
-        raise FileRejected(
-            _("The file is not text in %(encoding)s.") % {"encoding": text.encoding},
-            reader.line_num + 1,
-        ) from None
-    except csv.Error as error:
-        raise FileRejected(
-            _("Not a valid CSV file: %(error)s") % {"error": error}, reader.line_num
-        ) from None
-
-
 class _Seen:
     """Where each value of the file was first set, in ~100 bytes a value: the key packed into
     one int, the place into another (line; for XLSX also the sheet and column)."""
@@ -357,13 +316,13 @@ class _Seen:
         if sheet is None:
             sheet = self.sheets[raw.sheet] = len(self.sheet_names)
             self.sheet_names.append(raw.sheet)
-        return ((sheet + 1) << 14 | column_index_from_string(raw.cells[-1])) << 21 | raw.line
+        return ((sheet + 1) << 15 | column_index_from_string(raw.cells[-1])) << 21 | raw.line
 
     def where(self, place: int) -> str:
-        sheet = place >> 35
+        sheet = place >> 36
         if not sheet:
             return BadRow(place, "", "").where
-        column = get_column_letter((place >> 21) & (2**14 - 1))
+        column = get_column_letter((place >> 21) & (2**15 - 1))
         return BadRow(place & (2**21 - 1), "", "", self.sheet_names[sheet - 1], column).where
 
 
@@ -377,12 +336,13 @@ def kpi_import(
     """Check every value of a file (bytes or a seekable binary file: CSV or XLSX), then write
     them all in one transaction; any bad value rejects the file and nothing is written. With
     `dry_run` the transaction is rolled back and the report carries the preview (what an import
-    would change). The file is streamed twice — checked first, outside any transaction, then
-    written every CHUNK values — so memory holds only where each value was (for "same value as
-    line …"). `progress` is called with the percent done now and then, outside the transaction."""
+    would change). The file is streamed — checked first, outside any transaction, then written
+    every CHUNK values (a large file read again for that) — so memory holds only where each
+    value was (for "same value as line …"). `progress` is called with the percent done now and
+    then, outside the transaction."""
     report = ImportReport(dry_run=dry_run)
     binary = io.BytesIO(file) if isinstance(file, bytes) else file
-    checker = _check_pass(binary, by, report, progress)
+    checker, kept = _check_pass(binary, by, report, progress)
     if report.bad_rows:
         return report
     if progress:
@@ -393,7 +353,7 @@ def kpi_import(
     binary.seek(0)
     with transaction.atomic():
         try:
-            _write_pass(binary, checker, report)
+            _write_pass(binary, checker, report, kept)
         except ValidationError as error:
             # The catalogue changed since the check: reject, and write nothing.
             report.bad_rows.append(BadRow(0, "", " ".join(error.messages)))
@@ -408,10 +368,13 @@ def kpi_import(
     return report
 
 
-def _check_pass(binary, by, report: ImportReport, progress) -> RowChecker | None:
-    """Every value checked, nothing written: the report's rows, detected format and problems."""
+def _check_pass(binary, by, report: ImportReport, progress) -> tuple[RowChecker | None, dict]:
+    """Every value checked, nothing written: the report's rows, detected format and problems;
+    → the checker and, for a file of up to KEEP_VALUES values, the values (else None: the
+    write pass reads the file again)."""
     bad_rows = report.bad_rows
     seen = _Seen()
+    kept: dict[tuple, Decimal | int] | None = {}
     meter = Meter()
     rows = 0
     checker = None
@@ -433,28 +396,45 @@ def _check_pass(binary, by, report: ImportReport, progress) -> RowChecker | None
                 bad_rows.append(checker.bad(raw, None, reason))
                 continue
             seen.places[key] = seen.place(raw)
+            if kept is not None:
+                kept[((result.date, result.manager_id, result.channel_id), result.code)] = (
+                    result.value
+                )
+                if len(kept) > KEEP_VALUES:
+                    kept = None
     except FileRejected as error:
         bad_rows.append(BadRow(error.line, "", error.reason, error.sheet, error.cell))
     report.rows = rows
     if not bad_rows and not seen.places:
         bad_rows.append(BadRow(2, "", _("The file has no rows to import.")))
-    return checker
+    return checker, kept
 
 
-def _write_pass(binary, checker: RowChecker, report: ImportReport) -> None:
-    """The checked file again, written CHUNK values at a time (inside the transaction)."""
+def _write_pass(binary, checker: RowChecker, report: ImportReport, kept: dict | None) -> None:
+    """The checked values written CHUNK at a time (inside the transaction): those kept by the
+    check, or the file read again."""
     chunk: dict[tuple, Decimal | int] = {}
+    for key, value in _checked_values(binary, checker, kept):
+        chunk[key] = value
+        if len(chunk) >= CHUNK:
+            _count(report, import_write(chunk, by=checker.by))
+            chunk.clear()
+            # With DEBUG on, the query log would keep every chunk's statements.
+            reset_queries()
+    if chunk:
+        _count(report, import_write(chunk, by=checker.by))
+
+
+def _checked_values(binary, checker: RowChecker, kept: dict | None):
+    if kept is not None:
+        yield from kept.items()
+        return
     _detected, raw_rows = file_rows(binary)
     for raw in raw_rows:
         result = checker.check(raw)
         if type(result) is list:  # cannot happen: the same rows passed the check
             raise ValidationError(result[0].reason)
-        chunk[((result.date, result.manager_id, result.channel_id), result.code)] = result.value
-        if len(chunk) >= CHUNK:
-            _count(report, import_write(chunk, by=checker.by))
-            chunk.clear()
-    if chunk:
-        _count(report, import_write(chunk, by=checker.by))
+        yield ((result.date, result.manager_id, result.channel_id), result.code), result.value
 
 
 def _count(report: ImportReport, result: WriteResult) -> None:

@@ -194,6 +194,9 @@ def xlsx_sheets(binary, meter: Meter) -> Iterator[tuple[str, Iterator[tuple[int,
 def _long_rows(rows: Iterator[tuple[int, tuple]], sheet: str) -> Iterator[RawRow]:
     cells = tuple(get_column_letter(i) for i in range(1, 6)) if sheet else ()
     for line, row in rows:
+        if len(row) == 5 and row[0]:  # the usual row, at no further cost
+            yield RawRow(line, row[0], row[1], row[2], row[3], row[4], sheet, cells)
+            continue
         if _blank(row):
             continue
         values = list(row)
@@ -284,3 +287,39 @@ def layout_rows(rows: Iterator[tuple[int, tuple]], sheet: str = "") -> Iterator[
                 % {"header": ",".join(LONG_HEADER)},
             )
         return
+
+
+# --- a whole file ------------------------------------------------------------------------------
+
+
+def file_rows(file, meter: Meter | None = None) -> tuple[Detected, Iterator[RawRow]]:
+    """A binary file (or bytes) → how it was read and its rows, streamed. FileRejected when the
+    file as a whole cannot be read. `meter` follows how far the reading has gone."""
+    meter = meter or Meter()
+    binary = io.BytesIO(file) if isinstance(file, bytes) else file
+    start = binary.read(len(XLSX_MAGIC))
+    binary.seek(0)
+    if start == XLSX_MAGIC:
+        return Detected("xlsx"), _xlsx_rows(binary, meter)
+    detected, text, reader = csv_open(binary, meter)
+    return detected, _csv_rows(text, reader)
+
+
+def _xlsx_rows(binary, meter: Meter) -> Iterator[RawRow]:
+    for title, rows in xlsx_sheets(binary, meter):
+        yield from layout_rows(rows, sheet=title)
+
+
+def _csv_rows(text, reader) -> Iterator[RawRow]:
+    lines = ((reader.line_num, row) for row in reader)
+    try:
+        yield from layout_rows(lines)
+    except UnicodeDecodeError:
+        raise FileRejected(
+            _("The file is not text in %(encoding)s.") % {"encoding": text.encoding},
+            reader.line_num + 1,
+        ) from None
+    except csv.Error as error:
+        raise FileRejected(
+            _("Not a valid CSV file: %(error)s") % {"error": error}, reader.line_num
+        ) from None

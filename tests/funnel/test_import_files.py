@@ -290,3 +290,38 @@ def test_command_dry_run_prints_the_preview_counts(manager_a, tmp_path, capsys):
     )
     assert count(manager_a, "first_contacts") == 5
     assert count(manager_a, "proposals_sent") is None
+
+
+def test_the_same_value_twice_in_a_workbook_names_the_first_cell(manager_a):
+    long_rows = [
+        ["date", "manager", "channel", "indicator", "value"],
+        [DAY, "manager_a", "active", "first_contacts", 1],
+    ]
+    wide_rows = [*WIDE_ROWS[:3], ["05.01.2026", 2, None]]
+    report = kpi_import(xlsx(("Long", long_rows), ("manager_a", wide_rows)), by=None)
+    assert report.bad_rows == [
+        BadRow(
+            4,
+            "active.first_contacts",
+            "Same value as sheet “Long”, row 2, column E.",
+            "manager_a",
+            "B",
+        )
+    ]
+
+
+def test_a_file_too_large_to_keep_is_read_again_and_written_in_chunks(manager_a, monkeypatch):
+    from funnel import imports
+
+    monkeypatch.setattr(imports, "KEEP_VALUES", 2)
+    monkeypatch.setattr(imports, "CHUNK", 3)
+    rows = [f"2026-01-{d:02};manager_a;active;first_contacts;{d}" for d in range(1, 11)]
+    data = ("date;manager;channel;indicator;value\n" + "\n".join(rows)).encode()
+    dry = kpi_import(data, by=None, dry_run=True)
+    assert (dry.rows, dry.changed, dry.preview.new) == (10, 10, 10)
+    assert not DailyFact.objects.exists()
+    report = kpi_import(data, by=None)
+    assert (report.rows, report.changed, report.unchanged) == (10, 10, 0)
+    assert [count(manager_a, "first_contacts", dt.date(2026, 1, d)) for d in range(1, 11)] == list(
+        range(1, 11)
+    )

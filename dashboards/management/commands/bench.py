@@ -513,6 +513,8 @@ class Command(BaseCommand):
             done = subprocess.run(
                 [sys.executable, "manage.py", "bench", "--import-upload", str(path)],
                 cwd=settings.BASE_DIR,
+                # As a production worker runs: DEBUG off (no query log).
+                env={**os.environ, "DEBUG": "false"},
                 capture_output=True,
                 text=True,
                 check=False,
