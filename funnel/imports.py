@@ -411,10 +411,13 @@ def _check_pass(binary, by, report: ImportReport, progress) -> tuple[RowChecker 
 
 
 def _write_pass(binary, checker: RowChecker, report: ImportReport, kept: dict | None) -> None:
-    """The checked values written CHUNK at a time (inside the transaction): those kept by the
-    check, or the file read again."""
+    """The checked values written (inside the transaction): those kept by the check at once,
+    or the file read again and written CHUNK values at a time."""
+    if kept is not None:  # in memory already: one write, as fast as it gets
+        _count(report, import_write(kept, by=checker.by))
+        return
     chunk: dict[tuple, Decimal | int] = {}
-    for key, value in _checked_values(binary, checker, kept):
+    for key, value in _checked_values(binary, checker):
         chunk[key] = value
         if len(chunk) >= CHUNK:
             _count(report, import_write(chunk, by=checker.by))
@@ -425,10 +428,7 @@ def _write_pass(binary, checker: RowChecker, report: ImportReport, kept: dict | 
         _count(report, import_write(chunk, by=checker.by))
 
 
-def _checked_values(binary, checker: RowChecker, kept: dict | None):
-    if kept is not None:
-        yield from kept.items()
-        return
+def _checked_values(binary, checker: RowChecker):
     _detected, raw_rows = file_rows(binary)
     for raw in raw_rows:
         result = checker.check(raw)
