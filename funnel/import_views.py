@@ -122,7 +122,13 @@ def import_run(request: HttpRequest, token) -> HttpResponse:
     upload = _upload_for(request, token)
     if upload.status != ImportUpload.Status.CHECKED:
         raise Refusal(_("Only a checked file without problems can be imported."), 409)
-    upload_start(upload, dry_run=False)
+    try:
+        upload_start(upload, dry_run=False)
+    except DatabaseError:
+        # The page says "nothing was imported"; a plain request also gets its 503.
+        _database_refusal()
+        upload.refresh_from_db()
+        return _page(request, upload, status=200 if request.htmx else 503)
     return _page(request, upload)
 
 

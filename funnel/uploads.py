@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -16,7 +15,6 @@ from django.utils import timezone, translation
 from funnel.imports import ImportReport, kpi_import
 from funnel.models import ImportUpload
 
-logger = logging.getLogger(__name__)
 KEPT_FOR = dt.timedelta(days=1)
 # The report keeps this many problems; the import_kpi command lists every one.
 KEPT_BAD_ROWS = 1000
@@ -50,11 +48,12 @@ def upload_run(upload_id: int, *, dry_run: bool) -> None:
         try:
             report = kpi_import(binary, by=user, dry_run=dry_run, progress=progress)
         except DatabaseError:
-            logger.exception("Import %s failed in the database", upload_id)
+            # The import's transaction is rolled back: nothing was written. Say so on the
+            # upload's page, and let the caller (the page, or the task's result) know too.
             ImportUpload.objects.filter(pk=upload_id).update(
                 status=ImportUpload.Status.FAILED, result={"database_error": True}
             )
-            return
+            raise
     if report.ok:
         status = ImportUpload.Status.CHECKED if dry_run else ImportUpload.Status.DONE
     else:
