@@ -44,7 +44,10 @@ def _leader(request: HttpRequest) -> None:
 
 def _upload_for(request: HttpRequest, token) -> ImportUpload:
     """The user's own upload: nobody else sees or finishes it."""
-    upload = ImportUpload.objects.filter(token=token, uploaded_by=request.user).first()
+    # Without the file itself: the page is polled every second while a run goes on.
+    upload = (
+        ImportUpload.objects.filter(token=token, uploaded_by=request.user).defer("data").first()
+    )
     if upload is None:
         raise Refusal(_("This upload does not exist any more; upload the file again."), 404)
     return upload

@@ -166,9 +166,13 @@ MONEY_TEXT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
 
 
 def _value_fast(raw, *, money: bool) -> Decimal | int | None:
-    """The usual spellings of a value ("12", "1234.50"), parsed without number_parse's
-    checks, which they pass by construction: up to 9 digits is a count within its limit,
-    up to 12 digits with 2 decimals an amount within its. None for anything else."""
+    """The usual spellings of a value ("12", "1234.50", an XLSX integer), parsed without
+    number_parse's checks, which they pass by construction: up to 9 digits is a count within
+    its limit, up to 12 digits with 2 decimals an amount within its. None for anything else."""
+    if type(raw) is int:  # an XLSX number cell
+        if money:
+            return Decimal(raw).quantize(CENT) if 0 <= raw < 10**12 else None
+        return raw if 0 <= raw < 10**9 else None
     if type(raw) is not str:
         return None
     if money:

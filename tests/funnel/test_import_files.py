@@ -325,3 +325,28 @@ def test_a_file_too_large_to_keep_is_read_again_and_written_in_chunks(manager_a,
     assert [count(manager_a, "first_contacts", dt.date(2026, 1, d)) for d in range(1, 11)] == list(
         range(1, 11)
     )
+
+
+def test_xlsx_integers_take_the_quick_path_and_its_limits(manager_a):
+    day2 = dt.datetime(2026, 1, 6)
+    rows = [
+        ["date", "manager", "channel", "indicator", "value"],
+        [dt.datetime(2026, 1, 5), "manager_a", "active", "first_contacts", 1],
+        [dt.datetime(2026, 1, 5), "manager_a", "active", "revenue", 10],
+        [day2, "manager_a", "active", "meetings_set", 2],
+        # Day and cell both known: the quick path, then its limits.
+        [day2, "manager_a", "active", "first_contacts", 3],
+        [day2, "manager_a", "active", "revenue", 1500],
+        [dt.datetime(2026, 1, 7), "manager_a", "active", "meetings_set", 0],
+        [dt.datetime(2026, 1, 7), "manager_a", "active", "first_contacts", -4],
+        [dt.datetime(2026, 1, 7), "manager_a", "active", "revenue", 10**13],
+    ]
+    report = kpi_import(xlsx(("S", rows)), by=None)
+    assert report.bad_rows == [
+        BadRow(8, "value", "The value cannot be negative.", "S", "E"),
+        BadRow(9, "value", "The amount is too large.", "S", "E"),
+    ]
+    rows = rows[:-2]
+    assert kpi_import(xlsx(("S", rows)), by=None).ok
+    assert count(manager_a, "first_contacts", day2.date()) == 3
+    assert revenue(manager_a, day2.date()) == Decimal("1500.00")
