@@ -27,10 +27,14 @@ migrate: install .env
 demo: migrate  ## demo company (refuses to touch real data)
 	$(PYTHON) manage.py seed_demo
 
-run: migrate  ## install, migrate, demo data, dev server on SQLite
+run: migrate  ## install, migrate, demo data, dev server and task worker on SQLite
 	@# A database with real users keeps its data: seed_demo refuses and the server starts anyway.
 	-$(PYTHON) manage.py seed_demo
-	$(PYTHON) manage.py runserver 127.0.0.1:8000
+	@# The worker of background tasks (large imports) runs beside the server and stops with it.
+	@$(PYTHON) manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(PYTHON) manage.py runserver 127.0.0.1:8000
 
 serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
 	$(PYTHON) manage.py collectstatic --no-input

@@ -108,7 +108,4 @@ class DayForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
-    dry_run = forms.BooleanField(
-        label=_("Only check the file, do not import"), required=False, initial=False
-    )
+    file = forms.FileField(label=_("CSV or XLSX file"))

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_tasks_db",
     "channels.apps.ChannelsConfig",
     "teams.apps.TeamsConfig",
     "funnel.apps.FunnelConfig",
@@ -156,6 +157,22 @@ USE_TZ = True
 CURRENCY = env("CURRENCY", default="₽")
 # Managers may change the facts of the last N days (today included); heads any day.
 KPI_EDIT_WINDOW_DAYS = env.int("KPI_EDIT_WINDOW_DAYS", default=7)
+
+# Background work (large imports): Django's tasks framework on the database (django-tasks-db),
+# run by `python manage.py db_worker` (`make run` starts one beside the server).
+# TASKS_BACKEND=immediate runs every task at once in the process that enqueues it (the tests).
+TASKS_BACKEND = env("TASKS_BACKEND", default="database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+    }
+}
+# An upload larger than this is checked and imported in the background, with a progress bar.
+KPI_IMPORT_BACKGROUND_BYTES = env.int("KPI_IMPORT_BACKGROUND_BYTES", default=1024 * 1024)
+KPI_IMPORT_MAX_BYTES = env.int("KPI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

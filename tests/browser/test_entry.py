@@ -167,7 +167,7 @@ def test_head_uploads_a_bad_file_and_sees_every_bad_line(page: Page, live_server
         ],
     )
     page.evaluate("window.notReloaded = true")
-    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_role("button", name="Upload and check").click()
     rows = page.locator("table.bad-rows tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(2)).to_contain_text("The value cannot be negative.")
