@@ -248,16 +248,15 @@ def _row_check(
         bad_rows.append(BadRow(line, "date", day))
 
     manager_id = lookups.managers.get(username)
-    if manager_id is None:
-        bad_rows.append(
-            BadRow(line, "manager", _("Unknown manager “%(name)s”.") % {"name": _short(username)})
-        )
-    elif manager_id not in lookups.allowed:
+    if manager_id not in lookups.allowed:
+        # Someone outside the importer's teams is told apart from nobody by nothing: not the
+        # name's existence, not the channels they work in.
+        manager_id = None
         bad_rows.append(
             BadRow(
                 line,
                 "manager",
-                _("Manager “%(name)s” is not in your teams.") % {"name": _short(username)},
+                _("Unknown manager “%(name)s”, or not in your teams.") % {"name": _short(username)},
             )
         )
 
