@@ -28,8 +28,8 @@ demo: migrate  ## demo company (refuses to touch real data)
 	$(PYTHON) manage.py seed_demo
 
 run: migrate  ## install, migrate, demo data, dev server on SQLite
-	@# A database with real users keeps its data: seed_demo refuses and the server starts anyway.
-	-$(PYTHON) manage.py seed_demo
+	@# A database with real users keeps its data: seed_demo says so in one line and skips.
+	-$(PYTHON) manage.py seed_demo --skip-if-real
 	$(PYTHON) manage.py runserver 127.0.0.1:8000
 
 serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
