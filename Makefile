@@ -74,6 +74,11 @@ bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
-.PHONY: loadtest
-loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL), 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60
+.PHONY: loadtest loadtest-faults
+loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL) + a private Redis, 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60
 	$(PYTHON) scripts/loadtest.py --seconds $(or $(LOADTEST_SECONDS),60)
+
+# A private PostgreSQL (initdb in a temporary directory) and Redis, started by the script:
+# the database crashes and restarts, Redis hangs, and no write may be lost. docs/reliability.md
+loadtest-faults: install  ## the load test with a database crash and a Redis hang; LOADTEST_SECONDS=60
+	$(PYTHON) scripts/loadtest.py --seconds $(or $(LOADTEST_SECONDS),60) --faults

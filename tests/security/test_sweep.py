@@ -231,8 +231,9 @@ def _admin_params(model_admin) -> dict[str, str]:
 ADMIN_PAGES = {
     f"admin:{m._meta.app_label}_{m._meta.model_name}_{page}": _admin_params(ma)
     for m, ma in admin.site._registry.items()
-    for page in ("changelist", "add")
+    for page in ("changelist", "add", "change", "delete", "history")
 }
+OBJECT_IDS = ["1", "2", "3", "0", "-1", "9" * 25, "x", "١", "1.5"]
 
 
 @pytest.fixture
@@ -254,6 +255,8 @@ def world(manager_a, manager_a2, manager_b, head1, head2, director, admin_user, 
 def _path(name: str, draw_arg) -> str:
     if name in ("metrics:export", "metrics:my_export"):
         return reverse(name, kwargs={k: draw_arg(v) for k, v in EXPORT_ARGS.items()})
+    if name.startswith("admin:") and name.endswith(("_change", "_delete", "_history")):
+        return reverse(name, args=[draw_arg(OBJECT_IDS)])
     if name == "password_reset_confirm":
         return reverse(name, args=[draw_arg(["MQ", "x", "Mg"]), draw_arg(["set-password", "x"])])
     return reverse(name)
