@@ -475,4 +475,6 @@ def import_page(request: HttpRequest) -> HttpResponse:
     response = render(request, template, ctx, status=status)
     if report and report.ok and not report.dry_run:
         trigger_client_event(response, SAVED_EVENT)
+    if status == 503:
+        response["Retry-After"] = "60"
     return response
