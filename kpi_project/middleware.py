@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from channels.inputs import has_control
+from channels.inputs import MAX_YEAR, MIN_YEAR, has_control, range_error
 from kpi_project.errors import bad_request
 
 
@@ -33,6 +33,34 @@ class ControlCharactersMiddleware:
             return bad_request(
                 request, message=_("The request contains control characters; nothing was done.")
             )
+        return self.get_response(request)
+
+
+def _drill_down_refused(request: HttpRequest) -> bool:
+    """The admin's date hierarchy (`<field>__year`, `__month`, `__day`): Django builds a
+    datetime from them and lets an overflow through as a 500 (`date__year=99999999999`,
+    or 9999, whose next year does not exist). Up to 4 ASCII digits, years in bounds."""
+    for key, values in request.GET.lists():
+        part = key.rpartition("__")[2]
+        if part not in ("year", "month", "day"):
+            continue
+        for value in values:
+            if not (value.isascii() and value.isdigit() and len(value) <= 4):
+                return True
+            if part == "year" and not MIN_YEAR <= int(value) <= MAX_YEAR:
+                return True
+    return False
+
+
+class DateDrillDownMiddleware:
+    """400 for an admin date drill-down out of bounds (see _drill_down_refused)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/admin/") and _drill_down_refused(request):
+            return bad_request(request, message=range_error().messages[0])
         return self.get_response(request)
 
 

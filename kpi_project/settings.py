@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "teams.middleware.UserLanguageMiddleware",
     "kpi_project.middleware.PrivateResponsesMiddleware",
     "kpi_project.middleware.ControlCharactersMiddleware",
+    "kpi_project.middleware.DateDrillDownMiddleware",
     # Last, so that a lockout is decided after authentication ran.
     "axes.middleware.AxesMiddleware",
 ]

@@ -29,7 +29,7 @@ import os
 import random
 import re
 import secrets
-import socket
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,7 +44,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import PrivatePostgres, PrivateRedis, fault_plan  # noqa: E402
+from faults import PrivatePostgres, PrivateRedis, fault_plan, free_port, stop, wait_for  # noqa: E402
 
 HOST = "127.0.0.1"
 MAX_SECONDS = 600
@@ -72,12 +72,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not 1 <= args.managers <= 500 or not 1 <= args.heads <= TEAMS:
         parser.error(f"--managers 1..500, --heads 1..{TEAMS}")
     return args
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 # ---- the database ---------------------------------------------------------------------------
@@ -501,31 +495,7 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
 
                 connections.close_all()
             admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def wait_for(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("loadtest: gunicorn exited at start")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/accounts/login/", headers={"Host": f"{HOST}:{port}"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit("loadtest: gunicorn did not answer within 30 s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+            shutil.rmtree(logdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,21 @@ def test_exports_of_leaders_are_not_cached(head1, team1):
     )
     assert response.status_code == 200
     assert sorted(response["Cache-Control"].split(", ")) == ["no-store", "private"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date__year=9999",
+        "date__year=1999",
+        "date__year=99999999999999999999",
+        "date__year=2026&date__month=99999999999999999999",
+        "date__year=٢٠٢٦",
+    ],
+)
+def test_the_admins_date_drill_down_refuses_far_years(admin_user, query):
+    client = _signed_in(admin_user)
+    response = client.get(f"/admin/plans/holiday/?{query}")
+    assert response.status_code == 400
+    assert "Enter a date between the years 2000 and 2100." in response.content.decode()
+    assert client.get("/admin/plans/holiday/?date__year=2026&date__month=3").status_code == 200
