@@ -76,6 +76,8 @@ def _page(request: HttpRequest, upload: ImportUpload | None, form=None, status=2
     response = render(request, template, ctx, status=status)
     if upload and upload.status == ImportUpload.Status.DONE and request.method == "POST":
         trigger_client_event(response, SAVED_EVENT)
+    if status == 503:
+        response["Retry-After"] = "60"
     return response
 
 

@@ -234,11 +234,14 @@ class RowChecker:
             bad.append(self.bad(raw, 0, day))
 
         manager_id = lookups.managers.get(username)
+        if manager_id is not None and manager_id not in lookups.allowed:
+            # Whether the username exists elsewhere, and where they work, is not the
+            # importer's to learn: one message for both.
+            manager_id = None
         if manager_id is None:
-            reason = _("Unknown manager “%(name)s”.") % {"name": _short(username)}
-            bad.append(self.bad(raw, 1, reason))
-        elif manager_id not in lookups.allowed:
-            reason = _("Manager “%(name)s” is not in your teams.") % {"name": _short(username)}
+            reason = _("Unknown manager “%(name)s”, or not in your teams.") % {
+                "name": _short(username)
+            }
             bad.append(self.bad(raw, 1, reason))
 
         channel_id = lookups.channels.get(channel_code)

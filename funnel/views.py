@@ -76,13 +76,17 @@ def refusals(view):
         except Refusal as refusal:
             if request.htmx:
                 # htmx does not swap 4xx; entry.js shows this text next to the field.
-                return HttpResponse(
+                response = HttpResponse(
                     refusal.message,
                     status=refusal.status,
                     content_type="text/plain; charset=utf-8",
                 )
-            ctx = {"message": refusal.message, "status": refusal.status}
-            return render(request, "funnel/refused.html", ctx, status=refusal.status)
+            else:
+                ctx = {"message": refusal.message, "status": refusal.status}
+                response = render(request, "funnel/refused.html", ctx, status=refusal.status)
+            if refusal.status == 503:
+                response["Retry-After"] = "60"
+            return response
 
     return wrapper
 

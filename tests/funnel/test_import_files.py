@@ -88,7 +88,9 @@ def test_windows_1251_is_detected_and_named(team1):
 def test_a_cp1251_error_quotes_the_name_as_written_and_says_how_it_was_read(manager_a):
     text = "date;manager;channel;indicator;value\r\n05.01.2026;Иванов;active;first_contacts;7\r\n"
     report = kpi_import(text.encode("cp1251"), by=None)
-    assert report.bad_rows == [BadRow(2, "manager", "Unknown manager “Иванов”.")]
+    assert report.bad_rows == [
+        BadRow(2, "manager", "Unknown manager “Иванов”, or not in your teams.")
+    ]
     assert report.detected == "read as Windows-1251, separator “;”"
     assert not DailyFact.objects.exists()
 
@@ -133,7 +135,7 @@ def test_xlsx_errors_name_the_sheet_row_and_column_letter(manager_a):
     report = kpi_import(data, by=None)
     assert report.bad_rows == [
         BadRow(2, "value", "A count must be a whole number.", "Январь", "E"),
-        BadRow(3, "manager", "Unknown manager “ghost”.", "Январь", "B"),
+        BadRow(3, "manager", "Unknown manager “ghost”, or not in your teams.", "Январь", "B"),
         BadRow(4, "date", "Enter a date as YYYY-MM-DD or DD.MM.YYYY.", "Январь", "A"),
         BadRow(4, "value", "Enter a number.", "Январь", "E"),
     ]
@@ -156,7 +158,7 @@ def test_row_checker_is_the_one_check_for_any_caller(manager_a, head2):
     assert good == ValueWrite(DAY, manager_a.pk, active, "revenue", Decimal("1500.50"))
     scoped = RowChecker(by=head2)
     assert scoped.check(RawRow(9, DAY, "manager_a", "active", "first_contacts", 1)) == [
-        BadRow(9, "manager", "Manager “manager_a” is not in your teams.")
+        BadRow(9, "manager", "Unknown manager “manager_a”, or not in your teams.")
     ]
 
 

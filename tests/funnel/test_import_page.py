@@ -85,11 +85,11 @@ def test_a_bad_file_lists_every_problem_and_cannot_be_imported(client, head1, ma
     assert "The file was rejected, nothing was imported" in html
     assert "The file was read as UTF-8, separator “,”." in html
     assert "A count must be a whole number." in html
-    assert "Manager “manager_b” is not in your teams." in html
+    assert "Unknown manager “manager_b”, or not in your teams." in html
     assert response.context["result"]["bad_rows"][1] == [
         "line 3",
         "manager",
-        "Manager “manager_b” is not in your teams.",
+        "Unknown manager “manager_b”, or not in your teams.",
     ]
     upload = ImportUpload.objects.get()
     assert upload.status == "failed"

@@ -102,8 +102,16 @@ def future() -> str:
 @pytest.mark.parametrize(
     ("row", "column", "reason"),
     [
-        (f"{DAY},nobody,active,first_contacts,1", "manager", "Unknown manager “nobody”."),
-        (f"{DAY},head1,active,first_contacts,1", "manager", "Unknown manager “head1”."),
+        (
+            f"{DAY},nobody,active,first_contacts,1",
+            "manager",
+            "Unknown manager “nobody”, or not in your teams.",
+        ),
+        (
+            f"{DAY},head1,active,first_contacts,1",
+            "manager",
+            "Unknown manager “head1”, or not in your teams.",
+        ),
         (f"{DAY},manager_a,telepathy,first_contacts,1", "channel", "Unknown channel “telepathy”."),
         (
             f"{DAY},manager_a,active,leads_received,1",
@@ -269,9 +277,27 @@ def test_head_imports_only_managers_of_their_own_teams(head1, manager_a, manager
         f"{DAY},manager_b,active,first_contacts,1",
     )
     report = kpi_import(data, by=head1)
-    assert report.bad_rows == [BadRow(3, "manager", "Manager “manager_b” is not in your teams.")]
+    assert report.bad_rows == [
+        BadRow(3, "manager", "Unknown manager “manager_b”, or not in your teams.")
+    ]
     assert not DailyFact.objects.exists()
     assert kpi_import(data, by=manager_b.__class__.objects.get(username="head1")).bad_rows
+
+
+def test_a_head_learns_nothing_about_people_outside_their_teams(head1, manager_a, manager_b):
+    """Another team's manager, on a channel they do not work in, reads as an unknown name."""
+    manager_b.channels.set([])
+    data = csv_bytes(
+        f"{DAY},manager_b,partner,first_contacts,1",
+        f"{DAY},nobody_at_all,partner,first_contacts,1",
+    )
+    rows = [
+        (r.column, r.reason.replace("manager_b", "X").replace("nobody_at_all", "X"))
+        for r in kpi_import(data, by=head1).bad_rows
+    ]
+    assert rows[: len(rows) // 2] == rows[len(rows) // 2 :]
+    assert ("manager", "Unknown manager “X”, or not in your teams.") in rows
+    assert not any("report on channel" in message for _column, message in rows)
 
 
 def test_director_imports_for_every_team_and_is_the_author(director, manager_a, manager_b):
@@ -317,7 +343,7 @@ def test_command_rejects_a_bad_file_listing_every_bad_line(manager_a, tmp_path, 
         call_command("import_kpi", str(path))
     err = capsys.readouterr().err
     assert "line 2, value: The value cannot be negative." in err
-    assert "line 4, manager: Unknown manager “ghost”." in err
+    assert "line 4, manager: Unknown manager “ghost”, or not in your teams." in err
     assert not DailyFact.objects.exists()
 
 

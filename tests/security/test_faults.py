@@ -124,6 +124,7 @@ def test_a_grid_cell_failing_midway_writes_nothing(
     }
     response = client.post(reverse("funnel:cell"), data, headers=HX)
     assert response.status_code == 503
+    assert response["Retry-After"] == "60"
     assert MESSAGE in response.content.decode()
     assert fact_state() == existing
 
@@ -151,6 +152,7 @@ def test_an_import_upload_failing_midway_writes_nothing_and_says_so(
     response = client.post(reverse("funnel:import"), {"file": upload}, headers=HX if htmx else {})
     # htmx swaps only 2xx: the error comes back in place of the report.
     assert response.status_code == (200 if htmx else 503)
+    assert response.get("Retry-After") == (None if htmx else "60")
     assert MESSAGE in response.content.decode()
     assert fact_state() == existing
     assert_totals_exact()
