@@ -3,11 +3,11 @@ and the monthly template download: heads, the director, admins."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from channels.inputs import month_parse
 from funnel.forms import ImportForm
 from funnel.models import ImportUpload
 from funnel.preview import Preview
@@ -144,13 +145,10 @@ def template_download(request: HttpRequest) -> HttpResponse:
     """?team=<id>&month=YYYY-MM: the team's month as the monthly template, filled in."""
     if not can_lead(request.user):
         raise Refusal(_("Only heads of sales and administrators can import data."), 403)
-    match = MONTH_RE.fullmatch(request.GET.get("month", "").strip())
     try:
-        month = dt.date(int(match[1]), int(match[2]), 1) if match else None
-    except ValueError:
-        month = None
-    if month is None or not 1900 <= month.year <= 2999:
-        raise Refusal(_("Choose a month as YYYY-MM."), 400)
+        month = month_parse(request.GET.get("month"))
+    except ValidationError as error:
+        raise Refusal(error.messages[0], 400) from None
     team_id = request.GET.get("team", "").strip()
     teams = {str(t.pk): t for t in _teams_for(request.user)}
     if team_id not in teams:

@@ -201,6 +201,25 @@ SWEEP: dict[str, dict] = {
     "metrics:plans": {"team": "id", "month": "month"},
     "metrics:plan_cell": {**PLAN, "value": "number", "reason": "text", "team": "id"},
     "metrics:plan_copy": {"team": "id", "month": "month", "reason": "text"},
+    "metrics:leaks": FILTERS,
+    "metrics:one_to_one": {"period": "text"},
+    "funnel:template": {"team": "id", "month": "month"},
+    "funnel:import_status": {},
+    "funnel:import_run": {"accept": "flag"},
+    "profile": {"name": "text", "action": "text", "token": "id", "notify": "text"},
+    "bot:telegram": {"action": "text", "notify": "text"},
+    "bot:webhook": {"update_id": "number"},
+    "api-schema": {},
+    "api-docs": {},
+    "api:me": {},
+    "api:channels": {},
+    "api:teams": {},
+    "api:people": {},
+    "api:report": {"date_from": "date", "date_to": "date", "as_of": "date", "team": "id",
+                   "manager": "id", "channel": "channel_code"},
+    "api:facts": {"date_from": "date", "date_to": "date", "manager": "id",
+                  "channel": "channel_code", "page": "number"},
+    "api:plans": {"month": "month", "manager": "id", "channel": "channel_code"},
 }
 # fmt: on
 
@@ -257,6 +276,10 @@ def _path(name: str, draw_arg) -> str:
         return reverse(name, kwargs={k: draw_arg(v) for k, v in EXPORT_ARGS.items()})
     if name.startswith("admin:") and name.endswith(("_change", "_delete", "_history")):
         return reverse(name, args=[draw_arg(OBJECT_IDS)])
+    if name in ("funnel:import_status", "funnel:import_run"):
+        return reverse(name, args=[draw_arg(["00000000-0000-0000-0000-000000000000"])])
+    if name == "metrics:one_to_one":
+        return reverse(name, args=[draw_arg(["1", "2", "3", "0", "9" * 25])])
     if name == "password_reset_confirm":
         return reverse(name, args=[draw_arg(["MQ", "x", "Mg"]), draw_arg(["set-password", "x"])])
     return reverse(name)
