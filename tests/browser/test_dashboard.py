@@ -180,7 +180,7 @@ def test_show_all_swaps_the_whole_leaderboard_in_place(watched, live_server, com
 def test_export_downloads_the_numbers_on_screen(watched, live_server, company):
     open_dashboard(watched, live_server, company["director"])
     first = watched.locator("table.leaderboard tbody tr").first
-    name = first.locator("td").nth(1).inner_text()
+    name = first.locator("td").nth(1).locator(".name").inner_text()
     revenue = first.locator("td").nth(4).inner_text()
     completion = first.locator("td").nth(5).inner_text()
     with watched.expect_download() as info:
