@@ -379,6 +379,8 @@ def plan_it_use(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     planner = planner_build(request.user, request.POST, today=today)
     error = planner.month_error or planner.target_error
+    if not error and any(i.error for i in planner.inputs):
+        error = _("Correct the levers marked above first.")
     if not error and (planner.who is None or planner.channel is None):
         error = _("There is nobody to plan for.")
     elif not error and planner.month < today.replace(day=1):

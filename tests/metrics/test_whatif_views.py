@@ -364,3 +364,14 @@ def test_a_manager_outside_the_channel_is_not_planned(client, head1, team1, mana
     use(logged_in(client, head1), f"team-{team1.pk}", FUTURE)
     assert not Plan.objects.filter(manager=only_inbound).exists()
     assert plans_of(manager_a, dt.date(2099, 3, 1))["revenue"] == Decimal("300000.00")
+
+
+@pytest.mark.django_db
+def test_a_wrong_lever_is_not_written_as_its_historys_value(client, head1, manager_a):
+    history(manager_a)
+    response = use(logged_in(client, head1), f"manager-{manager_a.pk}", FUTURE, check="-5")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The value cannot be negative." in html
+    assert "Correct the levers marked above first." in html
+    assert not Plan.objects.exists()
