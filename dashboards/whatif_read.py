@@ -121,10 +121,10 @@ def _funnel(channel, counts: dict, money: dict, member_ids) -> tuple[Funnel, int
     return total, active
 
 
-def history_read(who: Who, channel, *, today: dt.date) -> History:
-    """The last HISTORY_DAYS days before today in `channel`: the manager's own funnel, or
-    the team's (every current member of the manager's team, or of the team planned) when
-    the manager's is too short. Four queries."""
+def history_read(who: Who, channels: list, *, today: dt.date) -> dict[int, History]:
+    """The last HISTORY_DAYS days before today in each channel: {channel pk: History}. The
+    manager's own funnel, or the team's (every current member of the manager's team, or of
+    the team planned) when the manager's is too short. Four queries for all the channels."""
     yesterday = today - dt.timedelta(days=1)
     start = yesterday - dt.timedelta(days=HISTORY_DAYS - 1)
     team_id = who.team.pk if who.team else who.manager.team_id
@@ -132,13 +132,20 @@ def history_read(who: Who, channel, *, today: dt.date) -> History:
     people = members if who.team else User.objects.filter(pk=who.manager.pk)
     if members is not None and who.manager:
         people = people | members
-    window = Scope(start, yesterday, channel_ids=(channel.pk,), managers=people)
+    ids = tuple(c.pk for c in channels)
+    window = Scope(start, yesterday, channel_ids=ids, managers=people)
     counts = count_sums(window, group_by=("manager", "channel"))
     money = money_sums(window, group_by=("manager", "channel"))
     days = working_days(start, yesterday, working_day_overrides(start, yesterday))
-    managers_now = len(who.in_channel(channel)) or 1
     team_ids = list(members.values_list("pk", flat=True)) if members is not None else []
-    own, own_active = _funnel(channel, counts, money, [who.manager.pk] if who.manager else [])
+    return {
+        channel.pk: _history(who, channel, counts, money, team_ids, days, (start, yesterday))
+        for channel in channels
+    }
+
+
+def _history(who: Who, channel, counts, money, team_ids, days, window) -> History:
+    own, _own_active = _funnel(channel, counts, money, [who.manager.pk] if who.manager else [])
     team, team_active = _funnel(channel, counts, money, team_ids)
     uses_team = False
     if who.manager and (history_is_enough(own) or not team_ids):
@@ -149,21 +156,16 @@ def history_read(who: Who, channel, *, today: dt.date) -> History:
     no_history = not history_is_enough(source)
     if no_history and who.manager:
         source, active, uses_team = own, 1, False
-    counts_list = [n for _code, n in source.stage_counts]
     levers = history_levers(
-        counts_list,
+        [n for _code, n in source.stage_counts],
         source.payments_count,
         source.revenue,
-        managers=managers_now,
+        managers=len(who.in_channel(channel)) or 1,
         history_managers=active or 1,
         history_days=days,
     )
     return History(
-        funnel=source,
-        levers=levers,
-        uses_team=uses_team,
-        no_history=no_history,
-        window=(start, yesterday),
+        funnel=source, levers=levers, uses_team=uses_team, no_history=no_history, window=window
     )
 
 
@@ -172,13 +174,17 @@ def month_working_days(month: dt.date) -> int:
     return working_days(first, last, working_day_overrides(first, last))
 
 
-def revenue_plan(who: Who, channel, month: dt.date) -> Decimal | None:
-    """The revenue plan of the team (its team plan, else its managers' plans, as the
-    dashboard reads it) or of the manager, for the month in the channel; None without one."""
+def revenue_plans(who: Who, month: dt.date) -> dict[int, Decimal]:
+    """The month's revenue plan per channel of the team (its team plan, else its managers'
+    plans, as the dashboard reads it) or of the manager: {channel pk: value}."""
     if who.manager:
         plans = manager_plan_values(months=[month], managers=[who.manager.pk], indicator="revenue")
-        return plans.get((who.manager.pk, month, channel.pk, "revenue"))
+        return {channel_id: value for (_m, _month, channel_id, _code), value in plans.items()}
     first, last = month_bounds(month)
     teams: QuerySet = Team.objects.filter(pk=who.team.pk).values("pk")
-    scope = Scope(first, last, channel_ids=(channel.pk,), teams=teams)
-    return plan_sums(scope=scope, months=[month]).get((month, channel.pk, "revenue"))
+    plans = plan_sums(scope=Scope(first, last, teams=teams), months=[month])
+    return {
+        channel_id: value
+        for (_month, channel_id, code), value in plans.items()
+        if code == "revenue"
+    }

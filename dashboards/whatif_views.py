@@ -25,7 +25,7 @@ from dashboards.whatif_read import (
     channels_of,
     history_read,
     month_working_days,
-    revenue_plan,
+    revenue_plans,
     who_choices,
     who_parse,
 )
@@ -116,6 +116,7 @@ class Planner:
     changes: list = field(default_factory=list)
     best: list = field(default_factory=list)
     month_error: str = ""
+    overview: list = field(default_factory=list)
 
     @property
     def query(self) -> dict[str, str]:
@@ -257,9 +258,15 @@ def planner_build(user, data: QueryDict, *, today: dt.date) -> Planner:
         if code:
             raise Http404
         planner.channel = planner.channels[0]
-    planner.history = history_read(who, planner.channel, today=today)
+    histories = history_read(who, planner.channels, today=today)
+    plans = revenue_plans(who, month)
+    planner.days = month_working_days(month)
+    planner.overview = [
+        _overview(c, histories[c.pk], plans.get(c.pk), planner.days) for c in planner.channels
+    ]
+    planner.history = histories[planner.channel.pk]
     planner.levers = _levers_read(data, planner)
-    planner.plan = revenue_plan(who, planner.channel, month)
+    planner.plan = plans.get(planner.channel.pk)
     planner.target = planner.plan
     raw_target = data.get("target", "").strip()
     if raw_target:
@@ -270,7 +277,6 @@ def planner_build(user, data: QueryDict, *, today: dt.date) -> Planner:
             planner.target, planner.target_text = typed, raw_target
         except ValidationError as exc:
             planner.target_error, planner.target_text = exc.messages[0], raw_target
-    planner.days = month_working_days(month)
     problem = blocker(planner.levers)
     if problem == CHECK:
         planner.blocked = _("Without an average check above 0 no number of payments makes money.")
@@ -296,6 +302,32 @@ def planner_build(user, data: QueryDict, *, today: dt.date) -> Planner:
         s for s in planner.changes if s.change in best_levers([s.change for s in planner.changes])
     ]
     return planner
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One channel's path from its plan at the history's levers (the page's first table)."""
+
+    channel: object
+    plan: Decimal | None
+    history: object
+    payments: int | None = None
+    first: tuple = ()  # the first stage rounded up: in the month, per day, per manager per day
+    forecast: Decimal | None = None
+
+
+def _overview(channel, history, plan: Decimal | None, days: int) -> Overview:
+    p = path(plan, history.levers, days) if plan and channel.stage_list else None
+    if p is None:
+        return Overview(channel, plan, history)
+    return Overview(
+        channel,
+        plan,
+        history,
+        payments=ceil_count(p.payments),
+        first=_counts(p, p.stages[0]),
+        forecast=forecast(history.levers, days),
+    )
 
 
 def _counts(p, needed: Decimal) -> tuple[int | None, int | None, int | None]:

@@ -236,7 +236,7 @@ def test_the_lever_that_closes_the_gap_is_named(client, head1, manager_a):
     # 300 000 / 110 011.00 = 2.727: only the first conversion (25 % → 68.18 %) stays under
     # 100 %; the check, the activity and the managers (1 → 3) have no ceiling.
     assert html.count("above 100 %: cannot") == 5
-    assert "25.00\u00a0% → 68.18\u00a0%" in html
+    assert "25.00 % → 68.18 %" in " ".join(html.split())
 
 
 # ---- use as plan -------------------------------------------------------------------------
@@ -375,3 +375,27 @@ def test_a_wrong_lever_is_not_written_as_its_historys_value(client, head1, manag
     assert "The value cannot be negative." in html
     assert "Correct the levers marked above first." in html
     assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_channel_is_shown_at_its_history_with_its_plan(client, head1, manager_a):
+    history(manager_a)
+    Plan.objects.create(
+        month=dt.date(2099, 3, 1),
+        channel=channel("active"),
+        manager=manager_a,
+        indicator="revenue",
+        value=Decimal("300000.00"),
+    )
+    html = (
+        logged_in(client, head1)
+        .get(URL, {"who": f"manager-{manager_a.pk}", "month": FUTURE, "channel": "inbound"})
+        .content.decode()
+    )
+    rows = dict(re.findall(r'<tr data-channel="(\w+)"[^>]*>(.*?)</tr>', html, re.S))
+    assert set(rows) == {"active", "inbound", "repeat_vip", "partner"}
+    # Active: 15 payments, 300 first contacts, 14 a working day (22 in March 2099).
+    active = re.findall(r'<td class="num">([^<]*)</td>', rows["active"])
+    assert active[:5] == ["300,000.00\xa0₽", "15", "300", "14", "14"]
+    assert "No revenue plan for this month." in rows["inbound"]
+    assert 'aria-current="true">Inbound sales' in " ".join(rows["inbound"].split())
