@@ -9,9 +9,10 @@ undefined (a conversion of 0, no average check, no working day).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
 
 from metrics.compute import CENT, average_check, money, ratio, round_ratio
 
@@ -19,9 +20,25 @@ ONE = Decimal(1)
 # A conversion cannot be planned above everything that reaches the stage.
 MAX_CONVERSION = ONE
 
+# Significant digits of the arithmetic here: a path runs through several divisions, and the
+# default 28 digits could round a count a hair below its true value, which rounding up
+# would then not repair.
+PRECISION = 100
+
 ACTIVITY = "activity"
 CHECK = "check"
 MANAGERS = "managers"
+
+
+def precise[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+    """Run `function` with PRECISION significant digits."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(prec=PRECISION):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,7 @@ def ceil_count(value: Decimal | int | None) -> int | None:
     return int(Decimal(value).to_integral_value(rounding=ROUND_CEILING))
 
 
+@precise
 def history_levers(
     stage_counts: Sequence[int],
     payments_count: int,
@@ -95,15 +113,18 @@ class Path:
     working_days: int
     managers: int
 
+    @precise
     def per_day(self, value: Decimal) -> Decimal | None:
         """A month's count per working day of the month; None without working days."""
         return ratio(value, self.working_days)
 
+    @precise
     def per_manager_day(self, value: Decimal) -> Decimal | None:
         """A month's count per manager per working day."""
         return ratio(value, self.working_days * self.managers)
 
 
+@precise
 def path(target: Decimal, levers: Levers, working_days: int) -> Path | None:
     """payments = target ÷ average check; the last stage = payments ÷ its conversion to a
     payment; each earlier stage = the next one ÷ the conversion between them. None when
@@ -125,6 +146,7 @@ def path(target: Decimal, levers: Levers, working_days: int) -> Path | None:
     )
 
 
+@precise
 def revenue_from(
     count: Decimal | int, conversions: Sequence[Decimal], average_check: Decimal
 ) -> Decimal:
@@ -136,6 +158,7 @@ def revenue_from(
     return result * average_check
 
 
+@precise
 def forecast(levers: Levers, working_days: int) -> Decimal | None:
     """The month's revenue at these levers: activity × managers × working days × every
     conversion × average check. None when a lever is undefined or there is no activity."""
@@ -156,6 +179,7 @@ class LeverChange:
     feasible: bool  # False: a conversion above 100 %
 
 
+@precise
 def lever_changes(target: Decimal, levers: Levers, working_days: int) -> list[LeverChange]:
     """For each lever, the value that closes the gap between the forecast and `target`
     with every other lever as it is. Revenue is a product of the levers, so each
@@ -195,12 +219,14 @@ def best_levers(changes: Sequence[LeverChange]) -> list[LeverChange]:
     return [c for c in feasible if c.change == smallest]
 
 
+@precise
 def split_counts(total: Decimal, managers: int) -> int:
     """Each of `managers` managers' share of a team's needed count: total ÷ managers, rounded
     up, so that the shares together never fall short of the team's count."""
     return ceil_count(Decimal(total) / managers)
 
 
+@precise
 def split_money(total: Decimal, managers: int) -> list[Decimal]:
     """A team's revenue target split evenly to the kopeck: total ÷ managers rounded down,
     the kopecks left over go one each to the first managers; the parts sum to `total`."""
