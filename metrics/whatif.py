@@ -76,7 +76,7 @@ def history_levers(
     count over the previous one's and payments over the last stage (to 0.01 %), revenue per
     payment (to the kopeck), the first stage per manager per working day of the window (to
     0.01). None where a denominator is 0."""
-    following = [*stage_counts[1:], payments_count]
+    following = [*stage_counts[1:], payments_count] if stage_counts else []
     conversions = tuple(
         round_ratio(ratio(nxt, cur)) for cur, nxt in zip(stage_counts, following, strict=True)
     )

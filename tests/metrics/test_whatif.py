@@ -117,6 +117,14 @@ def test_no_history_leaves_every_lever_undefined():
     assert forecast(levers, 20) is None
 
 
+def test_a_channel_without_stages_goes_straight_to_payments():
+    levers = history_levers([], 4, D("100.00"), managers=1, history_managers=1, history_days=5)
+    assert levers.conversions == ()
+    assert levers.activity is None
+    p = path(D("50.00"), levers, 5)
+    assert (p.payments, p.stages) == (D("2"), ())
+
+
 def test_the_forecast_is_activity_times_managers_days_conversions_and_check():
     # 3 × 2 × 20 = 120 contacts × 0.25 × 0.4 × 0.8 = 9.6 payments × 20 000 = 192 000.
     assert forecast(EXAMPLE, 20) == D("192000.00")
