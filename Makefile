@@ -47,9 +47,9 @@ fmt: install
 # Each app keeps its own catalog (<app>/locale); locale/ holds templates/, kpi_project/ and
 # funnel/admin.py (funnel/locale belongs to the entry pages).
 # Each app keeps its own catalog; the project catalog covers templates/ and kpi_project/.
-ROOT_MESSAGES_IGNORE := -i .venv -i staticfiles -i tests -i channels -i teams -i metrics -i funnel -i plans -i dashboards
+ROOT_MESSAGES_IGNORE := -i .venv -i staticfiles -i tests -i channels -i teams -i metrics -i funnel -i plans -i dashboards -i api -i bot
 messages: install  ## refresh and compile the Russian catalogs
-	@for app in channels teams funnel plans metrics dashboards; do \
+	@for app in channels teams funnel plans metrics dashboards api bot; do \
 	  if [ -d $$app/locale ]; then (cd $$app && ../$(VENV)/bin/django-admin makemessages -l ru --no-obsolete) || exit 1; fi; \
 	done
 	$(VENV)/bin/django-admin makemessages -l ru --no-obsolete $(ROOT_MESSAGES_IGNORE)

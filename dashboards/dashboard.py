@@ -15,6 +15,7 @@ from dashboards.drill import Drill, drill
 from dashboards.filters import Filters, filters_for
 from dashboards.panels.funnels import FunnelPanels
 from dashboards.panels.headline import HeadlinePanels, pct_points
+from dashboards.panels.leaks import LeakPanels
 from dashboards.panels.money import MoneyPanels
 from dashboards.panels.people import (
     CONVERSION_ROWS_SHOWN,
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels, MoneyPanels):
+class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels, MoneyPanels, LeakPanels):
     """The panels of one dashboard request; each property runs its queries once, on demand."""
 
     def __init__(self, filters: Filters, *, drill_url=None, show_all=(), sort=None):

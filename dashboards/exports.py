@@ -254,6 +254,46 @@ def margin_table(dash: Dashboard) -> Table:
     return _table("margin", _("Margin by manager"), columns, rows)
 
 
+def leaks_table(dash: Dashboard) -> Table:
+    columns = [
+        Column(_("Manager")),
+        Column(_("Channel")),
+        Column(_("From stage")),
+        Column(_("To stage")),
+        Column(_("n (count at the previous stage)"), "count"),
+        Column(_("Count"), "count"),
+        Column(_("Conversion, %"), "pct"),
+        Column(_("Reference, %"), "pct"),
+        Column(_("Reference from")),
+        Column(_("Missing"), "decimal"),
+        Column(_("Revenue lost"), "money"),
+        Column(_("Margin lost"), "money"),
+        Column(_("Priced at the team's value per unit")),
+        Column(_("Small sample")),
+    ]
+    sources = {"plan": _("plan"), "team": _("team median")}
+    rows = [
+        [
+            r.manager.board_name,
+            r.channel.name,
+            r.previous_name,
+            r.stage_name,
+            r.leak.previous_count,
+            r.leak.count,
+            r.leak.conversion,
+            r.leak.reference,
+            sources.get(r.leak.reference_from, ""),
+            r.leak.missing,
+            r.money,
+            r.margin,
+            _("yes") if r.leak.team_value else "",
+            _("yes") if r.leak.small_sample else "",
+        ]
+        for r in dash.leaks
+    ]
+    return _table("leaks", _("Where the money leaks"), columns, rows)
+
+
 def pace_label(status: str | None) -> str:
     """The pace status in words, as the screen shows it."""
     return {
@@ -281,6 +321,7 @@ TABLES: dict[str, Callable[[Dashboard], Table]] = {
     "funnel": funnel_table,
     "money": money_table,
     "margin": margin_table,
+    "leaks": leaks_table,
 }
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -83,17 +84,47 @@ def _site(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+class Messenger(Protocol):
+    """Another way to reach a person besides e-mail; the Telegram bot registers one in
+    MESSENGERS. `reaches`: the person is linked and chose it; `replaces_email`: they chose it
+    alone; `send`: deliver the plain text (raises when it could not)."""
+
+    def reaches(self, user: User) -> bool: ...
+
+    def replaces_email(self, user: User) -> bool: ...
+
+    def send(self, user: User, text: str) -> None: ...
+
+
+MESSENGERS: list[Messenger] = []
+
+
+def _routes(user: User) -> tuple[list[Messenger], bool]:
+    """The messengers that reach `user`, and whether the mail goes too."""
+    messengers = [m for m in MESSENGERS if m.reaches(user)]
+    email = bool(user.email) and not any(m.replaces_email(user) for m in messengers)
+    return messengers, email
+
+
 def _send_once(*, user: User, kind: str, day: dt.date, build) -> bool:
-    """Log (user, kind, day) first and send only if the row is new; False if already sent."""
+    """Log (user, kind, day) first and send only if the row is new; False if already sent
+    or the person cannot be reached. Every way the person chose gets the message; one that
+    fails rolls the log back, so the next run tries again."""
+    messengers, email = _routes(user)
+    if not messengers and not email:
+        return False
     with transaction.atomic():
         _log, created = ReminderLog.objects.get_or_create(user=user, kind=kind, day=day)
         if not created:
             return False
         with translation.override(_language(user)):
             subject, text, html = build()
-        message = EmailMultiAlternatives(subject, text, to=[user.email])
-        message.attach_alternative(html, "text/html")
-        message.send()
+        for messenger in messengers:
+            messenger.send(user, f"{subject}\n\n{text}")
+        if email:
+            message = EmailMultiAlternatives(subject, text, to=[user.email])
+            message.attach_alternative(html, "text/html")
+            message.send()
     return True
 
 
@@ -174,8 +205,6 @@ def reminders_send(*, today: dt.date) -> SendResult:
 
     reminders = 0
     for manager in report.not_reported:
-        if not manager.email:
-            continue
 
         def build(manager=manager):
             ctx = {"user": manager, "day": day, "url": _site(reverse("funnel:day"))}
@@ -187,9 +216,7 @@ def reminders_send(*, today: dt.date) -> SendResult:
         reminders += _send_once(user=manager, kind=ReminderLog.Kind.REMINDER, day=day, build=build)
 
     digests = 0
-    recipients = User.objects.filter(
-        role__in=(User.Role.HEAD, User.Role.DIRECTOR), is_active=True
-    ).exclude(email="")
+    recipients = User.objects.filter(role__in=(User.Role.HEAD, User.Role.DIRECTOR), is_active=True)
     data = None
     team_cache: dict[int, DigestTeam] = {}
     for recipient in recipients:

@@ -44,6 +44,7 @@ PANELS = {
     "missing",
     "money",
     "margin",
+    "leaks",
 }
 MY_PANELS = (PANELS - {"leaderboard", "company"}) | {"rank"}
 
@@ -105,7 +106,14 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     if panel and panel not in (MY_PANELS if mine else PANELS):
         raise Http404
     base = reverse("metrics:my" if mine else "metrics:dashboard")
-    ctx = {"form": form, "mine": mine, "export_url": f"{base}export/", "min_sample": MIN_SAMPLE}
+    ctx = {
+        "form": form,
+        "mine": mine,
+        "export_url": f"{base}export/",
+        "min_sample": MIN_SAMPLE,
+        "dashboard_url": reverse("metrics:dashboard") if not mine else base,
+        "leaks_url": reverse("metrics:leaks"),
+    }
     if form.is_valid():
         filters = dashboards.filters_for(
             cleaned=form.cleaned_data, viewer=request.user, mine=mine, today=_today()
@@ -147,6 +155,30 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     elif request.htmx and not request.htmx.history_restore_request:
         template += "#panels"
     response = render(request, template, ctx)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def leaks(request: HttpRequest) -> HttpResponse:
+    """The bottleneck finder: every manager's stage gaps priced in money, for the
+    dashboard's scope and filters."""
+    _check_role(request.user, mine=False)
+    form = _filter_form(request, mine=False)
+    base = reverse("metrics:dashboard")
+    ctx = {
+        "form": form,
+        "mine": False,
+        "export_url": f"{base}export/",
+        "dashboard_url": base,
+        "min_sample": MIN_SAMPLE,
+    }
+    if form.is_valid():
+        filters = dashboards.filters_for(
+            cleaned=form.cleaned_data, viewer=request.user, mine=False, today=_today()
+        )
+        ctx |= {"dash": Dashboard(filters), "query": _query(form.data, FILTER_FIELDS)}
+    response = render(request, "dashboards/leaks.html", ctx)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

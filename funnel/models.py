@@ -163,6 +163,8 @@ class FactChange(models.Model):
         IMPORT = "import", _("import")
         ADMIN = "admin", _("admin site")
         DEMO = "demo", _("demo data")
+        API = "api", _("API")
+        TELEGRAM = "telegram", _("Telegram")
 
     # A real foreign key: measured against statement-level triggers (migrations 0010, 0012;
     # docs/benchmarks.md), it costs an import of 100,000 values under 10 % more.
@@ -185,6 +187,10 @@ class FactChange(models.Model):
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    # Which client of the source: the API token's name (its owner is `changed_by`).
+    source_name = models.CharField(
+        _("client"), max_length=60, blank=True, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["-changed_at", "-id"]

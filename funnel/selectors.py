@@ -223,7 +223,13 @@ def fact_history(
             old=change.old_value,
             new=change.new_value,
             is_money=change.code in MONEY_DECIMAL_CODES,
-            source=str(sources.get(change.source, change.source)),
+            source=_source_text(sources, change),
         )
         for change in changes
     ]
+
+
+def _source_text(sources: dict, change: FactChange) -> str:
+    """ "API · crm-sync": the source, and the client (token name) where one is known."""
+    text = str(sources.get(change.source, change.source))
+    return f"{text} · {change.source_name}" if change.source_name else text

@@ -217,7 +217,9 @@ def _counts_read(fact_ids: list[int]) -> dict[tuple[int, int], int]:
 
 
 @transaction.atomic
-def facts_write(*, writes: Sequence[ValueWrite], by, source: str) -> WriteResult:
+def facts_write(
+    *, writes: Sequence[ValueWrite], by, source: str, source_name: str = ""
+) -> WriteResult:
     """Upsert values of daily facts, record every change in the history and keep the
     maintained totals equal to the facts.
 
@@ -237,12 +239,22 @@ def facts_write(*, writes: Sequence[ValueWrite], by, source: str) -> WriteResult
             )
         key = (write.date, write.manager_id, write.channel_id)
         latest[(key, write.code)] = _normalise(write.code, write.value)
-    return _write(latest, by=by, source=source, channel_indicators=channel_indicators)
+    return _write(
+        latest,
+        by=by,
+        source=source,
+        source_name=source_name,
+        channel_indicators=channel_indicators,
+    )
 
 
 @transaction.atomic
 def values_write(
-    values: Mapping[tuple[FactKey, str], Decimal | int], *, by, source: str
+    values: Mapping[tuple[FactKey, str], Decimal | int],
+    *,
+    by,
+    source: str,
+    source_name: str = "",
 ) -> WriteResult:
     """`facts_write` for values that passed its rules already, keyed by ((date, manager_id,
     channel_id), code): the import checks them row by row with funnel.forms.value_parse
@@ -258,7 +270,13 @@ def values_write(
             raise ValidationError(
                 _("Unknown indicator %(code)s for this channel.") % {"code": code}
             )
-    return _write(values, by=by, source=source, channel_indicators=channel_indicators)
+    return _write(
+        values,
+        by=by,
+        source=source,
+        source_name=source_name,
+        channel_indicators=channel_indicators,
+    )
 
 
 def _write(
@@ -267,6 +285,7 @@ def _write(
     by,
     source: str,
     channel_indicators: dict[int, dict[str, Indicator]],
+    source_name: str = "",
 ) -> WriteResult:
     if not latest:
         return WriteResult(changed=0, unchanged=0, facts={})
@@ -318,7 +337,7 @@ def _write(
                 continue
             count_rows.append((fact_id, indicator_id, new))
             change = new - (old or 0)
-        history_rows.append((fact_id, code, old, new, by_id, db_now, source))
+        history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
         deltas.append((team_key(row[F_TEAM]), *key, code, change))
         changed_facts.add(key)
 
@@ -347,7 +366,8 @@ def _write(
     )
     insert_rows(
         FactChange,
-        ("fact_id", "code", "old_value", "new_value", "changed_by_id", "changed_at", "source"),
+        ("fact_id", "code", "old_value", "new_value", "changed_by_id", "changed_at", "source")
+        + ("source_name",),
         history_rows,
     )
     touched = totals_add(deltas)

@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "plans.apps.PlansConfig",
     "metrics.apps.MetricsConfig",
     "dashboards.apps.DashboardsConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api.apps.ApiConfig",
+    "bot.apps.BotConfig",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +178,45 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
+# The REST API (/api/v1/, docs/api.md): personal tokens only, JSON only, throttled per token
+# in the default cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.tokens.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.tokens.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per token (and per address without one): N/second, minute, hour or day.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="600/hour")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sales KPI Tracker API",
+    "DESCRIPTION": "Daily funnel facts, plans and KPI reports. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI from the installed drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.errors.document_errors",
+    ],
+}
+
+# The Telegram bot (optional; README, "Telegram bot"): without a token it is not started and
+# reminders go by e-mail only.
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_NAME = env("TELEGRAM_BOT_NAME", default="")  # its @username, for t.me links
+TELEGRAM_API_URL = env("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
+# The webhook (/bot/webhook/) answers only requests carrying this secret.
+TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET", default="")
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -218,4 +262,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # httpx and python-telegram-bot log request URLs, which hold the Telegram bot's token:
+    # never below WARNING, whatever LOG_LEVEL says.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpcore", "telegram", "hpack")},
 }

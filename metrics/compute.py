@@ -455,3 +455,27 @@ def valuable_final_product(
         reserves=expenses[1] if entered else None,
         result=result_margin - expenses[0] - expenses[1] if entered else None,
     )
+
+
+@dataclass(frozen=True)
+class Velocity:
+    """Sales velocity of a channel over a range (docs/metrics.md, "Sales velocity"):
+    first-stage count per working day × funnel conversion × average check; None where a
+    factor is undefined."""
+
+    per_day: Decimal | None  # first-stage count per working day
+    conversion: Decimal | None  # last stage over first stage
+    average_check: Decimal | None
+
+    @property
+    def value(self) -> Decimal | None:
+        """Money per working day, unrounded."""
+        if None in (self.per_day, self.conversion, self.average_check):
+            return None
+        return self.per_day * self.conversion * self.average_check
+
+
+def sales_velocity(
+    *, first: int, last: int, days: int, revenue: Decimal, payments: int
+) -> Velocity:
+    return Velocity(ratio(first, days), ratio(last, first), average_check(revenue, payments))

@@ -71,6 +71,21 @@ def pace_status(value: Decimal | None, *, higher_is_better: bool = True) -> str 
     return "behind" if value <= 2 * ON_TRACK - BEHIND else "far_behind"
 
 
+class Paced:
+    """`pace` and `pace_status` of a plan line with `fact_to_date` and `expected`."""
+
+    fact_to_date: Decimal | None
+    expected: Decimal | None
+
+    @property
+    def pace(self) -> Decimal | None:
+        return pace(self.fact_to_date, self.expected)
+
+    @property
+    def pace_status(self) -> str | None:
+        return pace_status(self.pace)
+
+
 def a_year_before(day: dt.date) -> dt.date:
     """The same date a year earlier; 29 February becomes the 28th."""
     try:

@@ -188,3 +188,21 @@ def plan_of(*, month: dt.date, manager: User, channel, indicator: str) -> Plan |
 def monthly_expenses(*, months: list[dt.date]) -> dict[dt.date, MonthlyExpense]:
     """Entered expenses and reserves of the given months: {month: MonthlyExpense}. One query."""
     return {e.month: e for e in MonthlyExpense.objects.filter(month__in=months)}
+
+
+def stage_plans(
+    *, managers: QuerySet, date_from: dt.date, date_to: dt.date, channel_ids=None
+) -> dict[tuple, Decimal]:
+    """Each manager's own plans over the months the period touches, summed: {(manager_id,
+    channel_id, indicator): value} — what a planned conversion (the plan of a stage over
+    the plan of the stage before) is read from. One query."""
+    plans = Plan.objects.filter(
+        manager__in=managers.values("pk"), month__in=months_in(date_from, date_to)
+    )
+    if channel_ids is not None:
+        plans = plans.filter(channel_id__in=channel_ids)
+    rows = plans.values("manager_id", "channel_id", "indicator").annotate(total=kopeck_sum("value"))
+    return {
+        (row["manager_id"], row["channel_id"], row["indicator"]): from_kopecks(row["total"])
+        for row in rows.order_by()
+    }

@@ -47,7 +47,7 @@ from metrics.compute import (
     run_rate_days,
     valuable_final_product,
 )
-from metrics.pace import expected_to_date, pace, pace_status
+from metrics.pace import Paced, expected_to_date
 from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
     Scope,
@@ -64,7 +64,7 @@ MONEY_INDICATORS = frozenset({"revenue", "margin", "invoiced_amount", "variable_
 
 
 @dataclass(frozen=True)
-class PlanLine:
+class PlanLine(Paced):
     """Plan against fact for one indicator. Money indicators carry kopecks; counts may carry
     a fractional plan (prorated) and forecast (the run rate is not rounded here).
 
@@ -82,14 +82,6 @@ class PlanLine:
     # and the facts dated before as_of; None until a working day of the period has passed.
     expected: Decimal | None = None
     fact_to_date: Decimal | None = None
-
-    @property
-    def pace(self) -> Decimal | None:
-        return pace(self.fact_to_date, self.expected)
-
-    @property
-    def pace_status(self) -> str | None:
-        return pace_status(self.pace)
 
 
 @dataclass(frozen=True)

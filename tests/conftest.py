@@ -4,6 +4,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from django.utils import translation
 
 from channels.models import Channel
 from teams.models import User
@@ -53,6 +54,14 @@ def director(db):
 @pytest.fixture
 def admin_user(db):
     return make_user("admin", role=User.Role.ADMIN, channels=(), is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in a user's language leaves it active in the thread: the next test starts
+    in the default language again."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("channels", "teams", "funnel", "plans", "metrics", "dashboards")
+APPS = ("channels", "teams", "funnel", "plans", "metrics", "dashboards", "api", "bot")
 DJANGO_ADMIN = str(Path(sys.executable).parent / "django-admin")
 CATALOG = Path("locale/ru/LC_MESSAGES/django.po")
 

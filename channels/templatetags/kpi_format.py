@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.formats import FORMAT_SETTINGS, get_format, number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 DASH = "—"
@@ -80,3 +80,13 @@ def decimal1(value) -> str:
     return _number(
         Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), 1, grouping=True
     )
+
+
+@register.filter
+def points(value) -> str:
+    """A difference of two ratios in percentage points, signed: 0.031 → "+3.1 p.p."."""
+    if value is None or value == "":
+        return DASH
+    shown = (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    sign = "+" if shown > 0 else ""
+    return f"{sign}{_number(shown, 1, grouping=False)}\u00a0{gettext('p.p.')}"

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
-from metrics.compute import ZERO, MoneyMetrics, MoneySums
+from metrics.compute import ZERO, MoneyMetrics, MoneySums, Velocity
 from metrics.pace import elapsed_end, is_small_sample
 from metrics.selectors import (
     count_sums,
@@ -49,6 +49,40 @@ class FunnelActivity:
 
 
 @dataclass(frozen=True)
+class VelocityCard:
+    """A channel's sales velocity over the compared range and the previous one."""
+
+    now: Velocity
+    before: Velocity | None
+
+    def _change(self, name: str) -> Decimal | None:
+        if self.before is None:
+            return None
+        current, previous = getattr(self.now, name), getattr(self.before, name)
+        if current is None or previous is None:
+            return None
+        if name == "conversion":  # a rate: in points
+            return current - previous
+        return compute.change(current, previous) if previous else None
+
+    @property
+    def value_change(self) -> Decimal | None:
+        return self._change("value")
+
+    @property
+    def per_day_change(self) -> Decimal | None:
+        return self._change("per_day")
+
+    @property
+    def conversion_change(self) -> Decimal | None:
+        return self._change("conversion")
+
+    @property
+    def check_change(self) -> Decimal | None:
+        return self._change("average_check")
+
+
+@dataclass(frozen=True)
 class ChannelFunnel:
     channel: Channel
     stages: list[FunnelStage]
@@ -56,6 +90,7 @@ class ChannelFunnel:
     money: MoneyMetrics
     activities: list[FunnelActivity] = field(default_factory=list)
     people: int = 0  # managers with numbers in the channel: the per-day averages' divisor
+    velocity: VelocityCard | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -156,6 +191,43 @@ class FunnelPanels:
         return people
 
     @cached_property
+    def _velocity_counts(self) -> tuple[dict, dict]:
+        """Counts per channel of the compared range and of the previous one (the cards'
+        ranges): the period's own when it is compared whole. One query each."""
+        comparison = self.previous_range
+        if comparison is None:
+            return {}, {}
+        if self.compares_whole_period:
+            now = {(c, i): v for (c, i), v in self.channel_counts.items()}
+        else:
+            now = count_sums(self._scope_of(*comparison.current), ("channel",))
+        return now, count_sums(self._scope_of(*comparison.previous), ("channel",))
+
+    def _velocity(self, channel) -> VelocityCard | None:
+        """First-stage count per working day × funnel conversion × average check, over the
+        range the cards compare, and the previous range."""
+        comparison = self.previous_range
+        stages = channel.stage_list
+        if comparison is None or not stages:
+            return None
+        now_counts, before_counts = self._velocity_counts
+        first, last = stages[0].pk, stages[-1].pk
+
+        def of(counts, money, span) -> Velocity:
+            sums = money.get((channel.pk,), MoneySums())
+            return compute.sales_velocity(
+                first=counts.get((channel.pk, first), 0),
+                last=counts.get((channel.pk, last), 0),
+                days=compute.working_days(*span, self.overrides),
+                revenue=sums.revenue,
+                payments=sums.payments_count,
+            )
+
+        now = of(now_counts, self.money_compared_by_channel, comparison.current)
+        before = of(before_counts, self.money_previous_by_channel, comparison.previous)
+        return VelocityCard(now, before if before.value is not None else None)
+
+    @cached_property
     def funnels(self) -> list[ChannelFunnel]:
         result = []
         for channel in self.catalogue:
@@ -201,6 +273,7 @@ class FunnelPanels:
                     metrics.money,
                     activities,
                     people,
+                    self._velocity(channel),
                 )
             )
         return result

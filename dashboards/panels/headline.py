@@ -116,25 +116,38 @@ class HeadlinePanels:
             self.f.date_from, self.f.date_to, as_of=self.f.today, overrides=self.overrides
         )
 
+    def _scope_of(self, start: dt.date, end: dt.date) -> Scope:
+        return Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
+
+    @cached_property
+    def money_previous_by_channel(self) -> dict[tuple, MoneySums]:
+        """Money of the previous range per channel. One query (none without one)."""
+        if self.previous_range is None:
+            return {}
+        return money_sums(self._scope_of(*self.previous_range.previous), ("channel",))
+
     @cached_property
     def money_previous(self) -> MoneySums:
-        """Money of the previous range in the filters' scope. One query (none without one)."""
-        if self.previous_range is None:
-            return MoneySums()
-        start, end = self.previous_range.previous
-        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
-        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+        return sum(self.money_previous_by_channel.values(), MoneySums())
+
+    @property
+    def compares_whole_period(self) -> bool:
+        comparison = self.previous_range
+        return comparison is None or comparison.current == (self.f.date_from, self.f.date_to)
+
+    @cached_property
+    def money_compared_by_channel(self) -> dict[tuple, MoneySums]:
+        """Money of the compared part of the period per channel: the period's own sums, or —
+        while the period holds today — those of its part before today (one query)."""
+        if self.compares_whole_period:
+            return {(channel,): sums for channel, sums in self.channel_money.items()}
+        return money_sums(self._scope_of(*self.previous_range.current), ("channel",))
 
     @cached_property
     def money_compared(self) -> MoneySums:
-        """Money of the compared part of the period: the period's own sums, or — while the
-        period holds today — those of its part before today (one query)."""
-        comparison = self.previous_range
-        if comparison is None or comparison.current == (self.f.date_from, self.f.date_to):
+        if self.compares_whole_period:
             return self.money_total
-        start, end = comparison.current
-        scope = Scope(start, end, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
-        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+        return sum(self.money_compared_by_channel.values(), MoneySums())
 
     @cached_property
     def year_range(self) -> tuple[dt.date, dt.date] | None:
@@ -148,8 +161,7 @@ class HeadlinePanels:
         """Money of the year-ago range in the filters' scope. One query (none without one)."""
         if self.year_range is None:
             return MoneySums()
-        scope = Scope(*self.year_range, self.f.channel_ids, self.f.fact_managers, self.f.fact_teams)
-        return sum(money_sums(scope, ("channel",)).values(), MoneySums())
+        return sum(money_sums(self._scope_of(*self.year_range), ("channel",)).values(), MoneySums())
 
     @cached_property
     def year_label(self) -> str:

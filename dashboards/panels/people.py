@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from django.db.models import QuerySet
+
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
-from metrics.pace import expected_to_date, is_small_sample, pace, pace_status
+from metrics.pace import Paced, expected_to_date, is_small_sample
 from metrics.plan_selectors import manager_plans
 from metrics.selectors import ManagerSums, Scope, cents, manager_pivot, people_with_reports
 from teams.membership import calendar_for, on_duty
@@ -25,7 +27,7 @@ EXPANDABLE_TABLES = frozenset({"leaderboard", "conversions", "margin"})
 
 
 @dataclass(frozen=True)
-class LeaderRow:
+class LeaderRow(Paced):
     rank: int
     manager: User
     plan: Decimal | None
@@ -35,14 +37,6 @@ class LeaderRow:
     conversions: list[Decimal | None]  # funnel conversion per channel of the catalogue
     expected: Decimal | None = None  # the plan expected by the end of the day before today
     fact_to_date: Decimal | None = None  # revenue dated before today
-
-    @property
-    def pace(self) -> Decimal | None:
-        return pace(self.fact_to_date, self.expected)
-
-    @property
-    def pace_status(self) -> str | None:
-        return pace_status(self.pace)
 
 
 @dataclass(frozen=True)
@@ -287,22 +281,37 @@ class PeoplePanels:
         return self._shown("leaderboard", self.leaderboard, LEADERBOARD_SHOWN)
 
     @cached_property
-    def team_rank(self) -> TeamRank:
-        """The manager's place among their team, by completion of the revenue plan."""
+    def team_view(self) -> tuple[QuerySet, Scope] | None:
+        """The viewer's team as its head sees it (its active managers, their days in the
+        team), for a manager's own page; None outside a team."""
         viewer = self.f.viewer
         team = viewer.team if viewer else None
         if team is None:
-            return TeamRank(None, 0, None, None)
-        # The team's board as its head sees it: its members' days in the team.
+            return None
         members = User.objects.filter(team=team, role=User.Role.MANAGER, is_active=True)
         teams = Team.objects.filter(pk=team.pk).values("pk")
-        scope = Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
+        return members, Scope(self.f.date_from, self.f.date_to, self.f.channel_ids, members, teams)
+
+    @cached_property
+    def team_pivot(self) -> dict[tuple, ManagerSums]:
+        """The per-manager sums of the viewer's team (one query; none outside a team)."""
+        if self.team_view is None:
+            return {}
+        return manager_pivot(self.team_view[1], as_of=self.f.today)
+
+    @cached_property
+    def team_rank(self) -> TeamRank:
+        """The manager's place among their team, by completion of the revenue plan."""
+        if self.team_view is None:
+            return TeamRank(None, 0, None, None)
+        members, scope = self.team_view
+        team = self.f.viewer.team
         board = self._board(
             list(members.order_by("full_name", "username")),
-            manager_pivot(scope, as_of=self.f.today),
+            self.team_pivot,
             self._revenue_plans(members, scope),
         )
-        mine = next((row for row in board if row.manager.pk == viewer.pk), None)
+        mine = next((row for row in board if row.manager.pk == self.f.viewer.pk), None)
         return TeamRank(mine.rank if mine else None, len(board), team, mine)
 
     # --- channel × stage × manager -----------------------------------------------------

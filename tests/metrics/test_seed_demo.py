@@ -193,3 +193,23 @@ def test_seed_demo_with_force_runs_next_to_real_users_and_leaves_them_alone(sett
 def test_seed_demo_never_takes_over_a_real_user_with_a_demo_name(demo_env, director):
     with pytest.raises(CommandError, match="belong to real users, not demo ones: director"):
         seed("--force")
+
+
+def test_seed_demo_tells_the_bottleneck_story(demo_env):
+    # Ольга Смирнова books meetings like everyone and loses them before negotiations: the
+    # bottleneck finder puts that gap first, priced in money.
+    from tests.metrics.test_dashboard import make_dashboard
+
+    seed()
+    director = User.objects.get(username="director")
+    period = {"date_from": "2026-10-21", "date_to": "2026-11-19"}
+    top = make_dashboard(director, today=TODAY, **period).leaks[0]
+    assert (top.manager.username, top.channel.code, top.stage_code) == (
+        "manager2",
+        "active",
+        "negotiations_held",
+    )
+    # Well under half the team's conversion, and more money than the next leak by far.
+    assert top.leak.conversion < top.leak.reference / 2
+    second = make_dashboard(director, today=TODAY, **period).leaks[1]
+    assert top.money > 2 * second.money

@@ -29,6 +29,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api.models import ApiToken
+from api.tokens import token_create
 from funnel.models import DailyCount, DailyFact, FactChange
 from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
@@ -108,6 +110,8 @@ class Entry:
     probe: Callable[[World], object] | None = None
     writers: dict[str, bool] | None = None
     files: Callable[[World, int], dict] = field(default=lambda w, n: {})
+    # An API route: each role calls it with a token of its own and sends JSON.
+    api: bool = False
 
 
 def _entry_query(w: World) -> dict:
@@ -124,6 +128,24 @@ def _import_csv(w: World, n: int) -> dict:
 # Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
 DAY, WEEK, DASH = to("funnel:day"), to("funnel:week"), to("metrics:dashboard")
 PLANS = to("metrics:plans")
+
+
+def _api_fact(w: World, n: int) -> dict:
+    item = {"date": w.yesterday.isoformat(), "manager": "manager_a", "channel": "active"}
+    return {"values": [{**item, "indicator": "first_contacts", "value": n}]}
+
+
+def _api_plan(w: World, n: int) -> dict:
+    return {
+        "month": f"{w.next_month:%Y-%m}",
+        "manager": w.manager_a.pk,
+        "channel": "active",
+        "indicator": "revenue",
+        "value": n,
+    }
+
+
+API_EVERYONE = {"GET": R(401, 200, 200, 200, 200, 200, 200)}
 
 # fmt: off
 MATRIX: dict[str, Entry] = {
@@ -166,6 +188,53 @@ MATRIX: dict[str, Entry] = {
         expect={"GET": R(*[200] * 7)},
     ),
     "password_reset_complete": Entry(expect={"GET": R(*[200] * 7)}),
+    "profile": Entry(
+        data=lambda w, n: {"name": f"token {n}"},
+        expect={"GET": R(LOGIN, *[200] * 6), "POST": R(LOGIN, *[200] * 6)},
+    ),
+    # The schema and its reference page describe the API and hold no data.
+    "api-schema": Entry(expect={"GET": R(*[200] * 7)}),
+    "api-docs": Entry(expect={"GET": R(*[200] * 7)}),
+    # Telegram's webhook: switched off without a bot token and a secret (as in the tests).
+    "bot:webhook": Entry(expect={"GET": R(*[405] * 7), "POST": R(*[404] * 7)}),
+    "bot:telegram": Entry(
+        data=lambda w, n: {"action": "notify", "notify": "email"},
+        expect={"GET": R(LOGIN, *[405] * 6), "POST": R(LOGIN, *[to("profile")] * 6)},
+    ),
+    "api:me": Entry(api=True, expect=API_EVERYONE),
+    "api:channels": Entry(api=True, expect=API_EVERYONE),
+    "api:teams": Entry(api=True, expect=API_EVERYONE),
+    "api:people": Entry(api=True, expect=API_EVERYONE),
+    "api:report": Entry(
+        api=True,
+        query=lambda w: {
+            "date_from": w.yesterday.isoformat(), "date_to": w.yesterday.isoformat(),
+            "manager": w.manager_a.pk,
+        },
+        expect={"GET": R(401, 200, 404, 200, 404, 200, 200)},
+    ),
+    "api:facts": Entry(
+        api=True,
+        query=lambda w: {"manager": w.manager_a.pk},
+        data=_api_fact,
+        probe=World.first_contacts,
+        # Manager B and head 2 do not know manager A: the batch is refused (400).
+        expect={
+            "GET": R(401, 200, 404, 200, 404, 200, 200),
+            "POST": R(401, 200, 400, 200, 400, 200, 200),
+            "PUT": R(401, 405, 405, 405, 405, 405, 405),
+        },
+    ),
+    "api:plans": Entry(
+        api=True,
+        query=lambda w: {"manager": w.manager_a.pk, "month": f"{w.next_month:%Y-%m}"},
+        data=_api_plan,
+        probe=World.next_month_revenue_plan,
+        expect={
+            "GET": R(401, 200, 404, 200, 404, 200, 200),
+            "POST": R(401, 403, 403, 200, 404, 200, 200),
+        },
+    ),
     "funnel:day": Entry(
         query=_entry_query,
         data=lambda w, n: {f"c{w.active_id}-first_contacts": str(n)},
@@ -220,6 +289,16 @@ MATRIX: dict[str, Entry] = {
     "metrics:export": Entry(
         path=lambda w: reverse("metrics:export", kwargs={"table": "leaderboard", "fmt": "csv"}),
         expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    "metrics:leaks": Entry(
+        query=lambda w: {"team": w.team1.pk, "period": "this_month"},
+        # Head 2 asking for team 1 gets the page with a form error and no numbers (200).
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    # Manager A's sheet: the heads of their team, the director and admins; head 2 a 404.
+    "metrics:one_to_one": Entry(
+        path=lambda w: reverse("metrics:one_to_one", kwargs={"manager": w.manager_a.pk}),
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
     ),
     # A manager's own numbers: heads, the director and admins have no numbers of their own.
     "metrics:my": Entry(expect={"GET": R(LOGIN, 200, 200, 403, 403, 403, 403)}),
@@ -353,9 +432,11 @@ def world(manager_a, manager_a2, manager_b, head1, head2, director, admin_user, 
     return World(users, team1, manager_a, yesterday, channel("active").pk)
 
 
-def _request(client: Client, method: str, url: str, data: dict, headers: dict):
+def _request(client: Client, method: str, url: str, data: dict, headers: dict, api: bool):
     if method == "GET":
         return client.get(url, headers=headers)
+    if method == "POST" and api:
+        return client.post(url, data, content_type="application/json", headers=headers)
     if method == "POST":
         return client.post(url, data, headers=headers)
     return client.generic(method, url, headers=headers)
@@ -389,11 +470,16 @@ def run_entry(name: str, entry: Entry, world: World, *, htmx: bool = False) -> l
     for method, row in entry.expect.items():
         for n, role in enumerate(ROLES, start=10):
             client = Client()
-            if world.users[role] is not None:
-                client.force_login(world.users[role])
+            headers = HX if htmx else {}
+            user = world.users[role]
+            if user is not None and entry.api:
+                _token, raw = token_create(user=user, name=f"matrix {method} {n}")
+                headers = {**headers, "Authorization": f"Bearer {raw}"}
+            elif user is not None:
+                client.force_login(user)
             data = {**entry.data(world, n), **entry.files(world, n)} if method == "POST" else {}
             before = entry.probe(world) if entry.probe and method == "POST" else None
-            response = _request(client, method, url, data, HX if htmx else {})
+            response = _request(client, method, url, data, headers, entry.api)
             if not answer_matches(row[role], response, htmx=htmx):
                 failures.append(
                     f"{method} {url} as {role}: expected {row[role]!r}, got {describe(response)}"
@@ -468,6 +554,7 @@ def _admin_objects(world: World) -> dict[type, object]:
         PlanChange: PlanChange.objects.create(plan=plan, new_value=2, reason="market"),
         MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
         type(channel("active")): channel("active"),
+        ApiToken: token_create(user=world.manager_a, name="admin check")[0],
     }
     return made
 

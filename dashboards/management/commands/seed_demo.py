@@ -72,6 +72,10 @@ class Skill:
     volume: float
     conversion: float
     check: float
+    # One stage where the manager converts far worse than the rest: the story the
+    # bottleneck finder tells on the demo company.
+    weak_stage: str = ""
+    weak_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,14 @@ MANAGERS = (
     DemoManager(
         "manager1", "Иван Петров", 0, ("active", "inbound", "repeat_vip"), Skill(1.2, 1.1, 1.05)
     ),
-    DemoManager("manager2", "Ольга Смирнова", 0, ("active", "partner"), Skill(1.0, 1.0, 1.0)),
+    # manager2 books meetings like everyone but loses them before negotiations.
+    DemoManager(
+        "manager2",
+        "Ольга Смирнова",
+        0,
+        ("active", "partner"),
+        Skill(1.0, 1.0, 1.0, weak_stage="negotiations_held", weak_factor=0.35),
+    ),
     DemoManager("manager3", "Дмитрий Кузнецов", 0, ("inbound", "repeat_vip"), Skill(1.05, 0.95, 1)),
     DemoManager("manager4", "Анна Попова", 0, ("active", "inbound"), Skill(0.8, 0.88, 0.9)),
     DemoManager(
@@ -210,7 +221,8 @@ def day_values(
     mean_first = profile.first_stage * volume
     counts = {stages[0]: max(0, round(rng.gauss(mean_first, mean_first * 0.25)))}
     for previous, code, rate in zip(stages[:-1], stages[1:], funnel.rates, strict=True):
-        counts[code] = binomial(rng, counts[previous], min(0.95, rate * skill.conversion))
+        weak = skill.weak_factor if code == skill.weak_stage else 1.0
+        counts[code] = binomial(rng, counts[previous], min(0.95, rate * skill.conversion * weak))
     for code in funnel.activities:
         base, share = profile.activities.get(code, (stages[0], 1.0))
         mean = counts.get(base, counts[stages[0]]) * share

@@ -8,7 +8,8 @@ from dashboards.notifications import reminders_send
 
 class Command(BaseCommand):
     help = (
-        "Email managers whose report for the last working day is missing, and send heads and "
+        "Remind managers whose report for the last working day is missing (by e-mail, or by "
+        "Telegram as they chose), and send heads and "
         "the director their morning digest. For cron, once each morning; never sends the "
         "same mail twice."
     )
