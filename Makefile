@@ -27,10 +27,14 @@ migrate: install .env
 demo: migrate  ## demo company (refuses to touch real data)
 	$(PYTHON) manage.py seed_demo
 
-run: migrate  ## install, migrate, demo data, dev server on SQLite
-	@# A database with real users keeps its data: seed_demo refuses and the server starts anyway.
-	-$(PYTHON) manage.py seed_demo
-	$(PYTHON) manage.py runserver 127.0.0.1:8000
+run: migrate  ## install, migrate, demo data, dev server and task worker on SQLite
+	@# A database with real users keeps its data: seed_demo says so in one line and skips.
+	-$(PYTHON) manage.py seed_demo --skip-if-real
+	@# The worker of background tasks (large imports) runs beside the server and stops with it.
+	@$(PYTHON) manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(PYTHON) manage.py runserver 127.0.0.1:8000
 
 serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
 	$(PYTHON) manage.py collectstatic --no-input
@@ -74,6 +78,11 @@ bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
-.PHONY: loadtest
-loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL), 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60
+.PHONY: loadtest loadtest-faults
+loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL) + a private Redis, 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60
 	$(PYTHON) scripts/loadtest.py --seconds $(or $(LOADTEST_SECONDS),60)
+
+# A private PostgreSQL (initdb in a temporary directory) and Redis, started by the script:
+# the database crashes and restarts, Redis hangs, and no write may be lost. docs/reliability.md
+loadtest-faults: install  ## the load test with a database crash and a Redis hang; LOADTEST_SECONDS=60
+	$(PYTHON) scripts/loadtest.py --seconds $(or $(LOADTEST_SECONDS),60) --faults

@@ -138,7 +138,11 @@ class _Checker:
             return None
         manager = self.lookups.managers.get(username)
         if manager is None:
-            self.bad(item, "manager", _("Unknown manager “%(name)s”.") % {"name": _short(username)})
+            self.bad(
+                item,
+                "manager",
+                _("Unknown manager “%(name)s”, or not in your teams.") % {"name": _short(username)},
+            )
         return manager
 
     def channel(self, item: int, raw: dict, manager: User | None) -> int | None:

@@ -1,26 +1,34 @@
 """CSV and XLSX of every dashboard table, with the numbers the screen shows.
 
-Money keeps its 2 decimals, ratios become the percentage shown (1 decimal, half-up),
-counts stay whole; an undefined value (shown "—") is an empty cell.
+Money keeps its 2 decimals, ratios become the percentage shown (1 decimal, half-up; in XLSX a
+percent cell holding that fraction), counts stay whole; an undefined value (shown "—") is an
+empty cell. CSV follows the user's locale; text that a spreadsheet would read as a formula is
+neutralised in both formats (docs/formats.md, "Dashboard exports").
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import HttpResponse
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from dashboards.dashboard import Dashboard, Drill, pct_points
+from dashboards.filters import Filters
 
 MONEY_FORMAT = "#,##0.00"
-PCT_FORMAT = "0.0"
+PCT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
 
 
@@ -325,40 +333,117 @@ TABLES: dict[str, Callable[[Dashboard], Table]] = {
 }
 
 
+# OWASP's CSV injection guidance: a cell starting with one of these is a formula to Excel,
+# LibreOffice and Google Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_FORMATS = {
+    "money": MONEY_FORMAT,
+    "pct": PCT_FORMAT,
+    "count": COUNT_FORMAT,
+    "decimal": "0.0",
+    "date": "dd.mm.yyyy",
+}
+
+
+def text_safe(value: str) -> str:
+    """Text that a spreadsheet shows as written: a leading `'` before a formula character."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def csv_dialect(language: str | None = None) -> tuple[str, str]:
+    """(separator, decimal mark) a spreadsheet of the language opens without a wizard:
+    `;` and `,` in Russian (its list separator and decimal comma), `,` and `.` in English."""
+    language = (language or get_language() or "en")[:2]
+    return (";", ",") if language == "ru" else (",", ".")
+
+
+def _csv_cell(value, decimal_mark: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return text_safe(value)
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y") if decimal_mark == "," else value.isoformat()
+    text = str(value)
+    return text.replace(".", decimal_mark) if isinstance(value, Decimal) else text
+
+
 def as_csv(table: Table, filename: str) -> HttpResponse:
+    """CSV in the user's locale (csv_dialect), UTF-8 with a byte order mark so that Excel
+    keeps Cyrillic names, text neutralised against formulas (text_safe)."""
+    separator, decimal_mark = csv_dialect()
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.title for c in table.columns])
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer.writerow([text_safe(c.title) for c in table.columns])
     for row in table.rows:
-        writer.writerow(
-            ["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row]
-        )
-    # A byte order mark, so that Excel opens the UTF-8 file with Cyrillic names intact.
+        writer.writerow([_csv_cell(v, decimal_mark) for v in row])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
 
-def as_xlsx(table: Table, filename: str) -> HttpResponse:
+def _xlsx_cell(value, kind: str):
+    """(value, number format) as written: percentages as fractions of 1 for `0.0%`, a plan
+    table's number as money or a whole count by its type."""
+    if value is None:
+        return None, None
+    if kind == "pct":
+        return Decimal(value) / 100, PCT_FORMAT
+    if kind == "number":
+        whole = isinstance(value, int)
+        return value, COUNT_FORMAT if whole else MONEY_FORMAT
+    return value, XLSX_FORMATS.get(kind)
+
+
+def _shown_width(value, kind: str) -> int:
+    if value is None:
+        return 0
+    if kind in ("money", "number") and isinstance(value, Decimal):
+        return len(f"{value:,.2f}")
+    if isinstance(value, int | Decimal):
+        return len(f"{value:,}")
+    if isinstance(value, dt.date):
+        return 10
+    return len(str(value))
+
+
+def _text_cell(sheet, text: str) -> WriteOnlyCell:
+    """A string cell: shown as written and never a formula, whatever it starts with (OWASP's
+    "write as text"; openpyxl would otherwise store a leading `=` as a formula)."""
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
+
+
+def as_xlsx(table: Table, filename: str, title: str = "") -> HttpResponse:
+    """XLSX: a title row (the table, its period and filters), the header, then the rows;
+    real percent cells (`0.0%`), money `#,##0.00`, counts `#,##0` (Excel shows them with the
+    reader's separators), widths that fit, text never read as a formula."""
     book = Workbook()
     sheet = book.active
     sheet.title = table.name[:31]
-    sheet.append([c.title for c in table.columns])
-    formats = {
-        "money": MONEY_FORMAT,
-        "pct": PCT_FORMAT,
-        "count": COUNT_FORMAT,
-        "decimal": "0.0",
-        "date": "yyyy-mm-dd",
-    }
+    sheet.append([_text_cell(sheet, title or table.title)])
+    sheet["A1"].font = Font(bold=True)
+    sheet.append([_text_cell(sheet, c.title) for c in table.columns])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [min(len(c.title), 30) for c in table.columns]
     for row in table.rows:
-        sheet.append(row)
-        for index, column in enumerate(table.columns, start=1):
-            if column.kind in formats:
-                sheet.cell(row=sheet.max_row, column=index).number_format = formats[column.kind]
-    for index, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column.title) + 2)
-    sheet.freeze_panes = "A2"
+        cells = []
+        for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+            widths[index] = max(widths[index], _shown_width(value, column.kind))
+            shown, number_format = _xlsx_cell(value, column.kind)
+            cell = (
+                _text_cell(sheet, shown) if isinstance(shown, str) else WriteOnlyCell(sheet, shown)
+            )
+            if number_format and not isinstance(shown, str):
+                cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, width + 2))
+    sheet.freeze_panes = "A3"
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(
@@ -367,3 +452,24 @@ def as_xlsx(table: Table, filename: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def export_title(table: Table, filters: Filters) -> str:
+    """The title row of an XLSX export: the table, its period and the filters in force."""
+    parts = [
+        _("%(table)s, %(start)s – %(end)s")
+        % {
+            "table": table.title,
+            "start": date_format(filters.date_from, "SHORT_DATE_FORMAT"),
+            "end": date_format(filters.date_to, "SHORT_DATE_FORMAT"),
+        }
+    ]
+    if filters.team:
+        parts.append(_("team: %(name)s") % {"name": filters.team.name})
+    if filters.manager:
+        parts.append(_("manager: %(name)s") % {"name": filters.manager.display_name})
+    elif filters.mine and filters.viewer:
+        parts.append(_("manager: %(name)s") % {"name": filters.viewer.display_name})
+    if filters.channel:
+        parts.append(_("channel: %(name)s") % {"name": filters.channel.name})
+    return "; ".join(parts)

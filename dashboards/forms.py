@@ -10,6 +10,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from channels.inputs import BoundedDateField
 from channels.models import Channel
 from teams.membership import members_ever
 from teams.models import Team, User
@@ -35,6 +36,8 @@ GRANULARITIES = [
 ]
 # A range longer than this is refused: a dashboard over decades helps nobody and costs a lot.
 MAX_DAYS = 366 * 3
+# Ids are 64-bit; anything longer is not an id (and would overflow SQLite's integers).
+MAX_ID = 2**63 - 1
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -108,10 +111,10 @@ class QuickSelect(forms.Select):
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     channel = forms.ModelChoiceField(
@@ -185,7 +188,7 @@ class DrillForm(forms.Form):
     """
 
     d_code = forms.SlugField(required=True)
-    d_channel = forms.IntegerField(required=False, min_value=1)
-    d_manager = forms.IntegerField(required=False, min_value=1)
-    d_from = forms.DateField(required=False)
-    d_to = forms.DateField(required=False)
+    d_channel = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    d_manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    d_from = BoundedDateField(required=False)
+    d_to = BoundedDateField(required=False)

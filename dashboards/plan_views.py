@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from channels import inputs
 from channels.models import Channel
 from dashboards.discipline import default_period, discipline_read
 from dashboards.norms import norms_read
@@ -129,30 +130,23 @@ def _managers_in_scope(user: User, team: Team | None) -> QuerySet[User]:
 def _team_param(user: User, raw: str | None) -> Team | None:
     if not raw:
         return None
-    if not raw.isdigit():
-        raise Http404
-    team = teams_visible_to(user).filter(pk=int(raw)).first()
+    pk = inputs.id_parse(raw)
+    team = teams_visible_to(user).filter(pk=pk).first() if pk is not None else None
     if team is None:
         raise Http404
     return team
 
 
 def _person_param(people: QuerySet[User], raw: str | None) -> User:
-    if not raw or not str(raw).isdigit() or len(raw) > 18:
-        raise Http404
-    person = people.filter(pk=int(raw)).first()
+    pk = inputs.id_parse(raw)
+    person = people.filter(pk=pk).first() if pk is not None else None
     if person is None:
         raise Http404
     return person
 
 
 def _manager_param(user: User, raw: str | None) -> User:
-    if not raw or not str(raw).isdigit():
-        raise Http404
-    manager = managers_visible_to(user).filter(pk=int(raw)).first()
-    if manager is None:
-        raise Http404
-    return manager
+    return _person_param(managers_visible_to(user), raw)
 
 
 def _plan_grid(
@@ -440,12 +434,7 @@ def norms(request: HttpRequest) -> HttpResponse:
 
 
 def _date_param(raw: str | None) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(_("Enter dates as YYYY-MM-DD.")) from None
+    return inputs.date_parse(raw) if raw else None
 
 
 @login_required
@@ -461,7 +450,8 @@ def discipline(request: HttpRequest) -> HttpResponse:
     channel = None
     if request.GET.get("channel"):
         raw = request.GET["channel"]
-        channel = Channel.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = inputs.id_parse(raw)
+        channel = Channel.objects.filter(pk=pk).first() if pk is not None else None
         if channel is None:
             raise Http404
     today = timezone.localdate()

@@ -216,7 +216,9 @@ def _export(request: HttpRequest, table: str, fmt: str, *, mine: bool) -> HttpRe
     else:
         raise Http404
     filename = f"{table}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}"
-    return exports.as_csv(data, filename) if fmt == "csv" else exports.as_xlsx(data, filename)
+    if fmt == "csv":
+        return exports.as_csv(data, filename)
+    return exports.as_xlsx(data, filename, exports.export_title(data, filters))
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
+from django.db import models
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from channels.inputs import BoundedDateField
 from channels.models import Channel
 from funnel.models import (
     MAX_STAGES,
@@ -199,6 +201,8 @@ class DailyCountInline(admin.TabularInline):
 @admin.register(DailyFact)
 class DailyFactAdmin(admin.ModelAdmin):
     """Every save goes through facts_write, which keeps the history (and any totals) right."""
+
+    formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
 
     form = DailyFactForm
     list_display = ("date", "manager", "channel", "payments_count", "revenue", "updated_by")

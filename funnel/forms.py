@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from channels import inputs
 from funnel import values
 from funnel.models import MONEY_DECIMAL_CODES
 from funnel.selectors import ChannelBlock, StoredValues, value_display
 from funnel.services import ValueWrite
-
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def value_parse(code: str, raw: str | None) -> Decimal | None:
@@ -24,19 +21,8 @@ def value_parse(code: str, raw: str | None) -> Decimal | None:
 
 
 def date_parse(raw: str | None) -> dt.date:
-    """A YYYY-MM-DD date between 1900 and 2999; ValidationError otherwise."""
-    text = (raw or "").strip()
-    if DATE_RE.fullmatch(text):
-        try:
-            day = dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            # Far dates are typos, and day/week arithmetic must not overflow date.min/max.
-            if not 1900 <= day.year <= 2999:
-                raise ValidationError(_("Enter a date between 1900 and 2999."), code="date_range")
-            return day
-    raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="bad_date")
+    """A YYYY-MM-DD date within the app's years (channels.inputs); ValidationError otherwise."""
+    return inputs.date_parse(raw)
 
 
 class KpiValueField(forms.CharField):
@@ -108,7 +94,4 @@ class DayForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
-    dry_run = forms.BooleanField(
-        label=_("Only check the file, do not import"), required=False, initial=False
-    )
+    file = forms.FileField(label=_("CSV or XLSX file"))

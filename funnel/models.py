@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -199,3 +201,36 @@ class FactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.old_value} → {self.new_value}"
+
+
+class ImportUpload(models.Model):
+    """A file uploaded on the import page, kept in the database between its check (the
+    preview) and its import so that any app server or worker can finish it; the report of the
+    last run is in `result`. Uploads older than a day are deleted (funnel/uploads.py)."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("checking")
+        CHECKED = "checked", _("checked")
+        IMPORTING = "importing", _("importing")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent of the current run
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("uploaded import file")
+        verbose_name_plural = _("uploaded import files")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

@@ -27,8 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from channels.models import Channel
-from funnel.forms import DayForm, ImportForm, date_parse, field_name, value_parse
-from funnel.imports import kpi_import
+from funnel.forms import DayForm, date_parse, field_name, value_parse
 from funnel.models import FactChange
 from funnel.selectors import (
     ChannelBlock,
@@ -43,14 +42,11 @@ from funnel.selectors import (
 )
 from funnel.services import ValueWrite, facts_write
 from teams.models import User
-from teams.scope import can_edit_facts, can_lead, edit_window_start, managers_visible_to
+from teams.scope import can_edit_facts, edit_window_start, managers_visible_to
 
 logger = logging.getLogger(__name__)
 ID_RE = re.compile(r"[0-9]{1,18}", re.ASCII)
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]{1,40}", re.ASCII)
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
-# A page lists this many bad rows; the command prints all of them.
-SHOWN_BAD_ROWS = 1000
 SAVED_EVENT = "counts-saved"
 INVALID_EVENT = "cell-invalid"
 
@@ -80,13 +76,17 @@ def refusals(view):
         except Refusal as refusal:
             if request.htmx:
                 # htmx does not swap 4xx; entry.js shows this text next to the field.
-                return HttpResponse(
+                response = HttpResponse(
                     refusal.message,
                     status=refusal.status,
                     content_type="text/plain; charset=utf-8",
                 )
-            ctx = {"message": refusal.message, "status": refusal.status}
-            return render(request, "funnel/refused.html", ctx, status=refusal.status)
+            else:
+                ctx = {"message": refusal.message, "status": refusal.status}
+                response = render(request, "funnel/refused.html", ctx, status=refusal.status)
+            if refusal.status == 503:
+                response["Retry-After"] = "60"
+            return response
 
     return wrapper
 
@@ -431,44 +431,3 @@ def history(request: HttpRequest) -> HttpResponse:
         "manager_param": "" if manager.pk == request.user.pk else manager.pk,
     }
     return render(request, "funnel/history.html", ctx)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@refusals
-def import_page(request: HttpRequest) -> HttpResponse:
-    if not can_lead(request.user):
-        raise Refusal(_("Only heads of sales and administrators can import data."), 403)
-    report = None
-    status = 200
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            if upload.size > MAX_IMPORT_BYTES:
-                form.add_error("file", _("The file is larger than 50 MB."))
-            else:
-                try:
-                    report = kpi_import(
-                        upload, by=request.user, dry_run=form.cleaned_data["dry_run"]
-                    )
-                except DatabaseError:
-                    # Shown in place of the report (htmx swaps only 2xx); a plain page says 503.
-                    form.add_error("file", _database_refusal().message)
-                    status = 200 if request.htmx else 503
-    else:
-        form = ImportForm()
-    bad_rows = report.bad_rows if report else []
-    ctx = {
-        "form": form,
-        "report": report,
-        "bad_rows_shown": bad_rows[:SHOWN_BAD_ROWS],
-        "bad_rows_hidden": max(0, len(bad_rows) - SHOWN_BAD_ROWS),
-    }
-    template = "funnel/import.html"
-    if request.htmx and request.method == "POST":
-        template += "#import-result"
-    response = render(request, template, ctx, status=status)
-    if report and report.ok and not report.dry_run:
-        trigger_client_event(response, SAVED_EVENT)
-    return response

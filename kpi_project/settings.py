@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_tasks_db",
     "channels.apps.ChannelsConfig",
     "teams.apps.TeamsConfig",
     "funnel.apps.FunnelConfig",
@@ -62,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "teams.middleware.UserLanguageMiddleware",
+    "kpi_project.middleware.PrivateResponsesMiddleware",
+    "kpi_project.middleware.ControlCharactersMiddleware",
+    "kpi_project.middleware.DateDrillDownMiddleware",
     # Last, so that a lockout is decided after authentication ran.
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,7 +146,11 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+# Per username AND address: a stranger's wrong passwords lock only the stranger's address
+# out of that account, never the user elsewhere. Behind a TLS proxy the address is the one
+# the proxy saw (PROXY_COUNT below), not the proxy's own.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "teams.network.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
@@ -156,6 +164,22 @@ USE_TZ = True
 CURRENCY = env("CURRENCY", default="₽")
 # Managers may change the facts of the last N days (today included); heads any day.
 KPI_EDIT_WINDOW_DAYS = env.int("KPI_EDIT_WINDOW_DAYS", default=7)
+
+# Background work (large imports): Django's tasks framework on the database (django-tasks-db),
+# run by `python manage.py db_worker` (`make run` starts one beside the server).
+# TASKS_BACKEND=immediate runs every task at once in the process that enqueues it (the tests).
+TASKS_BACKEND = env("TASKS_BACKEND", default="database")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+    }
+}
+# An upload larger than this is checked and imported in the background, with a progress bar.
+KPI_IMPORT_BACKGROUND_BYTES = env.int("KPI_IMPORT_BACKGROUND_BYTES", default=1024 * 1024)
+KPI_IMPORT_MAX_BYTES = env.int("KPI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -237,9 +261,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
-)
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Trusted proxies in front of the app (each appends to X-Forwarded-For): the client's address
+# is the PROXY_COUNT-th entry from the right. 0 (the default without BEHIND_PROXY): REMOTE_ADDR.
+PROXY_COUNT = env.int("PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
+# Password-reset mails: at most this many requests per client address and per e-mail
+# address in the window (seconds), counted in the cache; more are answered alike, unsent.
+PASSWORD_RESET_PER_ADDRESS = env.int("PASSWORD_RESET_PER_ADDRESS", default=10)
+PASSWORD_RESET_PER_ACCOUNT = env.int("PASSWORD_RESET_PER_ACCOUNT", default=3)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

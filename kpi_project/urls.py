@@ -10,6 +10,12 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("language/", team_views.language_set, name="language_set"),
     path("accounts/profile/", api_profile.profile, name="profile"),
+    # Before django.contrib.auth.urls, whose "password_reset" this one replaces.
+    path(
+        "accounts/password_reset/",
+        team_views.ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("entry/", include("funnel.urls")),
     path("dashboard/", include("dashboards.urls")),
@@ -19,3 +25,8 @@ urlpatterns = [
     path("bot/", include("bot.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "kpi_project.errors.bad_request"
+handler403 = "kpi_project.errors.permission_denied"
+handler404 = "kpi_project.errors.page_not_found"
+handler500 = "kpi_project.errors.server_error"

@@ -1,11 +1,14 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
+from channels.inputs import BoundedDateField
 from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
     list_display = ("date", "name", "is_working_day")
     list_filter = ("is_working_day",)
     search_fields = ("name",)
@@ -14,6 +17,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
     list_display = ("month", "channel", "manager", "team", "indicator", "value", "updated_by")
     list_filter = ("channel", "team", "indicator")
     list_select_related = ("channel", "manager", "team", "updated_by")
@@ -49,5 +53,6 @@ class PlanChangeAdmin(admin.ModelAdmin):
 
 @admin.register(MonthlyExpense)
 class MonthlyExpenseAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
     list_display = ("month", "expenses", "reserves")
     date_hierarchy = "month"

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from channels import inputs
 from channels.models import Channel
 from funnel.values import value_parse
 from plans.models import PLAN_MONEY_CODES, Plan, PlanChange
@@ -31,15 +32,11 @@ class ReasonRequired(ValidationError):
 
 
 def month_parse(raw: str | None, *, default: dt.date) -> dt.date:
-    """'YYYY-MM' -> the month's first day; empty -> `default`; anything else is refused."""
+    """'YYYY-MM' -> the month's first day (years as channels.inputs bounds them); empty ->
+    `default`; anything else is refused."""
     if not raw:
         return default.replace(day=1)
-    try:
-        return dt.datetime.strptime(raw, "%Y-%m").date()
-    except ValueError:
-        raise ValidationError(
-            _("Enter the month as YYYY-MM, for example %(example)s.") % {"example": "2026-03"}
-        ) from None
+    return inputs.month_parse(raw)
 
 
 def is_frozen(month: dt.date, today: dt.date) -> bool:

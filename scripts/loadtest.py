@@ -1,7 +1,15 @@
-"""Load test: gunicorn on PostgreSQL, 50 managers saving week-grid cells and 5 heads loading
-dashboards for a bounded time, over loopback only. Then: zero lost or duplicated writes.
+"""Load test: gunicorn on PostgreSQL and Redis, 50 managers saving week-grid cells and 5
+heads loading dashboards for a bounded time, over loopback only. Then: zero lost or
+duplicated writes.
 
     DATABASE_URL=postgres://USER@HOST:5432/kpi python scripts/loadtest.py --seconds 60
+    python scripts/loadtest.py --seconds 60 --faults
+
+Redis is a private redis-server the run starts on a free port (--no-redis: without a cache).
+With --faults the database is a private PostgreSQL cluster too (initdb into a temporary
+directory, DATABASE_URL not needed): during the run it crashes and restarts, and Redis hangs
+for a few seconds (scripts/faults.py); a 503 is then the expected answer, and the cells it
+left in doubt are not checked. Servers other people use are never touched.
 
 The run creates its own database next to DATABASE_URL's (`<name>_loadtest_<pid>`), migrates
 it, fills it with its own people, and drops it at the end (--keep keeps it). At the end every
@@ -21,20 +29,23 @@ import os
 import random
 import re
 import secrets
-import socket
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from faults import PrivatePostgres, PrivateRedis, fault_plan, free_port, stop, wait_for  # noqa: E402
+
 HOST = "127.0.0.1"
 MAX_SECONDS = 600
 TEAMS = 5
@@ -51,6 +62,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--think-ms", type=int, default=50, help="mean pause between requests")
     parser.add_argument("--keep", action="store_true", help="keep the load-test database")
+    parser.add_argument("--no-redis", action="store_true", help="run without a Redis cache")
+    parser.add_argument(
+        "--faults", action="store_true", help="private PostgreSQL and Redis; crash and hang them"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--seconds must be between 1 and {MAX_SECONDS}")
@@ -59,18 +74,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 # ---- the database ---------------------------------------------------------------------------
 
 
-def database_urls() -> tuple[str, str, str]:
-    """(DATABASE_URL, the load-test database's URL, its name); PostgreSQL only."""
-    url = os.environ.get("DATABASE_URL", "")
+def database_urls(url: str) -> tuple[str, str, str]:
+    """(the server's URL, the load-test database's URL, its name); PostgreSQL only."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql") or not parts.path.strip("/"):
         sys.exit("loadtest: set DATABASE_URL=postgres://USER@HOST:PORT/DB (PostgreSQL only)")
@@ -92,11 +100,21 @@ def admin_sql(url: str, sql: str) -> None:
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    faults: bool = False
+    refused_at: list[float] = field(default_factory=list)  # monotonic times of 5xx answers
 
-    def record(self, kind: str, seconds: float) -> None:
+    def record(self, kind: str, seconds: float, status: int | str) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
+            self.statuses[status] += 1
+            if isinstance(status, int) and status >= 500:
+                self.refused_at.append(time.monotonic())
+
+    def unavailable(self, response) -> bool:
+        """A 503 with Retry-After: the expected answer while the database is down (--faults)."""
+        return self.faults and response.status == 503 and bool(response.getheader("Retry-After"))
 
     def error(self, message: str) -> None:
         with self.lock:
@@ -126,8 +144,10 @@ class Browser:
             content = response.read()
         except (OSError, http.client.HTTPException):
             self.conn.close()
+            with self.stats.lock:
+                self.stats.statuses["network"] += 1
             raise
-        self.stats.record(kind, time.perf_counter() - started)
+        self.stats.record(kind, time.perf_counter() - started, response.status)
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -150,7 +170,17 @@ class Browser:
 @dataclass
 class Cell:
     sent: list[str] = field(default_factory=list)  # values confirmed saved, in order
-    uncertain: bool = False  # a request whose outcome is unknown (network error)
+    uncertain: bool = False  # a request whose outcome is unknown (network error, 503)
+    # Values sent after the last confirmed one whose outcome is unknown.
+    tried: list[str] = field(default_factory=list)
+
+    def confirmed(self, value: str) -> None:
+        self.sent.append(value)
+        self.tried.clear()
+
+    def doubtful(self, value: str) -> None:
+        self.uncertain = True
+        self.tried.append(value)
 
 
 def manager_loop(browser, manager, days, deadline, think, cells, stats, rng) -> None:
@@ -168,14 +198,17 @@ def manager_loop(browser, manager, days, deadline, think, cells, stats, rng) -> 
                 "cell", "POST", "/entry/cell/", body, **{"HX-Request": "true"}
             )
         except (OSError, http.client.HTTPException) as error:
-            cells[key].uncertain = True
+            cells[key].doubtful(value)
             stats.error(f"cell {key}: {error!r}")
         else:
             if response.status == 200 and "counts-saved" in (
                 response.getheader("HX-Trigger") or ""
             ):
-                cells[key].sent.append(value)
+                cells[key].confirmed(value)
+            elif stats.unavailable(response):
+                cells[key].doubtful(value)  # refused, unless the crash came after the commit
             else:
+                cells[key].doubtful(value)
                 stats.error(f"cell {key} answered {response.status}: {text[:200]!r}")
         time.sleep(rng.expovariate(1 / think) if think else 0)
 
@@ -187,7 +220,7 @@ def head_loop(browser, deadline, think, stats, rng) -> None:
         except (OSError, http.client.HTTPException) as error:
             stats.error(f"dashboard: {error!r}")
         else:
-            if response.status != 200:
+            if response.status != 200 and not stats.unavailable(response):
                 stats.error(f"dashboard answered {response.status}: {text[:200]!r}")
         time.sleep(rng.expovariate(1 / think) if think else 0)
 
@@ -255,7 +288,20 @@ def check_writes(cells: dict[tuple, Cell]) -> tuple[int, int, list[str]]:
     problems: list[str] = []
     checked = 0
     for key, cell in cells.items():
-        if cell.uncertain or not cell.sent:
+        initial = Decimal(0) if key[3] in MONEY_CODES else None
+        if cell.uncertain:
+            # The last confirmed value stays unless a request in doubt landed after it.
+            checked += 1
+            last = Decimal(cell.sent[-1]) if cell.sent else initial
+            allowed = {last, *map(Decimal, cell.tried)}
+            found = stored.get(key, initial)
+            found = None if found is None else Decimal(found)
+            if found not in allowed:
+                problems.append(
+                    f"{key}: stored {found}, expected one of {sorted(map(str, allowed))}"
+                )
+            continue
+        if not cell.sent:
             continue
         checked += 1
         expected = Decimal(cell.sent[-1])
@@ -288,7 +334,28 @@ def percentile(values: list[float], share: float) -> float:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    server_url, url, name = database_urls()
+    postgres = redis = None
+    if args.faults:
+        postgres = PrivatePostgres()
+        postgres.start()
+        print(f"loadtest: private PostgreSQL on {HOST}:{postgres.port} ({postgres.root})")
+    if not args.no_redis or args.faults:
+        redis = PrivateRedis()
+        redis.start()
+        print(f"loadtest: private Redis on {HOST}:{redis.port}")
+    try:
+        return run(args, postgres, redis)
+    finally:
+        if redis is not None:
+            redis.remove()
+        if postgres is not None:
+            postgres.remove()
+
+
+def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> int:
+    server_url, url, name = database_urls(
+        postgres.url if postgres else os.environ.get("DATABASE_URL", "")
+    )
     port = free_port()
     env = {
         **os.environ,
@@ -306,6 +373,8 @@ def main(argv: list[str]) -> int:
         "LOG_LEVEL": "ERROR",
     }
     env.pop("REDIS_URL", None)
+    if redis is not None:
+        env["REDIS_URL"] = redis.url
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     logdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
@@ -352,7 +421,7 @@ def main(argv: list[str]) -> int:
         )
         wait_for(port, server)
 
-        stats = Stats()
+        stats = Stats(faults=args.faults)
         people = [(m, Browser(port, stats)) for m in managers]
         leaders = [(h, Browser(port, stats)) for h in heads]
         for person, browser in people + leaders:
@@ -372,6 +441,10 @@ def main(argv: list[str]) -> int:
             threading.Thread(target=head_loop, args=(b, deadline, think, stats, random.Random(i)))
             for i, (_h, b) in enumerate(leaders)
         ]
+        if args.faults:
+            threads.append(
+                threading.Thread(target=fault_plan, args=(postgres, redis, args.seconds, print))
+            )
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -385,7 +458,16 @@ def main(argv: list[str]) -> int:
         connections.close_all()
         everything = [s for values in stats.latencies.values() for s in values]
         requests = len(everything)
-        print(f"loadtest: {elapsed:.1f} s, {checked} cells checked, {requests / elapsed:.0f} req/s")
+        doubtful = sum(1 for cell in cells.values() if cell.uncertain)
+        print(
+            f"loadtest: {elapsed:.1f} s, {checked} cells checked ({doubtful} left in doubt by a "
+            f"refused or failed request), {requests / elapsed:.0f} req/s"
+        )
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items(), key=str))
+        print(f"  answers by status: {statuses}")
+        if stats.refused_at:
+            seconds = sorted({int(t - started) for t in stats.refused_at})
+            print(f"  5xx answers in second(s) {seconds} of the run")
         print(f"  {'kind':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for kind, values in sorted({**stats.latencies, "login": login_latencies}.items()):
             print(
@@ -396,6 +478,7 @@ def main(argv: list[str]) -> int:
             print(f"  ! {message}")
         print(
             f"loadtest: requests={requests} errors={len(stats.errors)} lost={lost} "
+            f"unavailable={stats.statuses.get(503, 0)} "
             f"p50_ms={statistics.median(everything) * 1000 if everything else 0:.1f} "
             f"p95_ms={percentile(everything, 0.95):.1f}"
         )
@@ -412,31 +495,7 @@ def main(argv: list[str]) -> int:
 
                 connections.close_all()
             admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def wait_for(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("loadtest: gunicorn exited at start")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/accounts/login/", headers={"Host": f"{HOST}:{port}"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit("loadtest: gunicorn did not answer within 30 s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+            shutil.rmtree(logdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

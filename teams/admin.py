@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from channels.inputs import BoundedDateField
 from teams.membership import move_preview
 from teams.models import Team, User
 
@@ -53,7 +55,7 @@ class PersonChangeForm(UserChangeForm):
     """The person's form, with the day a team change takes effect and, when that day lies
     in the past and re-attributes recorded numbers, a confirmation of what will change."""
 
-    team_since = forms.DateField(
+    team_since = BoundedDateField(
         label=_("In the new team since"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -118,6 +120,8 @@ class PersonChangeForm(UserChangeForm):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """People: Django's user admin plus role, team, channels and language."""
+
+    formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
 
     list_display = ("username", "full_name", "role", "team", "is_active", "is_staff")
     list_filter = ("role", "team", "is_active", "is_staff", "is_demo")

@@ -88,3 +88,14 @@ def default_channels(request):
     if not Channel.objects.exists():
         migration = importlib.import_module("funnel.migrations.0003_default_channels")
         migration.create_channels(django_apps, None)
+
+
+@pytest.fixture
+def debug_cursor(db):
+    """Every statement logged as under DEBUG (`make run`): the debug cursor formats each one
+    with its parameters, which a raw SQL string with a stray `%` breaks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        yield queries

@@ -11,4 +11,6 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("LANGUAGE_CODE", "en")
+# Background tasks run at once, in the test; one test goes through the database worker.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -189,3 +189,10 @@ def test_money_values_keep_their_kopecks(manager_a, director, api_as):
     write_fact(manager_a, "active", dt.date(2026, 3, 2), revenue=Decimal("0.10"))
     facts = api_as(director).get("/api/v1/facts/").json()["results"]
     assert facts[0]["values"]["revenue"] == "0.10"
+
+
+def test_api_answers_are_not_cached(api_as, manager_a):
+    # The token is checked inside the view; the answer is personal all the same.
+    response = api_as(manager_a).get("/api/v1/me/")
+    assert response.status_code == 200
+    assert sorted(response["Cache-Control"].split(", ")) == ["no-store", "private"]

@@ -89,8 +89,12 @@ def test_every_bad_item_is_listed_and_nothing_is_written(manager_a, manager_b, h
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"item": 1, "field": "date", "reason": "The date is in the future."},
-        {"item": 2, "field": "manager", "reason": "Unknown manager “manager_b”."},
-        {"item": 3, "field": "manager", "reason": "Unknown manager “ghost”."},
+        {
+            "item": 2,
+            "field": "manager",
+            "reason": "Unknown manager “manager_b”, or not in your teams.",
+        },
+        {"item": 3, "field": "manager", "reason": "Unknown manager “ghost”, or not in your teams."},
         {"item": 4, "field": "indicator", "reason": "Unknown indicator “nope” for this channel."},
         {"item": 5, "field": "value", "reason": "The value cannot be negative."},
         {"item": 6, "field": "value", "reason": "Money has at most 2 decimal places."},

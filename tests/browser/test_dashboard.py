@@ -244,7 +244,15 @@ def test_monday_panels_fit_a_phone_in_both_languages(browser, live_server, compa
     expect(page.locator("#cards .pace-line")).to_be_visible()
     expect(page.locator("#conversions .n").first).to_be_visible()
     # The new panels keep to the screen: their wide tables scroll inside their own box.
-    for panel in ("#cards", "#money", "#margin", "#funnel-active", "#plans", "#leaderboard"):
+    for panel in (
+        "#cards",
+        "#money",
+        "#margin",
+        "#leaks",
+        "#funnel-active",
+        "#plans",
+        "#leaderboard",
+    ):
         box = page.locator(panel).bounding_box()
         assert box["x"] >= 0, panel
         assert box["x"] + box["width"] <= 375, panel

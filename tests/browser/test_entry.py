@@ -167,9 +167,47 @@ def test_head_uploads_a_bad_file_and_sees_every_bad_line(page: Page, live_server
         ],
     )
     page.evaluate("window.notReloaded = true")
-    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_role("button", name="Upload and check").click()
     rows = page.locator("table.bad-rows tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(2)).to_contain_text("The value cannot be negative.")
     assert page.evaluate("window.notReloaded") is True
+    assert not DailyFact.objects.exists()
+
+
+DOWN = (
+    "The database is not answering. Nothing you typed since the last “Saved” was kept. "
+    "Try again in a minute."
+)
+
+
+def _database_down(monkeypatch):
+    """From now on the session lookup fails as with the database down (before any view)."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    def load(self):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(SessionStore, "load", load)
+
+
+def test_with_the_database_down_the_grid_says_so_in_the_cell(logged_in, live_server, monkeypatch):
+    page = logged_in
+    page.goto(f"{live_server.url}/entry/week/?week={last_monday().isoformat()}")
+    _database_down(monkeypatch)
+    cell(page, 0, 0).focus()
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")
+    expect(page.locator("td.cell").nth(0).locator(".cell-msg")).to_have_text(DOWN)
+    assert not DailyCount.objects.exists()
+
+
+def test_with_the_database_down_the_day_form_says_so(logged_in, live_server, monkeypatch):
+    page = logged_in
+    page.goto(f"{live_server.url}/entry/")
+    _database_down(monkeypatch)
+    page.get_by_label("Leads received").fill("12")
+    page.get_by_label("Leads received").press("Enter")
+    expect(page.locator(".saved-state")).to_have_text(DOWN)
     assert not DailyFact.objects.exists()

@@ -9,6 +9,9 @@ from channels.models import Channel
 from funnel.models import DailyCount, DailyFact, FactChange, Indicator
 from tests.factories import channel, write_fact
 
+# As under `make run`: the debug cursor formats every statement (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("debug_cursor")
+
 DAY = dt.date(2026, 11, 2)
 GOOD_STAGES = ["first", "second", "third", "invoices_issued"]
 

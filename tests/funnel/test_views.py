@@ -224,7 +224,7 @@ def test_dates_at_the_ends_of_the_calendar_are_refused(client, manager_a, name, 
     param = "week" if name == "funnel:week" else "date"
     response = client.get(reverse(name), {param: raw})
     assert response.status_code == 400
-    assert "Enter a date between 1900 and 2999." in response.content.decode()
+    assert "Enter a date between the years 2000 and 2100." in response.content.decode()
 
 
 def test_future_day_cannot_be_opened_or_saved(client, manager_a, today):

@@ -1,10 +1,14 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 
 from plans.models import Holiday, Plan, PlanChange
 from tests.factories import channel
+
+# As under `make run`: the debug cursor formats every statement (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("debug_cursor")
 
 
 def plan_post(**fields) -> dict:

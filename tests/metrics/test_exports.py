@@ -14,12 +14,14 @@ from tests.metrics.conftest import MARCH
 QUERY = "&".join(f"{k}={v}" for k, v in MARCH.items())
 
 
-def get_csv(client, table: str, extra: str = "", mine: bool = False) -> list[list[str]]:
+def get_csv(
+    client, table: str, extra: str = "", mine: bool = False, delimiter: str = ","
+) -> list[list[str]]:
     name = "metrics:my_export" if mine else "metrics:export"
     response = client.get(f"{reverse(name, args=[table, 'csv'])}?{QUERY}{extra}")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=delimiter))
 
 
 def get_xlsx(client, table: str, extra: str = "") -> list[tuple]:
@@ -28,7 +30,9 @@ def get_xlsx(client, table: str, extra: str = "") -> list[tuple]:
     assert response["Content-Disposition"] == (
         f'attachment; filename="{table}-20250301-20250331.xlsx"'
     )
-    return list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    # Row 1 is the title (table, period, filters): the header and rows follow it.
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return list(sheet.iter_rows(values_only=True))[1:]
 
 
 def page_context(client, **params):
@@ -104,20 +108,21 @@ def test_leaderboard_csv_has_the_numbers_of_the_page(client, director, march_fac
 def test_leaderboard_xlsx_has_the_same_numbers(client, director, march_facts, plans):
     client.force_login(director)
     rows = get_xlsx(client, "leaderboard")
+    # Percent cells hold the fraction (1 = 100 %, shown with the 0.0% format).
     assert rows[1][:11] == (
         1,
         "Artem Antonov",
         "Team 1",
         3000,
         3000,
-        100,
+        1,
         3000,
         3000,
-        100,
+        1,
         "On track",
         None,
     )
-    assert rows[2][5] == pytest.approx(33.3)
+    assert rows[2][5] == pytest.approx(0.333)
     assert rows[3][3] is None
 
 
@@ -211,7 +216,7 @@ def test_russian_export_has_russian_headers(client, director, march_facts):
     director.language = "ru"
     director.save()
     client.force_login(director)
-    rows = get_csv(client, "funnel")
+    rows = get_csv(client, "funnel", delimiter=";")
     assert rows[0] == [
         "Канал",
         "Этап",

@@ -47,11 +47,13 @@ def test_every_bad_line_is_reported_and_nothing_is_written(tmp_path, db):
         "2026-01-01,Twice,0\n"
         "2026-03-08,Women's day,yes\n"
         "2026-05-09,Victory Day\n"
+        "9999-12-31,Far away,0\n"
     )
     with pytest.raises(CommandError) as error:
         load(tmp_path, text)
     message = str(error.value)
-    assert "4 bad line(s), nothing loaded" in message
+    assert "5 bad line(s), nothing loaded" in message
+    assert "line 7: date: Enter a date between the years 2000 and 2100." in message
     assert "line 3: date: “2026-02-30” is not a date YYYY-MM-DD" in message
     assert "line 4: date: 2026-01-01 is already on line 2" in message
     assert "line 5: working: “yes” must be 0 (holiday) or 1 (working day)" in message

@@ -158,6 +158,8 @@ def test_csv_holds_the_same_numbers_as_json(small):
         (("--from", "2026-03-31", "--to", "2026-03-01"), "after"),
         (("--from", "2026-02-30", "--to", "2026-03-01"), "Not a date"),
         (("--from", "01.03.2026", "--to", "2026-03-31"), "Not a date"),
+        (("--from", "0001-01-01", "--to", "2026-03-31"), "between the years 2000 and 2100"),
+        (("--from", "2026-03-01", "--to", "9999-12-31"), "between the years 2000 and 2100"),
         (("--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "today"), "Not a date"),
         (("--from", "2026-03-01"), "--to"),
         (("--from", "2026-03-01", "--to", "2026-03-31", "--format", "xml"), "invalid choice"),

@@ -334,4 +334,4 @@ def test_discipline_refuses_a_bad_period_with_a_message(client, head1):
     client.force_login(head1)
     response = client.get(reverse("metrics:discipline"), {"from": "2026-02-30"})
     assert response.status_code == 200
-    assert "Enter dates as YYYY-MM-DD." in response.content.decode()
+    assert "Enter a date as YYYY-MM-DD." in response.content.decode()

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from dashboards.models import ReminderLog
 from dashboards.notifications import reminders_send
@@ -124,3 +124,15 @@ def test_a_russian_head_gets_the_digest_in_russian(cast, mailoutbox, head2):
     assert "Не сдали отчёт: Boris Belov" in digest.body
     assert "Первичные касания 0/—" in digest.body
     assert "Не сдали отчёт" in digest.alternatives[0].content
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("9999-12-31", "--date: Enter a date between the years 2000 and 2100."),
+        ("20261110", "--date: Enter a date as YYYY-MM-DD."),
+    ],
+)
+def test_the_command_refuses_a_bad_date(db, date, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("send_reminders", "--date", date)

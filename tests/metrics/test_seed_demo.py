@@ -180,6 +180,37 @@ def test_seed_demo_refuses_next_to_real_users(demo_env):
     assert not DailyFact.objects.exists()
 
 
+def test_make_run_skips_the_demo_next_to_real_users_in_one_calm_line(demo_env):
+    make_user("real_person")
+    assert seed("--skip-if-real") == (
+        "Demo data skipped: this database has real users; it keeps its data.\n"
+    )
+    assert not DailyFact.objects.exists()
+
+
+@pytest.mark.parametrize("months", ["-1", "37", "100000"])
+def test_seed_demo_refuses_a_month_count_out_of_bounds(demo_env, months):
+    with pytest.raises(CommandError, match="--months must be between 0 and 36."):
+        call_command("seed_demo", "--months", months, stdout=StringIO())
+
+
+def test_the_demos_people_have_example_addresses_and_get_reminders_and_digests(
+    demo_env, mailoutbox
+):
+    seed()
+    people = User.objects.filter(is_demo=True)
+    assert {u.email for u in people} == {f"{u.username}@example.com" for u in people}
+    # The demo's facts end yesterday: on Monday, Friday's reports are all missing.
+    out = StringIO()
+    call_command("send_reminders", "--date", "2026-11-23", stdout=out)
+    recipients = sorted(address for m in mailoutbox for address in m.to)
+    managers = [f"manager{n}@example.com" for n in range(1, 9)]
+    assert recipients == sorted(
+        [*managers, "director@example.com", *(f"head{n}@example.com" for n in (1, 2))]
+    )
+    assert out.getvalue() == "Report day 2026-11-20: 8 reminder(s) and 3 digest(s) sent.\n"
+
+
 def test_seed_demo_with_force_runs_next_to_real_users_and_leaves_them_alone(settings, demo_env):
     settings.DEBUG = False
     real = make_user("real_person", team=make_team("Real team"))

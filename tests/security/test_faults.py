@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from funnel import services
-from funnel.models import FactChange
+from funnel.models import FactChange, ImportUpload
 from kpi_project.cache import FailSafeRedisCache
 from tests.factories import channel, write_fact
 from tests.security.helpers import HX, assert_totals_exact, fact_rows, fact_state
@@ -124,6 +124,7 @@ def test_a_grid_cell_failing_midway_writes_nothing(
     }
     response = client.post(reverse("funnel:cell"), data, headers=HX)
     assert response.status_code == 503
+    assert response["Retry-After"] == "60"
     assert MESSAGE in response.content.decode()
     assert fact_state() == existing
 
@@ -151,7 +152,26 @@ def test_an_import_upload_failing_midway_writes_nothing_and_says_so(
     response = client.post(reverse("funnel:import"), {"file": upload}, headers=HX if htmx else {})
     # htmx swaps only 2xx: the error comes back in place of the report.
     assert response.status_code == (200 if htmx else 503)
+    assert response.get("Retry-After") == (None if htmx else "60")
     assert MESSAGE in response.content.decode()
+    assert fact_state() == existing
+    assert_totals_exact()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_an_import_failing_midway_after_its_preview_writes_nothing_and_says_so(
+    client, head1, manager_a, yesterday, existing, monkeypatch, fault, htmx
+):
+    client.force_login(head1)
+    upload = SimpleUploadedFile("kpi.csv", _import_csv(yesterday), content_type="text/csv")
+    client.post(reverse("funnel:import"), {"file": upload})
+    token = ImportUpload.objects.get(status="checked").token
+    FAULTS[fault](monkeypatch)
+    response = client.post(reverse("funnel:import_run", args=[token]), headers=HX if htmx else {})
+    assert response.status_code == (200 if htmx else 503)
+    assert "The database did not answer; nothing was imported." in response.content.decode()
+    assert ImportUpload.objects.get().status == "failed"
     assert fact_state() == existing
     assert_totals_exact()
 

@@ -28,10 +28,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
-from funnel.models import DailyCount, DailyFact, FactChange
+from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
 from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
@@ -123,6 +124,19 @@ def _import_csv(w: World, n: int) -> dict:
         f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,{n}\n"
     )
     return {"file": SimpleUploadedFile("kpi.csv", body.encode(), content_type="text/csv")}
+
+
+def _head1_upload(w: World, name: str) -> str:
+    """The address `name` of a checked upload of head 1 setting manager A's first contacts."""
+    body = (
+        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,42\n"
+    )
+    upload, _created = ImportUpload.objects.get_or_create(
+        uploaded_by=w.users["head1"],
+        name="matrix.csv",
+        defaults={"data": body.encode(), "size": len(body), "status": "checked"},
+    )
+    return reverse(name, args=[upload.token])
 
 
 # Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
@@ -271,15 +285,36 @@ MATRIX: dict[str, Entry] = {
         query=_entry_query,
         expect={"GET": R(LOGIN, 200, 404, 200, 404, 200, 200)},
     ),
+    # An upload is checked and previewed: nothing is written until "Import" (import_run).
     "funnel:import": Entry(
         files=_import_csv,
         probe=World.first_contacts,
-        # Head 2 gets the page with "not in your teams" against the row: nothing is written.
-        writers=R(False, False, False, True, False, True, True),
+        writers=R(*[False] * 7),
         expect={
             "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
             "POST": R(LOGIN, 403, 403, 200, 200, 200, 200),
         },
+    ),
+    # Head 1's checked upload: only its uploader sees it and imports it.
+    "funnel:import_status": Entry(
+        path=lambda w: _head1_upload(w, "funnel:import_status"),
+        expect={
+            "GET": R(LOGIN, 403, 403, 200, 404, 404, 404),
+            "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+        },
+    ),
+    "funnel:import_run": Entry(
+        path=lambda w: _head1_upload(w, "funnel:import_run"),
+        probe=World.first_contacts,
+        writers=R(False, False, False, True, False, False, False),
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, 200, 404, 404, 404),
+        },
+    ),
+    "funnel:template": Entry(
+        query=lambda w: {"team": w.team1.pk, "month": f"{w.yesterday:%Y-%m}"},
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
     ),
     "metrics:dashboard": Entry(
         query=lambda w: {"team": w.team1.pk, "period": "this_month"},
@@ -555,19 +590,35 @@ def _admin_objects(world: World) -> dict[type, object]:
         MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
         type(channel("active")): channel("active"),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
+        DBTaskResult: DBTaskResult.objects.create(
+            args_kwargs={"args": [1, True], "kwargs": {}},
+            task_path="funnel.tasks.upload_task",
+            backend_name="default",
+            run_after=timezone.now(),
+        ),
     }
     return made
 
 
 # Admin pages that even a superuser must not open: the history records are append-only and
 # axes' records are written by axes alone.
-ADMIN_ADD_REFUSED = {FactChange, PlanChange, AccessAttempt, AccessLog, AccessFailureLog}
+# The background tasks' results are the worker's (django-tasks-db: no adding by hand).
+ADMIN_ADD_REFUSED = {
+    FactChange,
+    PlanChange,
+    AccessAttempt,
+    AccessLog,
+    AccessFailureLog,
+    DBTaskResult,
+}
 
 
 @pytest.mark.parametrize(
     "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"
 )
-def test_admin_pages_of_every_registered_model_are_for_the_admin_only(model, world):
+def test_admin_pages_of_every_registered_model_are_for_the_admin_only(model, world, settings):
+    # The task results' pages name each task through its backend: the production one.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     objects = _admin_objects(world)
     assert model in objects, (
         f"no instance of {model.__name__} for the admin check: add one to _admin_objects"

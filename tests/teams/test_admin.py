@@ -1,6 +1,10 @@
+import pytest
 from django.urls import reverse
 
 from teams.models import Team, User
+
+# As under `make run`: the debug cursor formats every statement (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("debug_cursor")
 
 
 def test_team_page_shows_heads_and_members(admin_client, team1, manager_a, manager_a2):

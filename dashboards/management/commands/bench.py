@@ -5,8 +5,9 @@ runs: the table dashboards.BenchDataset records what was generated), then measur
 and in this process through Django's test Client (the whole view stack, no HTTP server in
 front), p50 and p95 of the dashboard page and each of its fragments, a week-grid cell save,
 kpi_report for a year and an import of 100,000 rows; peak RSS of this process while it
-serves them; queries per page. Prints a table, writes docs/benchmarks.md and ends with one
-`bench: …` line.
+serves them; queries per page; then a 1,000,000-row import through the background worker's
+path in a child process, with that child's peak RSS. Prints a table, writes
+docs/benchmarks.md and ends with one `bench: …` line.
 
 Use a database of its own (DATABASE_URL): it refuses a database holding other people
 (anyone whose username does not start with "bench-").
@@ -61,6 +62,7 @@ PREFIX = "bench-"  # every person the bench creates, and nobody else
 BATCH_VALUES = 150_000
 IMPORT_ROWS = 100_000
 IMPORT_RUNS = 5
+BIG_IMPORT_ROWS = 1_000_000
 PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
 DOCS = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
 RESULTS_TAG = "<!-- bench-results "
@@ -295,8 +297,16 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="Regenerate the data set.")
         parser.add_argument("--runs", type=int, default=20, help="Timed requests per item.")
         parser.add_argument("--no-docs", action="store_true", help="Do not write the docs.")
+        parser.add_argument(
+            "--import-upload",
+            metavar="FILE",
+            help="(internal) import FILE as an uploaded file the way the worker does, and exit.",
+        )
 
     def handle(self, *args, scale: str, rebuild: bool, runs: int, no_docs: bool, **options):
+        if options.get("import_upload"):
+            self._import_upload(Path(options["import_upload"]))
+            return
         if runs < 1:
             raise CommandError("--runs must be at least 1.")
         vendor = connection.vendor
@@ -450,6 +460,10 @@ class Command(BaseCommand):
         )
         results["import_rows_per_s"] = round(rate)
         results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        seconds, rss = self._big_import(end - dt.timedelta(days=365 * SCALES[scale][1]))
+        rows.append(("import 1,000,000 rows, worker (s)", seconds * 1000, seconds * 1000, None, 0))
+        results["import_1m_s"] = round(seconds, 1)
+        results["import_1m_peak_rss_mb"] = round(rss, 1)
         if not rss_reset:
             results["peak_rss_note"] = "since_start"
         return results, rows
@@ -482,9 +496,57 @@ class Command(BaseCommand):
         save.queries = len(captured)
         return save
 
-    def _import_file(self, before: dt.date) -> tuple[bytes, bytes]:
-        """Two 100,000-row files over the days before the data set (alternating values,
-        so that every run changes what it imports)."""
+    def _big_import(self, before: dt.date) -> tuple[float, float]:
+        """A 1,000,000-row CSV imported in a child process through the background path
+        (an ImportUpload run by funnel.uploads.upload_run, as the task does): (seconds, the
+        child's peak RSS in MB)."""
+        import resource
+        import subprocess
+        import sys
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as out:
+            self._write_rows(out, before, BIG_IMPORT_ROWS, variant=3)
+        path = Path(out.name)
+        try:
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "manage.py", "bench", "--import-upload", str(path)],
+                cwd=settings.BASE_DIR,
+                # As a production worker runs: DEBUG off (no query log).
+                env={**os.environ, "DEBUG": "false"},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            seconds = time.perf_counter() - start
+        finally:
+            path.unlink()
+        if done.returncode != 0 or "status=done" not in done.stdout:
+            raise CommandError(f"the 1,000,000-row import failed: {done.stdout} {done.stderr}")
+        return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    def _import_upload(self, path: Path) -> None:
+        from funnel.models import ImportUpload
+        from funnel.uploads import upload_run
+
+        upload_id = ImportUpload.objects.create(
+            uploaded_by=User.objects.get(username="bench-director"),
+            name=path.name,
+            data=path.read_bytes(),
+            size=path.stat().st_size,
+        ).pk
+        # As the worker: only the upload's id in memory before the run.
+        gc.collect()
+        upload_run(upload_id, dry_run=False)
+        upload = ImportUpload.objects.get(pk=upload_id)
+        result = upload.result
+        upload.delete()
+        self.stdout.write(
+            f"status={upload.status} rows={result.get('rows')} bad={result.get('bad_rows', [])[:3]}"
+        )
+
+    def _write_rows(self, out, before: dt.date, count: int, variant: int) -> None:
         managers = list(User.objects.filter(role=User.Role.MANAGER).order_by("username")[:50])
         pairs = [
             (c.code, code)
@@ -494,22 +556,27 @@ class Command(BaseCommand):
                 "revenue",
             ]
         ]
+        out.write("date,manager,channel,indicator,value\n")
+        written, day = 0, before
+        while written < count:
+            for manager in managers:
+                for channel_code, code in pairs:
+                    if written == count:
+                        break
+                    value = f"{variant * 7 + written % 13}"
+                    if code == "revenue":
+                        value += ".50"
+                    out.write(f"{day},{manager.username},{channel_code},{code},{value}\n")
+                    written += 1
+            day -= dt.timedelta(days=1)
+
+    def _import_file(self, before: dt.date) -> tuple[bytes, bytes]:
+        """Two 100,000-row files over the days before the data set (alternating values,
+        so that every run changes what it imports)."""
         files = []
         for variant in (1, 2):
             out = io.StringIO()
-            out.write("date,manager,channel,indicator,value\n")
-            written, day = 0, before
-            while written < IMPORT_ROWS:
-                for manager in managers:
-                    for channel_code, code in pairs:
-                        if written == IMPORT_ROWS:
-                            break
-                        value = f"{variant * 7 + written % 13}"
-                        if code == "revenue":
-                            value += ".50"
-                        out.write(f"{day},{manager.username},{channel_code},{code},{value}\n")
-                        written += 1
-                day -= dt.timedelta(days=1)
+            self._write_rows(out, before, IMPORT_ROWS, variant)
             files.append(out.getvalue().encode())
         return files[0], files[1]
 
@@ -575,6 +642,8 @@ SUMMARY_KEYS = [
     ("report_p50_ms", "kpi_report for a year, p50 ms"),
     ("import_rows_per_s", "import, rows/s (100,000 rows)"),
     ("peak_rss_mb", "peak RSS of the serving process, MB"),
+    ("import_1m_s", "import of 1,000,000 rows in the worker, s"),
+    ("import_1m_peak_rss_mb", "peak RSS of that worker, MB"),
     ("generate_s", "data set generation, s"),
     ("runs", "timed requests per item"),
 ]

@@ -115,6 +115,8 @@ MANAGERS = (
     ),
 )
 DEMO_USERNAMES = (DIRECTOR[0], *(h[0] for h in HEADS), *(m.username for m in MANAGERS))
+# A demo over more years than this is no quicker to read and slow to build.
+MAX_MONTHS = 36
 # Busier before the New Year, quieter in January and in the summer holidays.
 SEASON = {1: 0.8, 2: 0.95, 3: 1.0, 4: 1.0, 5: 0.95, 6: 0.95, 7: 0.9, 8: 0.88}
 SEASON |= {9: 1.0, 10: 1.05, 11: 1.08, 12: 1.15}
@@ -275,16 +277,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="run even with DEBUG off or real users present"
         )
-        parser.add_argument("--months", type=int, default=6, help="whole months before this one")
+        parser.add_argument(
+            "--skip-if-real",
+            action="store_true",
+            help="with real users present, say so in one line and succeed (for `make run`)",
+        )
+        parser.add_argument(
+            "--months", type=int, default=6, help=f"whole months before this one (0..{MAX_MONTHS})"
+        )
         parser.add_argument("--seed", type=int, default=7, help="random seed")
 
     def handle(self, *args, password: str, force: bool, months: int, seed: int, **options):
+        if not 0 <= months <= MAX_MONTHS:
+            raise CommandError(f"--months must be between 0 and {MAX_MONTHS}.")
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo writes made-up data, so it runs only with DEBUG on. "
                 "Use --force to run it anyway."
             )
         real = User.objects.filter(is_demo=False)
+        if real.exists() and not force and options.get("skip_if_real"):
+            self.stdout.write("Demo data skipped: this database has real users; it keeps its data.")
+            return
         if real.exists() and not force:
             names = ", ".join(real.order_by("username").values_list("username", flat=True)[:5])
             raise CommandError(
@@ -355,6 +369,8 @@ class Command(BaseCommand):
                     "full_name": full_name,
                     "password": hashed,
                     "is_demo": True,
+                    # Reminders and digests of the demo print to the console (EMAIL_BACKEND).
+                    "email": f"{username}@example.com",
                     "date_joined": joined_at,
                     **fields,
                 },

@@ -1,8 +1,8 @@
-import datetime as dt
-
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from channels import inputs
 from dashboards.notifications import reminders_send
 
 
@@ -21,9 +21,9 @@ class Command(BaseCommand):
         today = timezone.localdate()
         if options["date"]:
             try:
-                today = dt.date.fromisoformat(options["date"])
-            except ValueError:
-                raise CommandError("--date must be YYYY-MM-DD") from None
+                today = inputs.date_parse(options["date"])
+            except ValidationError as error:
+                raise CommandError(f"--date: {error.messages[0]}") from None
         result = reminders_send(today=today)
         if result.day_off:
             self.stdout.write(f"{today} is not a working day: nothing sent.")

@@ -8,12 +8,13 @@ from teams.models import User
 
 class Command(BaseCommand):
     help = (
-        "Import daily values from a UTF-8 CSV file with the header "
-        "date,manager,channel,indicator,value. Any bad row rejects the whole file."
+        "Import daily values from a CSV or XLSX file: the header "
+        "date,manager,channel,indicator,value or the monthly template. "
+        "Any bad row rejects the whole file."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="path of the CSV file")
+        parser.add_argument("file", help="path of the CSV or XLSX file")
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
@@ -37,9 +38,11 @@ class Command(BaseCommand):
             raise CommandError(
                 _("The database failed (%(error)s); nothing was imported.") % {"error": error}
             ) from error
+        if report.detected:
+            self.stderr.write(_("The file was %(detected)s.") % {"detected": report.detected})
         if not report.ok:
             for bad in report.bad_rows:
-                self.stderr.write(f"line {bad.line}, {bad.column or '-'}: {bad.reason}")
+                self.stderr.write(f"{bad.where}, {bad.column or '-'}: {bad.reason}")
             raise CommandError(
                 _("The file was rejected (%(count)s problems); nothing was imported.")
                 % {"count": len(report.bad_rows)}
@@ -50,5 +53,13 @@ class Command(BaseCommand):
             "unchanged": report.unchanged,
         }
         if dry_run:
+            if report.preview:
+                summary += " " + _(
+                    "New: %(new)s, changed: %(changed)s, unchanged: %(unchanged)s."
+                ) % {
+                    "new": report.preview.new,
+                    "changed": report.preview.changed,
+                    "unchanged": report.preview.unchanged,
+                }
             summary += " " + _("Dry run: nothing was written.")
         self.stdout.write(summary)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from argparse import RawDescriptionHelpFormatter
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import (
     BaseCommand,
     CommandError,
@@ -15,6 +16,7 @@ from django.core.management.base import (
 )
 from django.utils import timezone
 
+from channels import inputs
 from channels.models import Channel
 from metrics.reports import build_report, report_as_dict
 from metrics.selectors import Scope
@@ -37,8 +39,10 @@ class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
 
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
+        return inputs.date_parse(value)
+    except ValidationError as error:
+        if error.code == "date_range":
+            raise CommandError(f"{value!r}: {error.messages[0]}") from None
         raise CommandError(f"Not a date in YYYY-MM-DD form: {value!r}") from None
 
 

@@ -1,11 +1,12 @@
 import csv
-import datetime as dt
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from channels import inputs
 from plans.models import Holiday
 
 HEADER = ["date", "name", "working"]
@@ -31,12 +32,15 @@ def holidays_parse(lines) -> tuple[list[Holiday], list[str]]:
         raw_date, name, flag = (c.strip() for c in cells)
         problems = []
         try:
-            day = dt.date.fromisoformat(raw_date)
-            if len(raw_date) != 10:
-                raise ValueError
-        except ValueError:
+            day = inputs.date_parse(raw_date)
+        except ValidationError as error:
             day = None
-            problems.append(_("date: “%(value)s” is not a date YYYY-MM-DD") % {"value": raw_date})
+            if error.code == "date_range":
+                problems.append(_("date: %(reason)s") % {"reason": error.messages[0]})
+            else:
+                problems.append(
+                    _("date: “%(value)s” is not a date YYYY-MM-DD") % {"value": raw_date}
+                )
         if day is not None and day in seen:
             problems.append(
                 _("date: %(date)s is already on line %(line)d") % {"date": day, "line": seen[day]}

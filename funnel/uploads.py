@@ -1,0 +1,76 @@
+"""Uploaded import files between their check and their import (funnel.models.ImportUpload):
+stored in the database so that any app server or worker can finish them; a run — the check
+with its preview, or the import — goes inline for a small file and as a background task
+(funnel/tasks.py: upload_start) for one over KPI_IMPORT_BACKGROUND_BYTES."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone, translation
+
+from funnel.imports import ImportReport, kpi_import
+from funnel.models import ImportUpload
+
+KEPT_FOR = dt.timedelta(days=1)
+# The report keeps this many problems; the import_kpi command lists every one.
+KEPT_BAD_ROWS = 1000
+
+
+def upload_store(upload, *, by) -> ImportUpload:
+    """Keep an uploaded file (a Django UploadedFile) and forget the uploads of yesterday."""
+    ImportUpload.objects.filter(created_at__lt=timezone.now() - KEPT_FOR).delete()
+    data = b"".join(upload.chunks())
+    return ImportUpload.objects.create(
+        uploaded_by=by, name=upload.name[:255], data=data, size=len(data)
+    )
+
+
+def in_background(upload: ImportUpload) -> bool:
+    return upload.size > settings.KPI_IMPORT_BACKGROUND_BYTES
+
+
+def upload_run(upload_id: int, *, dry_run: bool) -> None:
+    """The run itself, in the user's language; its report lands in `result`."""
+    upload = ImportUpload.objects.select_related("uploaded_by").defer("data").get(pk=upload_id)
+    user = upload.uploaded_by
+    # One copy of the file in memory, read from there as a stream.
+    binary = io.BytesIO(ImportUpload.objects.values_list("data", flat=True).get(pk=upload_id))
+
+    def progress(percent: int) -> None:
+        ImportUpload.objects.filter(pk=upload_id).update(progress=percent)
+
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            report = kpi_import(binary, by=user, dry_run=dry_run, progress=progress)
+        except DatabaseError:
+            # The import's transaction is rolled back: nothing was written. Say so on the
+            # upload's page, and let the caller (the page, or the task's result) know too.
+            ImportUpload.objects.filter(pk=upload_id).update(
+                status=ImportUpload.Status.FAILED, result={"database_error": True}
+            )
+            raise
+    if report.ok:
+        status = ImportUpload.Status.CHECKED if dry_run else ImportUpload.Status.DONE
+    else:
+        status = ImportUpload.Status.FAILED
+    ImportUpload.objects.filter(pk=upload_id).update(
+        status=status, progress=100, result=report_json(report)
+    )
+
+
+def report_json(report: ImportReport) -> dict:
+    return {
+        "dry_run": report.dry_run,
+        "rows": report.rows,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "detected": report.detected,
+        "bad_total": len(report.bad_rows),
+        "bad_rows": [[b.where, b.column, b.reason] for b in report.bad_rows[:KEPT_BAD_ROWS]],
+        "preview": report.preview.as_json() if report.preview else None,
+    }
