@@ -72,11 +72,9 @@ def _decimal(raw: str, *, places: str, low: Decimal, high: Decimal) -> Decimal:
 
 
 def month_read(raw: str | None, today: dt.date) -> dt.date:
-    """'YYYY-MM' between 2000 and 2100; empty: the current month."""
-    month = month_parse(raw, default=today)
-    if not 2000 <= month.year <= 2100:
-        raise ValidationError(_("Choose a month between the years 2000 and 2100."))
-    return month
+    """'YYYY-MM' with a year from 2000 to 2100 (plans.services.month_parse); empty: the
+    current month."""
+    return month_parse(raw, default=today)
 
 
 @dataclass

@@ -209,7 +209,7 @@ def test_wrong_input_gets_a_message_and_the_historys_value(client, head1, manage
     ).content.decode()
     assert "Enter a number from 1 to 1000." in html
     html = client.get(URL, {"who": f"manager-{manager_a.pk}", "month": "1999-12"}).content.decode()
-    assert "Choose a month between the years 2000 and 2100." in html
+    assert "Enter a date between the years 2000 and 2100." in html
     html = client.get(URL, {"who": f"manager-{manager_a.pk}", "month": "12/2026"}).content.decode()
     assert "Enter the month as YYYY-MM, for example 2026-03." in html
 
