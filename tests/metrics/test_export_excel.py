@@ -76,9 +76,12 @@ def test_xlsx_cells_are_percent_money_and_counts_with_a_title_row(client, direct
     assert sheet["E3"].number_format == "#,##0.00"
     assert sheet["E3"].value == 3000
     funnel = load_workbook(io.BytesIO(fetch(client, "funnel", "xlsx").content)).active
-    assert [funnel["C4"].value, funnel["C4"].number_format] == [10, "#,##0"]
-    assert funnel["D4"].number_format == "0.0%"
-    assert funnel["D4"].value == pytest.approx(0.333)
+    # Channel, stage, kind, main indicator, count, % of previous, n, % of first, per day.
+    assert [funnel["E4"].value, funnel["E4"].number_format] == [10, "#,##0"]
+    assert funnel["F4"].number_format == "0.0%"
+    assert funnel["F4"].value == pytest.approx(0.333)
+    assert [funnel["G4"].value, funnel["H4"].value] == [30, pytest.approx(0.333)]
+    assert funnel["I4"].number_format == "0.0"
     # The stage column is as wide as its longest name.
     longest = max(len(c.value) for c in funnel["B"][1:])
     assert longest > len("Stage")

@@ -214,7 +214,8 @@ def test_margin_panel_and_exports_over_http(client, director, march_facts, monke
     assert 'aria-sort="ascending"' in html
     export = client.get(f"{url}export/margin.xlsx", {**MARCH, "sort": "manager"})
     rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
-    assert rows[0] == (
+    # A title row, the header, then the rows in the page's sort; percent cells hold fractions.
+    assert rows[1] == (
         "Manager",
         "Channel",
         "Revenue",
@@ -222,8 +223,8 @@ def test_margin_panel_and_exports_over_http(client, director, march_facts, monke
         "Margin",
         "Profitability, %",
     )
-    assert rows[1] == ("Anna Alekseeva", "Active sales", 1000, 400, 600, 60)
-    assert rows[-1] == ("All managers", "All channels", 4500, 1400, 3100, pytest.approx(68.9))
+    assert rows[2] == ("Anna Alekseeva", "Active sales", 1000, 400, 600, pytest.approx(0.6))
+    assert rows[-1] == ("All managers", "All channels", 4500, 1400, 3100, pytest.approx(0.689))
     money = client.get(f"{url}export/money.csv", MARCH).content.decode("utf-8-sig")
     assert "Active sales,4000.00,4000.00" not in money  # invoiced is its own column
     assert money.splitlines()[1].startswith("Active sales,0.00,4000.00,,3,1333.33,1400.00")
@@ -342,4 +343,4 @@ def test_no_norm_on_a_holiday_and_a_clear_error_for_a_bad_date(client, manager_a
     assert "No norm for 11 March: it is not a working day." in body
     bad = client.get(url, {"date": "11.03.2026"}, headers=HTMX)
     assert bad.status_code == 400
-    assert bad.content.decode() == "Enter dates as YYYY-MM-DD."
+    assert bad.content.decode() == "Enter a date as YYYY-MM-DD."
