@@ -17,10 +17,11 @@ from channels.models import Channel
 from tests.factories import make_user, write_fact
 from tests.metrics.sample_company import build_company
 
-# Serialized rollback: the live server's flush would otherwise drop the default channels.
+# Transactional: the live server sees the data (the default channels come back through the
+# default_channels fixture after a flush).
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

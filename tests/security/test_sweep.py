@@ -23,6 +23,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -364,7 +365,11 @@ def test_control_characters_in_any_parameter_are_a_400(name, world):
             client.force_login(world["users"][role])
         url = _path(name, lambda choices: choices[0])
         for method in ("get", "post"):
-            response = getattr(client, method)(url, values)
+            if method == "post" and name.startswith("api"):
+                # The API takes JSON only (a form is a 415): the NUL goes in its query.
+                response = client.post(f"{url}?{urlencode(values)}", {})
+            else:
+                response = getattr(client, method)(url, values)
             assert response.status_code == 400, f"{method} {url} as {role}"
             assert "The request contains control characters" in response.content.decode()
 
