@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import one_to_one, plan_views, views
+from dashboards import one_to_one, plan_views, views, whatif_views
 
 # The namespace the pages had when they lived in the metrics app: mails, templates and
 # bookmarks name them metrics:…
@@ -17,4 +17,6 @@ urlpatterns = [
     path("plans/copy/", plan_views.plan_copy, name="plan_copy"),
     path("norms/", plan_views.norms, name="norms"),
     path("discipline/", plan_views.discipline, name="discipline"),
+    path("plan-it/", whatif_views.plan_it, name="plan_it"),
+    path("plan-it/use/", whatif_views.plan_it_use, name="plan_it_use"),
 ]

@@ -374,6 +374,26 @@ MATRIX: dict[str, Entry] = {
             "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
         },
     ),
+    "metrics:plan_it": Entry(
+        query=lambda w: {"who": f"manager-{w.manager_a.pk}"},
+        expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
+    ),
+    "metrics:plan_it_use": Entry(
+        # The history (3 first contacts) is too short: the levers are typed in.
+        data=lambda w, n: {
+            "who": f"manager-{w.manager_a.pk}",
+            "month": f"{w.next_month:%Y-%m}",
+            "channel": "active",
+            "target": str(n * 1000),
+            "check": "1000",
+            **{f"conv-{i}": "50" for i in range(6)},
+        },
+        probe=World.next_month_revenue_plan,
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
+        },
+    ),
     "metrics:plan_copy": Entry(
         data=lambda w, n: {"team": w.team1.pk, "month": f"{w.next_month:%Y-%m}"},
         # Nothing to copy (no plans last month): every answer writes nothing.

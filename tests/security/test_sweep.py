@@ -170,6 +170,16 @@ FILTERS = {
 }
 ENTRY = {"manager": "id", "date": "date"}
 PLAN = {"manager": "id", "channel": "channel_code", "indicator": "code", "month": "month"}
+WHATIF = {
+    "who": "text",
+    "month": "month",
+    "channel": "channel_code",
+    "target": "number",
+    "conv-0": "number",
+    "check": "number",
+    "activity": "number",
+    "managers": "number",
+}
 EXPORT_ARGS = {
     "table": ["leaderboard", "conversions", "plans", "facts", "x"],
     "fmt": ["csv", "xlsx"],
@@ -202,6 +212,8 @@ SWEEP: dict[str, dict] = {
     "metrics:plans": {"team": "id", "month": "month"},
     "metrics:plan_cell": {**PLAN, "value": "number", "reason": "text", "team": "id"},
     "metrics:plan_copy": {"team": "id", "month": "month", "reason": "text"},
+    "metrics:plan_it": WHATIF,
+    "metrics:plan_it_use": {**WHATIF, "reason": "text"},
     "metrics:leaks": FILTERS,
     "metrics:one_to_one": {"period": "text"},
     "funnel:template": {"team": "id", "month": "month"},
@@ -373,7 +385,7 @@ EXTREME_ANCHORS = [
 DATED = sorted(n for n, params in SWEEP.items() if {"date", "month"} & set(params.values()))
 # Views that read their parameters from a POSTed form as well (the others read the URL only).
 READS_THE_FORM = {"funnel:day", "funnel:week", "funnel:cell", "funnel:history"}
-READS_THE_FORM |= {"metrics:plan_cell", "metrics:plan_copy"}
+READS_THE_FORM |= {"metrics:plan_cell", "metrics:plan_copy", "metrics:plan_it_use"}
 RANGE_MESSAGE = "Enter a date between the years 2000 and 2100."
 
 
