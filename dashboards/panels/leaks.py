@@ -97,6 +97,31 @@ class LeakPanels:
             by_team[teams.get(manager_id), channel_id].append(found)
             by_team["all", channel_id].append(found)
         people = {person.pk: person for person in self.managers}
+        groups: dict[tuple, tuple] = {}
+
+        def group_of(team, channel, width: int) -> tuple:
+            """(counts, revenue, margin, team medians per stage) of a team in a channel,
+            worked out once per team however many managers it has."""
+            key = (team, channel.id)
+            if key not in groups:
+                group = by_team.get(key) or by_team["all", channel.id]
+                everyone = by_team["all", channel.id]
+                medians = [(None, "")]
+                for i in range(1, width):
+                    found = reference_conversion(peers=[(g[0][i - 1], g[0][i]) for g in group])
+                    if found[0] is None:
+                        found = reference_conversion(
+                            peers=[(g[0][i - 1], g[0][i]) for g in everyone]
+                        )
+                    medians.append(found)
+                groups[key] = (
+                    [sum(g[0][i] for g in group) for i in range(width)],
+                    sum((g[1] for g in group), Decimal(0)),
+                    sum((g[2] for g in group), Decimal(0)),
+                    medians,
+                )
+            return groups[key]
+
         rows = []
         for channel in self.catalogue:
             stages = channel.stage_list
@@ -104,23 +129,18 @@ class LeakPanels:
                 own = peers.get((manager_id, channel.id))
                 if own is None or (self.f.mine and manager_id != self.f.viewer.pk):
                     continue
-                team = teams.get(manager_id)
-                group = by_team.get((team, channel.id)) or by_team["all", channel.id]
-                team_counts = [sum(g[0][i] for g in group) for i in range(len(stages))]
+                team_counts, team_revenue, team_margin, medians = group_of(
+                    teams.get(manager_id), channel, len(stages)
+                )
                 references = [(None, "")]
                 for i in range(1, len(stages)):
                     planned = (
                         self.leak_plans.get((manager_id, channel.id, stages[i - 1].code)),
                         self.leak_plans.get((manager_id, channel.id, stages[i].code)),
                     )
-                    reference = reference_conversion(
-                        planned=planned, peers=[(g[0][i - 1], g[0][i]) for g in group]
-                    )
-                    if reference[0] is None:
-                        everyone = by_team["all", channel.id]
-                        reference = reference_conversion(
-                            peers=[(g[0][i - 1], g[0][i]) for g in everyone]
-                        )
+                    reference = medians[i]
+                    if planned[0] and planned[1] is not None:
+                        reference = reference_conversion(planned=planned)
                     references.append(reference)
                 found = stage_leaks(
                     manager_id=manager_id,
@@ -129,8 +149,8 @@ class LeakPanels:
                     revenue=own[1],
                     margin=own[2],
                     team_counts=team_counts,
-                    team_revenue=sum((g[1] for g in group), Decimal(0)),
-                    team_margin=sum((g[2] for g in group), Decimal(0)),
+                    team_revenue=team_revenue,
+                    team_margin=team_margin,
                     references=references,
                 )
                 for leak in found:
