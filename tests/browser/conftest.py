@@ -4,6 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Page
+
+from tests.metrics.sample_company import build_company
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
@@ -34,3 +39,35 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def company(live_server):
+    return build_company(today=timezone.localdate())
+
+
+@pytest.fixture
+def watched(page: Page, live_server):
+    """The page, recording every request that leaves the server and every script error."""
+    outside, errors = [], []
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(live_server.url) or request.url.startswith("data:")
+            else outside.append(request.url)
+        ),
+    )
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert outside == []
+    assert errors == []
+
+
+def log_in(page: Page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )

@@ -9,13 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from channels.models import Channel
+from tests.browser.conftest import log_in
 from tests.factories import make_user, write_fact
-from tests.metrics.sample_company import build_company
 
 # Transactional: the live server sees the data (the default channels come back through the
 # default_channels fixture after a flush).
@@ -24,38 +23,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def company(live_server):
-    return build_company(today=timezone.localdate())
-
-
-@pytest.fixture
-def watched(page: Page, live_server):
-    """The page, recording every request that leaves the server and every script error."""
-    outside, errors = [], []
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(live_server.url) or request.url.startswith("data:")
-            else outside.append(request.url)
-        ),
-    )
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert outside == []
-    assert errors == []
-
-
-def log_in(page: Page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def open_dashboard(page: Page, live_server, user, path: str = "/dashboard/") -> None:

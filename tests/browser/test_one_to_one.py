@@ -6,21 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.test_dashboard import SCREENSHOTS, log_in
-from tests.metrics.sample_company import build_company
+from tests.browser.conftest import log_in
+from tests.browser.test_dashboard import SCREENSHOTS
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def company(live_server):
-    return build_company(today=timezone.localdate())
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

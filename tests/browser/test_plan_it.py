@@ -6,50 +6,16 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from teams.models import Team, User
-from tests.metrics.sample_company import build_company
+from tests.browser.conftest import log_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def company(live_server):
-    return build_company(today=timezone.localdate())
-
-
-@pytest.fixture
-def watched(page: Page, live_server):
-    """The page, recording every request that leaves the server and every script error."""
-    outside, errors = [], []
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(live_server.url) or request.url.startswith("data:")
-            else outside.append(request.url)
-        ),
-    )
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert outside == []
-    assert errors == []
-
-
-def log_in(page: Page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def first_contacts(page: Page) -> int:
