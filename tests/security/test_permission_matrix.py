@@ -32,7 +32,7 @@ from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
-from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
+from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload, ReviewDecision
 from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
@@ -330,6 +330,30 @@ MATRIX: dict[str, Entry] = {
         # Head 2 asking for team 1 gets the page with a form error and no numbers (200).
         expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
     ),
+    # The review of reported numbers: leaders only, each within their teams.
+    "metrics:review": Entry(
+        query=lambda w: {"team": w.team1.pk, "period": "this_month"},
+        # Head 2 asking for team 1 gets the page with a form error and no flags (200).
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    # A decision on a flag the filters do not raise (manager A's one fact raises none):
+    # refused for managers, a 400 with nothing written for leaders (view tests mark real ones).
+    "metrics:review_mark": Entry(
+        data=lambda w, n: {
+            "q": f"team={w.team1.pk}&period=this_month",
+            "manager": w.manager_a.pk,
+            "kind": "zeros",
+            "date_from": w.yesterday.isoformat(),
+            "date_to": w.yesterday.isoformat(),
+            "decision": "confirmed",
+            "note": f"note {n}",
+        },
+        probe=lambda w: ReviewDecision.objects.count(),
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, 400, 400, 400, 400),
+        },
+    ),
     # Manager A's sheet: the heads of their team, the director and admins; head 2 a 404.
     "metrics:one_to_one": Entry(
         path=lambda w: reverse("metrics:one_to_one", kwargs={"manager": w.manager_a.pk}),
@@ -582,6 +606,13 @@ def _admin_objects(world: World) -> dict[type, object]:
         ),
         Team: world.team1,
         User: world.manager_a,
+        ReviewDecision: ReviewDecision.objects.create(
+            manager=world.manager_a,
+            kind="zeros",
+            date_from=world.yesterday,
+            date_to=world.yesterday,
+            decision="asked_to_fix",
+        ),
         DailyFact: fact,
         FactChange: fact.changes.first(),
         Holiday: Holiday.objects.create(date=dt.date(2026, 1, 1), name="New year"),
@@ -605,6 +636,7 @@ def _admin_objects(world: World) -> dict[type, object]:
 # The background tasks' results are the worker's (django-tasks-db: no adding by hand).
 ADMIN_ADD_REFUSED = {
     FactChange,
+    ReviewDecision,
     PlanChange,
     AccessAttempt,
     AccessLog,
