@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.review import (
@@ -200,7 +200,7 @@ def _replace_values(facts, manager, index, **values):
     facts[at] = replace(facts[at], values={**facts[at].values, **values})
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=clean_data(), pick=st.data())
 def test_clean_data_raises_no_flag_and_each_anomaly_only_its_own(data, pick):
     facts, changes = data
