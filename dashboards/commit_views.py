@@ -30,6 +30,10 @@ from teams.models import User
 from teams.scope import managers_visible_to
 
 
+def _today():
+    return timezone.localdate()
+
+
 def _manager(request: HttpRequest) -> User:
     """The manager themselves, or ?manager=<id> of the viewer's teams; a 404 for anyone else."""
     raw = request.GET.get("manager")
@@ -56,7 +60,7 @@ def commit(request: HttpRequest) -> HttpResponse:
         message = _("Only the manager commits to their own day.")
         ctx = {"message": message, "status": 403}
         return render(request, "funnel/refused.html", ctx, status=403)
-    today = timezone.localdate()
+    today = _today()
     targets = commitment_targets(manager)
     stored = commitments_of(manager, today)
     norms = norms_read(managers=[manager], today=today)[manager.pk]
