@@ -62,7 +62,8 @@ def test_the_manager_commits_and_changes_the_commitment_the_same_day(client, man
     client.force_login(manager_a)
     data = {field("active", "prospects_added"): "15", field("inbound", "leads_received"): "7"}
     response = client.post(URL, data)
-    assert response.status_code == 302 and response["Location"] == URL
+    assert response.status_code == 302
+    assert response["Location"] == URL
     assert stored(manager_a) == {
         ("active", "prospects_added"): 15,
         ("inbound", "leads_received"): 7,
@@ -73,7 +74,8 @@ def test_the_manager_commits_and_changes_the_commitment_the_same_day(client, man
     )
     assert stored(manager_a) == {("active", "prospects_added"): 12}
     html = client.get(URL).content.decode()
-    assert 'value="12"' in html and "Update my commitments" in html
+    assert 'value="12"' in html
+    assert "Update my commitments" in html
 
 
 @pytest.mark.parametrize(
@@ -91,7 +93,8 @@ def test_bad_values_save_nothing_and_say_why(client, manager_a, today, raw, mess
     response = client.post(URL, data)
     assert response.status_code == 400
     html = response.content.decode()
-    assert message in html and "Nothing was saved" in html
+    assert message in html
+    assert "Nothing was saved" in html
     assert stored(manager_a) == {}
 
 
@@ -102,7 +105,8 @@ def test_bad_values_are_explained_in_russian(client, manager_a, today):
     response = client.post(URL, {field("active", "prospects_added"): "-1"})
     html = response.content.decode()
     assert "Значение не может быть отрицательным" in html
-    assert "Ничего не сохранено" in html and "Мои обещания на сегодня" in html
+    assert "Ничего не сохранено" in html
+    assert "Мои обещания на сегодня" in html
 
 
 def test_a_head_sees_the_commitments_but_cannot_commit_for_the_manager(
