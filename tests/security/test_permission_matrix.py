@@ -33,7 +33,15 @@ from django_tasks_db.models import DBTaskResult
 from api.models import ApiToken
 from api.tokens import token_create
 from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
-from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
+from plans.commitments import commitments_switch
+from plans.models import (
+    Commitment,
+    DepartmentSettings,
+    Holiday,
+    MonthlyExpense,
+    Plan,
+    PlanChange,
+)
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
 
@@ -86,6 +94,12 @@ class World:
     @property
     def next_month(self) -> dt.date:
         return (self.yesterday.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+    def commitment_today(self) -> int | None:
+        found = Commitment.objects.filter(
+            manager=self.manager_a, date=timezone.localdate(), channel_id=self.active_id
+        ).first()
+        return found.value if found else None
 
     def next_month_revenue_plan(self) -> Decimal | None:
         """Next month is not frozen, so a head's plan cell writes without a reason."""
@@ -157,6 +171,17 @@ def _api_plan(w: World, n: int) -> dict:
         "indicator": "revenue",
         "value": n,
     }
+
+
+def _commit_path(w: World) -> str:
+    """The commitment page, with the department's switch on (it is off by default)."""
+    commitments_switch(True)
+    return reverse("metrics:commit")
+
+
+def _commit_data(w: World, n: int) -> dict:
+    main = channel("active").main_indicator
+    return {"manager": w.manager_a.pk, f"c{w.active_id}_{main}": str(n)}
 
 
 API_EVERYONE = {"GET": R(401, 200, 200, 200, 200, 200, 200)}
@@ -344,6 +369,18 @@ MATRIX: dict[str, Entry] = {
     "metrics:norms": Entry(
         query=lambda w: {"manager": w.manager_a.pk},
         expect={"GET": R(LOGIN, 200, 404, 200, 404, 200, 200)},
+    ),
+    # Manager A commits for their own day; heads of their team and leaders above may look,
+    # never commit for them (403); anyone else does not find them (404).
+    "metrics:commit": Entry(
+        path=_commit_path,
+        query=lambda w: {"manager": w.manager_a.pk},
+        data=_commit_data,
+        probe=World.commitment_today,
+        expect={
+            "GET": R(LOGIN, 200, 404, 200, 404, 200, 200),
+            "POST": R(LOGIN, to("metrics:commit"), 404, 403, 404, 403, 403),
+        },
     ),
     "metrics:discipline": Entry(
         query=lambda w: {"team": w.team1.pk},
@@ -588,6 +625,14 @@ def _admin_objects(world: World) -> dict[type, object]:
         Plan: plan,
         PlanChange: PlanChange.objects.create(plan=plan, new_value=2, reason="market"),
         MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
+        DepartmentSettings: DepartmentSettings.objects.create(commitments_enabled=True),
+        Commitment: Commitment.objects.create(
+            manager=world.manager_a,
+            date=world.yesterday,
+            channel_id=world.active_id,
+            code="first_contacts",
+            value=4,
+        ),
         type(channel("active")): channel("active"),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
         DBTaskResult: DBTaskResult.objects.create(
@@ -606,6 +651,8 @@ def _admin_objects(world: World) -> dict[type, object]:
 ADMIN_ADD_REFUSED = {
     FactChange,
     PlanChange,
+    Commitment,  # written on the commitment page only
+    DepartmentSettings,  # one row: it exists, so no second one
     AccessAttempt,
     AccessLog,
     AccessFailureLog,

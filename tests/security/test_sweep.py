@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plans.commitments import commitments_switch
 from tests.factories import channel, write_fact
 from tests.security.test_permission_matrix import our_routes
 
@@ -207,6 +208,8 @@ SWEEP: dict[str, dict] = {
     "metrics:my": FILTERS,
     "metrics:my_export": FILTERS,
     "metrics:norms": {"manager": "id"},
+    "metrics:commit": {"manager": "id", "c{channel}_first_contacts": "number",
+                       "c{channel}_prospects_added": "number"},
     "metrics:discipline": {"team": "id", "manager": "id", "channel": "id", "from": "date",
                            "to": "date"},
     "metrics:plans": {"team": "id", "month": "month"},
@@ -343,6 +346,8 @@ def _sweep(name: str, params: dict[str, str], world, roles=ROLES) -> None:
 @pytest.mark.parametrize("name", sorted(SWEEP))
 def test_no_input_gives_a_server_error(name, world, settings):
     settings.AXES_FAILURE_LIMIT = 10_000
+    if name == "metrics:commit":
+        commitments_switch(True)  # off, the page is a 404 whatever the input
     _sweep(name, SWEEP[name], world)
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
+from dashboards.demo_commitments import seed_commitments
 from funnel.models import DailyFact, FactChange
 from funnel.services import ValueWrite, facts_write
 from plans.models import Holiday, MonthlyExpense, Plan
@@ -320,6 +321,8 @@ class Command(BaseCommand):
             facts = self._facts(people, funnels, start, end, holidays, seed)
             self._report_times(start, end, seed)
             self._plans(people, funnels, start, month_start(today, 1), holidays, seed)
+            main = {f.channel.pk: f.main for f in funnels.values()}
+            seed_commitments(end=end, main=main, seed=seed)
         # Console output for whoever runs `make run`, like Django's own commands: English.
         self.stdout.write(
             f"Demo company ready: {facts} daily facts from {start} to {end}.\n"
