@@ -461,7 +461,7 @@
   });
 
   // Refusals (4xx/5xx, not swapped by htmx) and a lost connection: say so in the cell.
-  function refused(input, message) {
+  function refused(input, message, line) {
     var td = input.closest("td");
     var msg = td.querySelector(".cell-msg") || document.createElement("span");
     msg.className = "cell-msg";
@@ -470,9 +470,12 @@
     td.appendChild(msg);
     td.classList.add("error");
     input.setAttribute("aria-invalid", "true");
-    var line = document.getElementById("grid-status");
-    var template = line && line.getAttribute("data-not-saved");
-    status("error", template ? template.split("{reason}").join(message) : message);
+    if (line === undefined) {
+      var template = document.getElementById("grid-status");
+      template = template && template.getAttribute("data-not-saved");
+      line = template ? template.split("{reason}").join(message) : message;
+    }
+    status("error", line);
   }
 
   document.addEventListener("htmx:responseError", function (event) {
@@ -486,7 +489,8 @@
   document.addEventListener("htmx:sendError", function (event) {
     var input = cellOf(event);
     var line = document.getElementById("grid-status");
-    if (input) refused(input, line ? line.getAttribute("data-offline") : "");
+    var offline = line ? line.getAttribute("data-offline") : "";
+    if (input) refused(input, offline, offline); // already says "not saved"
   });
 
   if (document.readyState === "loading") {
