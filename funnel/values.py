@@ -7,7 +7,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
@@ -48,12 +47,13 @@ def value_check(value: Decimal | int, *, money: bool) -> Decimal:
     return number.quantize(Decimal(1))
 
 
-def _ungrouped(text: str) -> str:
+def _ungrouped(text: str, language: str | None) -> str:
     """ "1,234.50" → "1234.50", "1.234,50" → "1234,50", "1,234,567" → "1234567": a separator
-    that repeats, or comes before the other one, groups thousands. A lone "1,234" is 1234 in
-    English and 1.234 in Russian (where the comma is the decimal point); "1.234" is 1.234."""
+    that repeats, or comes before the other one, groups thousands. A lone "1,234" is 1.234
+    (the comma a decimal point), unless the text was typed on a page in English (`language`),
+    where it is how 1234 is shown; "1.234" is 1.234."""
     if NUMBER_RE.fullmatch(text) and not (
-        get_language() == "en" and re.fullmatch(r"-?[0-9]{1,3},[0-9]{3}", text, re.ASCII)
+        language == "en" and re.fullmatch(r"-?[0-9]{1,3},[0-9]{3}", text, re.ASCII)
     ):
         return text
     for group, pattern in GROUPED_RE.items():
@@ -62,14 +62,15 @@ def _ungrouped(text: str) -> str:
     return text
 
 
-def value_parse(raw: str | None, *, money: bool) -> Decimal | None:
+def value_parse(raw: str | None, *, money: bool, language: str | None = None) -> Decimal | None:
     """Text typed for one value → Decimal, or None when empty. Accepts "1 234,50",
     "1,234.50" (as the grid shows a number in English), "1.234,50" and "1234.50"; refuses
-    exponents, other digits and words (ValidationError)."""
+    exponents, other digits and words (ValidationError). `language`: the page's, for a value
+    typed there as it shows numbers (files, the API and the bot do not pass it)."""
     text = (raw or "").strip().translate(SPACES)
     if not text:
         return None
-    text = _ungrouped(text)
+    text = _ungrouped(text, language)
     if len(text) > 30 or not NUMBER_RE.fullmatch(text):
         raise ValidationError(_("Enter a number."), code="invalid")
     return value_check(Decimal(text.replace(",", ".")), money=money)

@@ -22,26 +22,38 @@ BOTH = [
 ]
 
 
-@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("language", ["en", "ru", None])
 @pytest.mark.parametrize(("raw", "money", "expected"), BOTH)
 def test_formatted_numbers_parse_back_in_both_languages(language, raw, money, expected):
-    with translation.override(language):
-        value = value_parse(raw, money=money)
+    value = value_parse(raw, money=money, language=language)
     assert value == (None if expected is None else Decimal(expected))
 
 
-def test_a_lone_comma_group_is_thousands_in_english_and_a_decimal_comma_in_russian():
-    with translation.override("en"):
-        assert value_parse("1,234", money=False) == 1234
-        assert value_parse("1,000", money=True) == Decimal("1000.00")
-    with translation.override("ru"):
-        assert value_parse("1,5", money=True) == Decimal("1.50")
+def test_a_lone_comma_group_is_thousands_only_when_typed_on_an_english_page():
+    assert value_parse("1,234", money=False, language="en") == 1234
+    assert value_parse("1,000", money=True, language="en") == Decimal("1000.00")
+    assert value_parse("1,5", money=True, language="en") == Decimal("1.50")
+    assert value_parse("1,5", money=True, language="ru") == Decimal("1.50")
+    # Files, the API and the bot: a comma is a decimal point, as before.
+    for language in ("ru", None):
         with pytest.raises(ValidationError) as error:
-            value_parse("1,234", money=False)  # 1.234: not a whole number
+            value_parse("1,234", money=False, language=language)  # 1.234: not whole
         assert error.value.code == "not_whole"
+
+
+def test_the_day_form_reads_numbers_as_its_page_shows_them():
+    from funnel.forms import KpiValueField
+
+    field = KpiValueField(code="first_contacts")
+    with translation.override("en"):
+        assert field.clean("1,234") == 1234
+    with translation.override("ru"):
+        assert field.clean("1 234") == 1234
+        with pytest.raises(ValidationError):
+            field.clean("1,234")
 
 
 @pytest.mark.parametrize("raw", ["12,34,5", "1.2.3", "1,234.5.6", "1e5", ",5", "1,", "1 2 3,4,5"])
 def test_malformed_groups_are_refused(raw):
-    with translation.override("en"), pytest.raises(ValidationError):
-        value_parse(raw, money=True)
+    with pytest.raises(ValidationError):
+        value_parse(raw, money=True, language="en")
