@@ -15,7 +15,9 @@
   var numbers = window.kpiNumbers;
   var FIELD = "#day-form input.kpi-value:not([disabled])";
   var failed = new Map(); // field name → why the server did not take its value
-  var queues = {}; // one request at a time per field, in order
+  // One request at a time, in order, as the week grid's cells queue (hx-sync): two writes of
+  // the same day never race.
+  var queue = { busy: 0, last: Promise.resolve() };
 
   function digitsOf(input) {
     return input.getAttribute("inputmode") === "decimal" ? 2 : 0;
@@ -23,13 +25,7 @@
 
   // "302877.40" → "302 877,40" in Russian, once the field is left (and as the page opens).
   function tidy(input, keep) {
-    if (!numbers) return;
-    var canonical = numbers.parse(input.value);
-    if (canonical === null || canonical === "") return;
-    var text = numbers.format(canonical, digitsOf(input));
-    if (text === input.value) return;
-    if (!keep && input.value === input.defaultValue) input.defaultValue = text;
-    input.value = text;
+    if (numbers) numbers.tidy(input, keep, digitsOf(input));
   }
 
   function tidyForm() {
@@ -70,8 +66,7 @@
   // The status line sums up every field: saving while any is on its way, "not saved" while
   // any was refused, "saved at" only when all are in.
   function summary(form) {
-    var busy = Object.keys(queues).some(function (name) { return queues[name].busy; });
-    if (busy) return dayStatus(form, "saving", form.getAttribute("data-saving"));
+    if (queue.busy) return dayStatus(form, "saving", form.getAttribute("data-saving"));
     if (failed.size) {
       var reason = Array.from(failed.values()).pop();
       var text = form.getAttribute("data-not-saved").split("{reason}").join(reason);
@@ -144,10 +139,11 @@
   function autosave(input) {
     var form = input.form;
     if (!form.getAttribute("data-cell-url") || !input.closest("[data-channel]")) return;
-    var queue = queues[input.name] || (queues[input.name] = { busy: 0, last: Promise.resolve() });
     queue.busy += 1;
     summary(form);
-    queue.last = queue.last.then(function () { return send(input); }).then(function () {
+    queue.last = queue.last.then(function () { return send(input); }).catch(function () {
+      // a broken answer must not stall the queue; the field keeps its value and mark
+    }).then(function () {
       queue.busy -= 1;
       summary(form);
     });
@@ -162,10 +158,9 @@
   document.addEventListener("htmx:confirm", function (event) {
     var form = event.detail.elt;
     if (!form || form.id !== "day-form") return;
-    var waiting = Object.keys(queues).map(function (name) { return queues[name].last; });
-    if (!waiting.length) return;
+    if (!queue.busy) return;
     event.preventDefault();
-    Promise.all(waiting).then(function () { event.detail.issueRequest(true); });
+    queue.last.then(function () { event.detail.issueRequest(true); });
   });
 
   document.addEventListener("focusout", function (event) {

@@ -76,12 +76,13 @@
     }).format(Number(canonical));
   }
 
-  // A cell's text in its display form; `keep` leaves the text as typed (value only).
-  function tidy(input, keep) {
-    if (input.dataset.digits === undefined) return;
+  // A field's text in its display form (`digits` places, else its data-digits); `keep`
+  // leaves what it was saved as alone (the value only: a typed, unsaved edit).
+  function tidy(input, keep, digits) {
+    if (digits === undefined && input.dataset.digits === undefined) return;
     var canonical = parseNumber(input.value);
     if (canonical === null || canonical === "") return;
-    var text = formatNumber(canonical, Number(input.dataset.digits));
+    var text = formatNumber(canonical, digits === undefined ? Number(input.dataset.digits) : digits);
     if (text === input.value) return;
     if (!keep && input.value === input.defaultValue) input.defaultValue = text;
     input.value = text;
@@ -109,7 +110,9 @@
     });
   }
 
-  window.kpiNumbers = { parse: parseNumber, format: formatNumber, key: key, pasteRows: pasteRows };
+  window.kpiNumbers = {
+    parse: parseNumber, format: formatNumber, key: key, tidy: tidy, pasteRows: pasteRows,
+  };
 
   /* ---- totals while typing; the server's totals replace them once saved ---- */
 
@@ -322,7 +325,9 @@
     return text;
   }
 
+  // Written by a paste or its undo: this is the cell's value now (Escape keeps it).
   function write(input, text) {
+    input.defaultValue = text;
     input.value = text;
     input.closest("td").classList.remove("error");
     sumUp(input);

@@ -356,8 +356,7 @@ def test_paste_fills_only_its_block_and_undo_restores_it(two_channels, live_serv
     assert FactChange.objects.count() == before + 3
 
     # Ctrl+Z: every cell of the last paste back, each through a cell post of its own.
-    page.locator("h1").click()
-    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")  # focus wherever the swaps left it
     expect(note).to_contain_text("Вставка отменена: восстановлено значений: 3.")
     expect(page.locator("td.cell .htmx-request")).to_have_count(0)
     expect(revenue).to_have_value("37\u00a0365,42")
