@@ -316,9 +316,10 @@
     line.className = "paste-note" + (bad ? " error" : "");
   }
 
-  function phrase(key, values) {
+  // The note's sentence `which` (a data- attribute, in the page's language), filled in.
+  function phrase(which, values) {
     var line = document.getElementById("paste-note");
-    var text = (line && line.getAttribute("data-" + key)) || "";
+    var text = (line && line.getAttribute("data-" + which)) || "";
     Object.keys(values || {}).forEach(function (name) {
       text = text.split("{" + name + "}").join(values[name]);
     });
