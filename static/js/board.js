@@ -30,10 +30,7 @@
     var figure = JSON.parse(source.textContent);
     var layout = figure.layout || {};
     // Read from across the room: larger type than on the dashboard.
-    layout.font = Object.assign({}, layout.font, { size: 18 });
-    if (layout.height) {
-      layout.height = Math.round(layout.height * 1.4);
-    }
+    layout.font = Object.assign({}, layout.font, { size: 16 });
     element.dataset.drawn = "1";
     element.innerHTML = "";
     Plotly.newPlot(element, figure.data, layout, CONFIG);
