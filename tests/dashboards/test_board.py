@@ -269,3 +269,18 @@ def test_the_board_costs_a_fixed_number_of_queries(
     client.get(board_url(raw))  # the first showing records last_seen_at (one more query)
     with django_assert_num_queries(BOARD_QUERIES):
         assert client.get(board_url(raw)).status_code == 200
+
+
+def test_an_admin_revokes_links_in_the_admin(client, admin_user, link1):
+    link, raw = link1
+    client.force_login(admin_user)
+    changelist = reverse("admin:dashboards_boardlink_changelist")
+    page = client.get(changelist).content.decode()
+    assert "Sales room TV" in page
+    assert link.token_hash not in page
+    response = client.post(changelist, {"action": "revoke", "_selected_action": [link.pk]})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert Client().get(board_url(raw)).status_code == 404
+    assert client.get(reverse("admin:dashboards_boardlink_add")).status_code == 403
