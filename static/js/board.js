@@ -31,6 +31,10 @@
     var layout = figure.layout || {};
     // Read from across the room: larger type than on the dashboard.
     layout.font = Object.assign({}, layout.font, { size: 16 });
+    var scale = parseFloat(element.dataset.scale || "1");
+    if (layout.height && scale > 1) {
+      layout.height = Math.round(layout.height * scale);
+    }
     element.dataset.drawn = "1";
     element.innerHTML = "";
     Plotly.newPlot(element, figure.data, layout, CONFIG);
