@@ -187,7 +187,9 @@ def links(request: HttpRequest) -> HttpResponse:
         "links": BoardLink.objects.filter(created_by=user).select_related("team"),
         "languages": dict(settings.LANGUAGES),
     }
-    return _private(render(request, "dashboards/board_links.html", ctx))
+    # Signed in, so never cached (PrivateResponsesMiddleware); the page's own address holds
+    # no token, and a no-referrer policy here would send "Origin: null" and fail the CSRF check.
+    return render(request, "dashboards/board_links.html", ctx)
 
 
 @login_required

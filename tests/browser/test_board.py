@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from channels.models import Channel
 from channels.templatetags.kpi_format import money
 from dashboards.board import link_create
+from tests.browser.conftest import log_in
 from tests.browser.test_csp import WATCH_CSP
 from tests.factories import write_fact
 
@@ -94,3 +95,31 @@ def test_the_board_rotates_its_panels_and_polls_for_new_numbers(browser, live_se
     assert outside == []
     assert errors == []
     context.close()
+
+
+def test_a_head_makes_a_link_and_the_tv_opens_it(browser, live_server, company):
+    """The links page's form (its POST passes the CSRF origin check), the address shown once
+    with a Copy button, and that address opening the team's board in a browser without a
+    session."""
+    head = company["heads"][0]
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    log_in(page, live_server, head)
+    page.goto(f"{live_server.url}/board/links/")
+    page.fill("#id_label", "North TV")
+    page.select_option("#id_team", str(company["teams"][0].pk))
+    page.click("form.link-form button[type=submit]")
+    address = page.locator("#new-board-url")
+    expect(address).to_have_value(re.compile(rf"^{live_server.url}/board/[A-Za-z0-9_-]{{43}}/$"))
+    expect(page.locator("[data-copy]")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("North TV")
+    url = address.input_value()
+    context.close()
+
+    tv = browser.new_context()
+    screen = tv.new_page()
+    screen.goto(url)
+    expect(screen.locator("h1")).to_contain_text("North")
+    expect(screen.locator("#board-headline")).to_be_visible()
+    assert tv.cookies() == []
+    tv.close()
