@@ -32,6 +32,8 @@ from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
+from dashboards.board import link_create
+from dashboards.models import BoardLink
 from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
 from plans.commitments import commitments_switch
 from plans.models import (
@@ -151,6 +153,16 @@ def _head1_upload(w: World, name: str) -> str:
         defaults={"data": body.encode(), "size": len(body), "status": "checked"},
     )
     return reverse(name, args=[upload.token])
+
+
+def _board_link(w: World, name: str) -> str:
+    """The address `name` of a fresh wallboard link of head 1 to team 1."""
+    _link, raw = link_create(user=w.users["head1"], label="matrix TV", team=w.team1)
+    return reverse(name, args=[raw])
+
+
+def _revoked_links(w: World) -> int:
+    return BoardLink.objects.exclude(revoked_at=None).count()
 
 
 # Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
@@ -441,6 +453,46 @@ MATRIX: dict[str, Entry] = {
             "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
         },
     ),
+    # A leader's own wallboard (their scope, names shown) and its minute's poll.
+    "board:mine": Entry(expect={
+        "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+    }),
+    "board:mine_live": Entry(expect={
+        "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+    }),
+    "board:links": Entry(
+        data=lambda w, n: {"label": f"TV {n}", "rotate_seconds": "15", "language": "en"},
+        probe=lambda w: BoardLink.objects.count(),
+        expect={
+            "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+            "POST": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        },
+    ),
+    # Head 1's link: only its creator revokes it (the admin does it in the admin site).
+    "board:revoke": Entry(
+        path=lambda w: reverse(
+            "board:revoke",
+            args=[link_create(user=w.users["head1"], label="TV", team=w.team1)[0].pk],
+        ),
+        probe=_revoked_links,
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, to("board:links"), 404, 404, 404),
+        },
+    ),
+    # The board behind a link: its token is the key, for whoever holds the address, signed
+    # in or not (a wrong, revoked or orphaned token is a 404: tests/dashboards/test_board.py).
+    # Read-only: nothing else is answered.
+    "board:board": Entry(
+        path=lambda w: _board_link(w, "board:board"),
+        expect={"GET": R(*[200] * 7), "POST": R(*[405] * 7), "PUT": R(*[405] * 7)},
+    ),
+    "board:live": Entry(
+        path=lambda w: _board_link(w, "board:live"),
+        expect={"GET": R(*[200] * 7), "POST": R(*[405] * 7)},
+    ),
 }
 # fmt: on
 
@@ -635,6 +687,7 @@ def _admin_objects(world: World) -> dict[type, object]:
         ),
         type(channel("active")): channel("active"),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
+        BoardLink: link_create(user=world.users["head1"], label="admin check", team=world.team1)[0],
         DBTaskResult: DBTaskResult.objects.create(
             args_kwargs={"args": [1, True], "kwargs": {}},
             task_path="funnel.tasks.upload_task",
@@ -657,6 +710,7 @@ ADMIN_ADD_REFUSED = {
     AccessLog,
     AccessFailureLog,
     DBTaskResult,
+    BoardLink,  # made by heads on their links page, where the token is shown once
 }
 
 
