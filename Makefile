@@ -80,6 +80,11 @@ bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
 vendor-plotly: install  ## re-fetch and verify the vendored plotly.js bundle
 	$(PYTHON) scripts/vendor_plotly.py
 
+# The director's dashboard, cold, in Chromium throttled like a phone on mobile data
+# (docs/benchmarks.md, "First load of the dashboard"); loopback only, about 5 minutes.
+bench-load: install  ## first chart time and bytes of a cold dashboard load; BENCH_LOAD_ARGS=...
+	$(PYTHON) scripts/bench_load.py $(BENCH_LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
