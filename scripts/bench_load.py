@@ -16,11 +16,15 @@ the network (Network.loadingFinished's encodedDataLength: headers and compressed
 up to the first chart and once the page is quiet. The median of --runs runs is printed as a
 Markdown row for docs/benchmarks.md.
 
-    python scripts/bench_load.py                         # this checkout
-    python scripts/bench_load.py --checkout DIR --no-brotli --label "main (full plotly.js)"
+    python scripts/bench_load.py                    # this checkout
+    git archive f3fb756 | tar -x -C /tmp/before     # the app before issue 19, then:
+    python scripts/bench_load.py --baseline /tmp/before --baseline-label "before"
 
---no-brotli serves without the Brotli package (as before issue 19: gzip only). `make bench-load`
-measures this checkout. Traffic stays on 127.0.0.1.
+A baseline is served without the Brotli package (as before issue 19: gzip only) and measured
+in turn with this checkout, run for run, so that both see the same load. `make bench-load`
+measures this checkout (BENCH_LOAD_ARGS="--baseline DIR" for a comparison). --work DIR keeps
+the databases and collected static files for the next call (delete DIR/N/static after a change
+of static files). Traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -103,15 +107,16 @@ def prepare(checkout: Path, work: Path, brotli: bool) -> dict[str, str]:
         "LOG_LEVEL": "ERROR",
     }
     env.pop("REDIS_URL", None)
-    if (work / "static" / "staticfiles.json").exists():
-        print(f"bench-load: reusing {work}")
-        return env
+    commands = []
+    if not (work / "db.sqlite3").exists():
+        commands += [
+            ["migrate", "--no-input", "-v", "0"],
+            ["seed_demo", "--force", "--password", PASSWORD],
+        ]
+    if not (work / "static" / "staticfiles.json").exists():
+        commands.append(["collectstatic", "--no-input", "-v", "0"])
     manage = [sys.executable, "manage.py"]
-    for command in (
-        ["migrate", "--no-input", "-v", "0"],
-        ["seed_demo", "--force", "--password", PASSWORD],
-        ["collectstatic", "--no-input", "-v", "0"],
-    ):
+    for command in commands:
         started = time.monotonic()
         subprocess.run(
             manage + command, cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL
@@ -156,7 +161,7 @@ def log_in(browser, base: str) -> dict:
     return state
 
 
-def one_run(browser, base: str, state: dict) -> dict:
+def one_run(browser, base: str, state: dict, cpu_slowdown: float) -> dict:
     context = browser.new_context(storage_state=state, viewport={"width": 412, "height": 915})
     page = context.new_page()
     page.add_init_script(FIRST_CHART)
@@ -186,7 +191,7 @@ def one_run(browser, base: str, state: dict) -> dict:
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": RTT_MS, "downloadThroughput": DOWN, "uploadThroughput": UP},
     )
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_slowdown})
     page.goto(f"{base}/dashboard/", wait_until="commit")
     # Polled from here (the page's CSP forbids Playwright's wait_for_function); the time
     # itself is taken in the page.
@@ -232,80 +237,98 @@ def one_run(browser, base: str, state: dict) -> dict:
     }
 
 
+def report(number: int, label: str, result: dict) -> None:
+    print(
+        f"bench-load: {label}, run {number}: first chart {result['first_chart_ms']:.0f} ms, "
+        f"{result['bytes_to_chart']:,} B to it, {result['bytes_total']:,} B in all "
+        f"({result['requests']} responses, plotly.js {result['plotly_bytes']:,} B "
+        f"{result['plotly_encoding'] or 'identity'}, page {result['page_bytes']:,} B, "
+        f"{result['charts']} charts; first byte {result['first_byte_ms']:.0f} ms, "
+        f"HTML {result['html_done_ms']:.0f} ms, plotly.js {result['plotly_done_ms'] or 0:.0f} ms, "
+        f"DOM ready {result['dom_ready_ms']:.0f} ms; tasks of 200 ms or more, [start, ms]: "
+        f"{result['long_tasks']})",
+        flush=True,
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the app to serve")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-brotli", action="store_true", help="serve gzip only")
-    parser.add_argument("--label", default=None, help="the row's name in the table")
+    parser.add_argument("--label", default="this checkout", help="its row's name")
     parser.add_argument(
-        "--work",
+        "--baseline",
         type=Path,
         default=None,
-        help="keep (and reuse) the database and static files here",
+        help="another checkout (e.g. `git archive` of an older commit), served gzip only, "
+        "measured in turn with the first",
+    )
+    parser.add_argument("--baseline-label", default="baseline (gzip only)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-brotli", action="store_true", help="serve --checkout gzip only")
+    parser.add_argument("--cpu-slowdown", type=float, default=CPU_SLOWDOWN)
+    parser.add_argument(
+        "--work", type=Path, default=None, help="keep (and reuse) databases and static files here"
     )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    checkout = args.checkout.resolve()
-    label = args.label or f"{checkout.name}{' (gzip only)' if args.no_brotli else ''}"
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench-load-"))
-    work.mkdir(parents=True, exist_ok=True)
-    server = None
+    targets = [(args.label, args.checkout.resolve(), not args.no_brotli)]
+    if args.baseline:
+        targets.append((args.baseline_label, args.baseline.resolve(), False))
+    top = args.work or Path(tempfile.mkdtemp(prefix="bench-load-"))
+    servers, bases = [], []
+    results: dict[str, list[dict]] = {label: [] for label, _, _ in targets}
     try:
-        env = prepare(checkout, work, brotli=not args.no_brotli)
-        port = free_port()
-        server = serve(checkout, env, port)
-        base = f"http://{HOST}:{port}"
+        for number, (_, checkout, brotli) in enumerate(targets):
+            work = top / str(number)
+            work.mkdir(parents=True, exist_ok=True)
+            env = prepare(checkout, work, brotli=brotli)
+            port = free_port()
+            servers.append(serve(checkout, env, port))
+            bases.append(f"http://{HOST}:{port}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
-            state = log_in(browser, base)
-            runs = []
-            for number in range(args.runs):
-                result = one_run(browser, base, state)
-                runs.append(result)
-                print(
-                    f"bench-load: run {number + 1}: first chart {result['first_chart_ms']:.0f} ms, "
-                    f"{result['bytes_to_chart']:,} B to it, {result['bytes_total']:,} B in all "
-                    f"({result['requests']} responses, plotly.js {result['plotly_bytes']:,} B "
-                    f"{result['plotly_encoding'] or 'identity'}, page {result['page_bytes']:,} B, "
-                    f"{result['charts']} charts; first byte {result['first_byte_ms']:.0f} ms, "
-                    f"HTML {result['html_done_ms']:.0f} ms, plotly.js "
-                    f"{result['plotly_done_ms'] or 0:.0f} ms, DOM ready "
-                    f"{result['dom_ready_ms']:.0f} ms; tasks of 200 ms or more, [start, ms]: "
-                    f"{result['long_tasks']})",
-                    flush=True,
-                )
+            states = [log_in(browser, base) for base in bases]
+            # In turn, so that both see the same load on a shared machine.
+            for number in range(1, args.runs + 1):
+                for (label, _, _), base, state in zip(targets, bases, states, strict=True):
+                    result = one_run(browser, base, state, args.cpu_slowdown)
+                    results[label].append(result)
+                    report(number, label, result)
             version = browser.version
             browser.close()
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
         if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
-
-    def median(key: str) -> float:
-        return statistics.median(run[key] for run in runs)
+            shutil.rmtree(top, ignore_errors=True)
 
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"bench-load: Chromium {version}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores, load {load}"
+        f"{os.cpu_count()} cores, load {load}, CPU slowdown {args.cpu_slowdown:g}×"
     )
     print(
-        "| what | first chart, median ms | bytes to the first chart | bytes in all "
+        "| what | first chart, median ms (min–max) | bytes to the first chart | bytes in all "
         "| plotly.js bytes (encoding) | page HTML bytes | runs |"
     )
-    print(
-        f"| {label} | {median('first_chart_ms'):,.0f} | {median('bytes_to_chart'):,.0f} "
-        f"| {median('bytes_total'):,.0f} | {median('plotly_bytes'):,.0f} "
-        f"({runs[0]['plotly_encoding'] or 'identity'}) | {median('page_bytes'):,.0f} "
-        f"| {len(runs)} |"
-    )
+    print("|---|---|---|---|---|---|---|")
+    for label, runs in results.items():
+
+        def median(key: str, runs=runs) -> float:
+            return statistics.median(run[key] for run in runs)
+
+        times = [run["first_chart_ms"] for run in runs]
+        print(
+            f"| {label} | {median('first_chart_ms'):,.0f} ({min(times):,.0f}–{max(times):,.0f}) "
+            f"| {median('bytes_to_chart'):,.0f} | {median('bytes_total'):,.0f} "
+            f"| {median('plotly_bytes'):,.0f} ({runs[0]['plotly_encoding'] or 'identity'}) "
+            f"| {median('page_bytes'):,.0f} | {len(runs)} |"
+        )
     return 0
 
 
