@@ -228,7 +228,7 @@ def test_back_button_restore_gets_the_full_page(client, director):
 def test_full_page_loads_plotly_from_our_own_static_files_with_the_nonce(client, director):
     client.force_login(director)
     body = client.get(reverse("metrics:dashboard")).content.decode()
-    assert '<script src="/static/plotly/plotly.min.js" nonce="' in body
+    assert '<script src="/static/vendor/plotly/plotly-finance.min.js" nonce="' in body
     assert '<script src="/static/js/dashboard.js" nonce="' in body
     assert "cdn" not in body.lower()
 
