@@ -7,7 +7,7 @@ FIND_PYTHON = $(or $(PYTHON312),$(shell for p in "$$(pyenv root 2>/dev/null)/ver
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done))
 TEST_ENV := env -u DATABASE_URL -u REDIS_URL
 
-.PHONY: install run serve test test-sqlite test-postgres lint fmt migrate demo bench messages clean
+.PHONY: install run serve test test-sqlite test-postgres lint fmt migrate demo bench bench-load messages clean vendor-plotly
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FIND_PYTHON)"; if [ -z "$$py" ]; then echo "No Python >= 3.12 found; set PYTHON312=/path/to/python3.12" >&2; exit 1; fi; \
@@ -74,6 +74,16 @@ test: lint test-sqlite test-postgres  ## lint, checks, pytest on SQLite, then on
 bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
 	DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/bench.sqlite3}" \
 	  $(PYTHON) manage.py bench --scale $(or $(SCALE),S)
+
+# The vendored plotly.js finance bundle (static/vendor/plotly/README.md): fetched again with
+# npm at the pinned version and checked byte for byte against the recorded SHA-256.
+vendor-plotly: install  ## re-fetch and verify the vendored plotly.js bundle
+	$(PYTHON) scripts/vendor_plotly.py
+
+# The director's dashboard, cold, in Chromium throttled like a phone on mobile data
+# (docs/benchmarks.md, "First load of the dashboard"); loopback only, about 5 minutes.
+bench-load: install  ## first chart time and bytes of a cold dashboard load; BENCH_LOAD_ARGS=...
+	$(PYTHON) scripts/bench_load.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ from functools import cached_property
 from channels.models import Channel
 from dashboards.drill import Drill, drill
 from dashboards.filters import Filters, filters_for
+from dashboards.panels.commitments import CommitmentPanels
 from dashboards.panels.funnels import FunnelPanels
 from dashboards.panels.headline import HeadlinePanels, pct_points
 from dashboards.panels.leaks import LeakPanels
@@ -48,7 +49,15 @@ __all__ = [
 ]
 
 
-class Dashboard(HeadlinePanels, FunnelPanels, PeoplePanels, PlanPanels, MoneyPanels, LeakPanels):
+class Dashboard(
+    HeadlinePanels,
+    FunnelPanels,
+    PeoplePanels,
+    PlanPanels,
+    MoneyPanels,
+    LeakPanels,
+    CommitmentPanels,
+):
     """The panels of one dashboard request; each property runs its queries once, on demand."""
 
     def __init__(self, filters: Filters, *, drill_url=None, show_all=(), sort=None):

@@ -28,6 +28,7 @@ from dashboards.norms import norms_read
 from metrics.compute import is_working_day
 from metrics.plan_selectors import plan_of, plans_for_grid
 from metrics.selectors import channel_catalogue, working_day_overrides
+from plans.commitments import commitments_enabled
 from plans.models import Plan, PlanChange
 from plans.services import (
     MONEY_PLAN_CODES,
@@ -428,6 +429,8 @@ def norms(request: HttpRequest) -> HttpResponse:
         "day": day,
         "no_norm": no_norm,
         "is_self": manager == user,
+        # The day form of today links the morning commitments while they are switched on.
+        "commit_link": manager is not None and day == today and commitments_enabled(),
     }
     template = "dashboards/_norms.html" if request.htmx else "dashboards/plans_norms.html"
     return render(request, template, ctx)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import one_to_one, plan_views, review_views, views, whatif_views
+from dashboards import commit_views, one_to_one, plan_views, review_views, views, whatif_views
 
 # The namespace the pages had when they lived in the metrics app: mails, templates and
 # bookmarks name them metrics:…
@@ -18,6 +18,7 @@ urlpatterns = [
     path("plans/cell/", plan_views.plan_cell, name="plan_cell"),
     path("plans/copy/", plan_views.plan_copy, name="plan_copy"),
     path("norms/", plan_views.norms, name="norms"),
+    path("commit/", commit_views.commit, name="commit"),
     path("discipline/", plan_views.discipline, name="discipline"),
     path("plan-it/", whatif_views.plan_it, name="plan_it"),
     path("plan-it/use/", whatif_views.plan_it_use, name="plan_it_use"),

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from channels import inputs
@@ -15,9 +16,9 @@ from funnel.selectors import ChannelBlock, StoredValues, value_display
 from funnel.services import ValueWrite
 
 
-def value_parse(code: str, raw: str | None) -> Decimal | None:
+def value_parse(code: str, raw: str | None, *, language: str | None = None) -> Decimal | None:
     """Text typed for one value of `code` → Decimal, or None when empty (funnel.values)."""
-    return values.value_parse(raw, money=code in MONEY_DECIMAL_CODES)
+    return values.value_parse(raw, money=code in MONEY_DECIMAL_CODES, language=language)
 
 
 def date_parse(raw: str | None) -> dt.date:
@@ -37,7 +38,8 @@ class KpiValueField(forms.CharField):
         super().__init__(required=False, widget=widget, **kwargs)
 
     def to_python(self, value):
-        return value_parse(self.code, super().to_python(value))
+        # Typed on the page, possibly as the page shows numbers ("1,234" in English).
+        return value_parse(self.code, super().to_python(value), language=get_language())
 
 
 def field_name(channel_id: int, code: str) -> str:

@@ -16,6 +16,11 @@ MAX_COUNT = 2**31 - 1
 # ASCII digits only: Decimal() would also accept "١٢٣", "NaN" and "1e9".
 NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
 SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
+# A number as a spreadsheet or a locale shows it: "1,234.50", "1.234,50", "1,234,567".
+GROUPED_RE = {
+    ",": re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII),
+    ".": re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?", re.ASCII),
+}
 
 
 def value_check(value: Decimal | int, *, money: bool) -> Decimal:
@@ -42,12 +47,30 @@ def value_check(value: Decimal | int, *, money: bool) -> Decimal:
     return number.quantize(Decimal(1))
 
 
-def value_parse(raw: str | None, *, money: bool) -> Decimal | None:
-    """Text typed for one value → Decimal, or None when empty. Accepts "1 234,50" as well as
-    "1234.50"; refuses exponents, other digits and words (ValidationError)."""
+def _ungrouped(text: str, language: str | None) -> str:
+    """ "1,234.50" → "1234.50", "1.234,50" → "1234,50", "1,234,567" → "1234567": a separator
+    that repeats, or comes before the other one, groups thousands. A lone "1,234" is 1.234
+    (the comma a decimal point), unless the text was typed on a page in English (`language`),
+    where it is how 1234 is shown; "1.234" is 1.234."""
+    if NUMBER_RE.fullmatch(text) and not (
+        language == "en" and re.fullmatch(r"-?[0-9]{1,3},[0-9]{3}", text, re.ASCII)
+    ):
+        return text
+    for group, pattern in GROUPED_RE.items():
+        if pattern.fullmatch(text):
+            return text.replace(group, "")
+    return text
+
+
+def value_parse(raw: str | None, *, money: bool, language: str | None = None) -> Decimal | None:
+    """Text typed for one value → Decimal, or None when empty. Accepts "1 234,50",
+    "1,234.50" (as the grid shows a number in English), "1.234,50" and "1234.50"; refuses
+    exponents, other digits and words (ValidationError). `language`: the page's, for a value
+    typed there as it shows numbers (files, the API and the bot do not pass it)."""
     text = (raw or "").strip().translate(SPACES)
     if not text:
         return None
+    text = _ungrouped(text, language)
     if len(text) > 30 or not NUMBER_RE.fullmatch(text):
         raise ValidationError(_("Enter a number."), code="invalid")
     return value_check(Decimal(text.replace(",", ".")), money=money)

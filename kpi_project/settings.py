@@ -7,7 +7,6 @@ secure cookies are on unless an environment variable turns one off.
 from pathlib import Path
 
 import environ
-import plotly
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -183,11 +182,9 @@ KPI_IMPORT_MAX_BYTES = env.int("KPI_IMPORT_MAX_BYTES", default=100 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# plotly.js is served from the installed plotly package, never from a CDN.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("plotly", Path(plotly.__file__).resolve().parent / "package_data"),
-]
+# plotly.js is the vendored finance bundle in static/vendor/plotly/ (its README.md), never
+# a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed, compressed file names need `collectstatic`; on by default in production.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
 STORAGES = {

@@ -3,7 +3,14 @@ from django.db import models
 from django.http import HttpRequest
 
 from channels.inputs import BoundedDateField
-from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
+from plans.models import (
+    Commitment,
+    DepartmentSettings,
+    Holiday,
+    MonthlyExpense,
+    Plan,
+    PlanChange,
+)
 
 
 @admin.register(Holiday)
@@ -56,3 +63,33 @@ class MonthlyExpenseAdmin(admin.ModelAdmin):
     formfield_overrides = {models.DateField: {"form_class": BoundedDateField}}
     list_display = ("month", "expenses", "reserves")
     date_hierarchy = "month"
+
+
+@admin.register(DepartmentSettings)
+class DepartmentSettingsAdmin(admin.ModelAdmin):
+    """The single row of switches: changed, never added twice nor deleted."""
+
+    list_display = ("__str__", "commitments_enabled")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not DepartmentSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    """Managers' morning commitments, written on their commitment page: read only here."""
+
+    list_display = ("date", "manager", "channel", "code", "value", "updated_at")
+    list_select_related = ("manager", "channel")
+    list_filter = ("channel",)
+    search_fields = ("manager__username", "manager__full_name", "code")
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

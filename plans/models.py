@@ -150,3 +150,65 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class DepartmentSettings(models.Model):
+    """The sales department's switches: one row (pk 1), edited in the admin site."""
+
+    commitments_enabled = models.BooleanField(
+        _("morning commitments"),
+        default=False,
+        help_text=_(
+            "Managers commit each morning to today's numbers of their channels' main "
+            "indicators; the leaderboard and the one-to-one sheet show how accurate they were."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("department settings")
+        verbose_name_plural = _("department settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="department_settings_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Department settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+
+class Commitment(models.Model):
+    """A manager's morning promise: this many of one indicator of one channel, today."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="commitments",
+        verbose_name=_("manager"),
+        db_index=False,  # the unique key leads with it
+    )
+    date = models.DateField(_("date"))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("channel")
+    )
+    code = models.SlugField(_("indicator"), max_length=40, db_index=False)
+    value = models.PositiveIntegerField(_("commitment"))
+    created_at = models.DateTimeField(_("first entered"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "manager_id", "channel_id", "code"]
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manager", "date", "channel", "code"], name="commitment_one_per_day"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="commitment_not_negative"),
+        ]
+        indexes = [models.Index(fields=["date"], name="commitment_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.manager} {self.channel.code}.{self.code} = {self.value}"

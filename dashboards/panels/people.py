@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from channels.models import Channel
 from dashboards import charts
 from metrics import compute
+from metrics.commitments import Accuracy
 from metrics.pace import Paced, expected_to_date, is_small_sample
 from metrics.plan_selectors import manager_plans
 from metrics.selectors import ManagerSums, Scope, cents, manager_pivot, people_with_reports
@@ -37,6 +38,7 @@ class LeaderRow(Paced):
     conversions: list[Decimal | None]  # funnel conversion per channel of the catalogue
     expected: Decimal | None = None  # the plan expected by the end of the day before today
     fact_to_date: Decimal | None = None  # revenue dated before today
+    commitment: Accuracy | None = None  # morning commitments against facts (when switched on)
 
 
 @dataclass(frozen=True)
@@ -272,9 +274,10 @@ class PeoplePanels:
 
     @cached_property
     def leaderboard(self) -> list[LeaderRow]:
-        return self._board(
+        board = self._board(
             self.managers, self.pivot, self._revenue_plans(self.f.managers, self.f.scope)
         )
+        return self.with_commitments(board)
 
     @property
     def leaderboard_shown(self) -> Shown:

@@ -29,12 +29,36 @@
     });
   }
 
+  // One chart at a time, with a paint between two: on a slow phone the first chart shows
+  // as soon as it is drawn instead of after all of them (issue 19, docs/benchmarks.md).
+  var queue = [];
+
+  function drawNext() {
+    var element = queue.shift();
+    while (element && !element.isConnected) {  // swapped out by htmx before its turn
+      element = queue.shift();
+    }
+    if (!element) {
+      return;
+    }
+    draw(element);
+    if (queue.length) {
+      requestAnimationFrame(function () { setTimeout(drawNext, 0); });
+    }
+  }
+
   function drawAll(root) {
     var scope = root && root.querySelectorAll ? root : document;
+    var idle = queue.length === 0;
     if (scope.matches && scope.matches("[data-figure]")) {
-      draw(scope);
+      queue.push(scope);
     }
-    scope.querySelectorAll("[data-figure]").forEach(draw);
+    scope.querySelectorAll("[data-figure]").forEach(function (element) {
+      queue.push(element);
+    });
+    if (idle) {
+      drawNext();
+    }
   }
 
   // A date typed by hand means a custom range, whatever preset was chosen before.

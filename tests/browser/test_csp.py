@@ -114,7 +114,7 @@ def test_week_grid_cell_saves_through_htmx_under_the_policy(
     first.focus()
     page.keyboard.type("7")
     page.keyboard.press("Tab")
-    expect(page.locator(".grid-status")).to_have_text("All changes saved")
+    expect(page.locator(".grid-status")).to_contain_text("All changes saved at")
     assert DailyCount.objects.get().value == 7
     watched.assert_clean()
 

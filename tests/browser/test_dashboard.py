@@ -41,6 +41,18 @@ def test_every_chart_is_drawn_with_a_bar_per_stage(watched, live_server, company
         expect(points).to_have_count(stages)
     expect(watched.locator("#chart-trend-revenue .trace")).to_have_count(4)
     expect(watched.locator("#chart-leaderboard .trace .point")).to_have_count(6)
+    # The light plotly.js bundle registers every trace type the page's figures use.
+    used, registered = watched.evaluate(
+        """() => [
+          [...document.querySelectorAll("[data-figure]")].flatMap((element) =>
+            JSON.parse(document.getElementById(element.dataset.figure).textContent)
+              .data.map((trace) => trace.type)),
+          Object.keys(Plotly.PlotSchema.get().traces),
+        ]"""
+    )
+    assert set(used) == {"funnel", "bar"}
+    assert set(used) <= set(registered)
+    assert "scattergl" not in registered  # not the full bundle
 
 
 def test_changing_a_filter_swaps_the_panels_and_the_url(watched, live_server, company):

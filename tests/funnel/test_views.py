@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -452,14 +453,14 @@ def test_saved_cell_brings_its_totals_and_the_status_out_of_band(client, manager
     assert ">9<" in html.split(f'id="totals-{active}"')[1].replace("\n", "").replace(" ", "")
     status = html.split('id="grid-status"')[1].split("</p>")[0]
     assert 'class="grid-status saved"' in html
-    assert status.endswith("All changes saved")
+    assert re.search(r"All changes saved at \d\d:\d\d\s*$", status)
 
 
 def test_refused_value_brings_the_error_status_but_no_totals(client, manager_a, today):
     client.force_login(manager_a)
     html = cell_post(client, day=today, value="-1").content.decode()
     assert 'class="grid-status error"' in html
-    assert "Some values were not saved: see the marked cells." in html
+    assert "Not saved: The value cannot be negative." in html
     assert 'aria-invalid="true"' in html
     assert "col-totals" not in html
 

@@ -32,8 +32,18 @@ from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
+from dashboards.board import link_create
+from dashboards.models import BoardLink
 from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload, ReviewDecision
-from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
+from plans.commitments import commitments_switch
+from plans.models import (
+    Commitment,
+    DepartmentSettings,
+    Holiday,
+    MonthlyExpense,
+    Plan,
+    PlanChange,
+)
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
 
@@ -87,6 +97,12 @@ class World:
     def next_month(self) -> dt.date:
         return (self.yesterday.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
+    def commitment_today(self) -> int | None:
+        found = Commitment.objects.filter(
+            manager=self.manager_a, date=timezone.localdate(), channel_id=self.active_id
+        ).first()
+        return found.value if found else None
+
     def next_month_revenue_plan(self) -> Decimal | None:
         """Next month is not frozen, so a head's plan cell writes without a reason."""
         plan = Plan.objects.filter(
@@ -139,6 +155,16 @@ def _head1_upload(w: World, name: str) -> str:
     return reverse(name, args=[upload.token])
 
 
+def _board_link(w: World, name: str) -> str:
+    """The address `name` of a fresh wallboard link of head 1 to team 1."""
+    _link, raw = link_create(user=w.users["head1"], label="matrix TV", team=w.team1)
+    return reverse(name, args=[raw])
+
+
+def _revoked_links(w: World) -> int:
+    return BoardLink.objects.exclude(revoked_at=None).count()
+
+
 # Redirect targets used below: a save goes back to its page, "/" sends each role to its start.
 DAY, WEEK, DASH = to("funnel:day"), to("funnel:week"), to("metrics:dashboard")
 PLANS = to("metrics:plans")
@@ -157,6 +183,17 @@ def _api_plan(w: World, n: int) -> dict:
         "indicator": "revenue",
         "value": n,
     }
+
+
+def _commit_path(w: World) -> str:
+    """The commitment page, with the department's switch on (it is off by default)."""
+    commitments_switch(True)
+    return reverse("metrics:commit")
+
+
+def _commit_data(w: World, n: int) -> dict:
+    main = channel("active").main_indicator
+    return {"manager": w.manager_a.pk, f"c{w.active_id}_{main}": str(n)}
 
 
 API_EVERYONE = {"GET": R(401, 200, 200, 200, 200, 200, 200)}
@@ -369,6 +406,18 @@ MATRIX: dict[str, Entry] = {
         query=lambda w: {"manager": w.manager_a.pk},
         expect={"GET": R(LOGIN, 200, 404, 200, 404, 200, 200)},
     ),
+    # Manager A commits for their own day; heads of their team and leaders above may look,
+    # never commit for them (403); anyone else does not find them (404).
+    "metrics:commit": Entry(
+        path=_commit_path,
+        query=lambda w: {"manager": w.manager_a.pk},
+        data=_commit_data,
+        probe=World.commitment_today,
+        expect={
+            "GET": R(LOGIN, 200, 404, 200, 404, 200, 200),
+            "POST": R(LOGIN, to("metrics:commit"), 404, 403, 404, 403, 403),
+        },
+    ),
     "metrics:discipline": Entry(
         query=lambda w: {"team": w.team1.pk},
         expect={"GET": R(LOGIN, 403, 403, 200, 404, 200, 200)},
@@ -427,6 +476,46 @@ MATRIX: dict[str, Entry] = {
             "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
             "POST": R(LOGIN, 403, 403, PLANS, 404, PLANS, PLANS),
         },
+    ),
+    # A leader's own wallboard (their scope, names shown) and its minute's poll.
+    "board:mine": Entry(expect={
+        "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+    }),
+    "board:mine_live": Entry(expect={
+        "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        "POST": R(LOGIN, 405, 405, 405, 405, 405, 405),
+    }),
+    "board:links": Entry(
+        data=lambda w, n: {"label": f"TV {n}", "rotate_seconds": "15", "language": "en"},
+        probe=lambda w: BoardLink.objects.count(),
+        expect={
+            "GET": R(LOGIN, 403, 403, 200, 200, 200, 200),
+            "POST": R(LOGIN, 403, 403, 200, 200, 200, 200),
+        },
+    ),
+    # Head 1's link: only its creator revokes it (the admin does it in the admin site).
+    "board:revoke": Entry(
+        path=lambda w: reverse(
+            "board:revoke",
+            args=[link_create(user=w.users["head1"], label="TV", team=w.team1)[0].pk],
+        ),
+        probe=_revoked_links,
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, to("board:links"), 404, 404, 404),
+        },
+    ),
+    # The board behind a link: its token is the key, for whoever holds the address, signed
+    # in or not (a wrong, revoked or orphaned token is a 404: tests/dashboards/test_board.py).
+    # Read-only: nothing else is answered.
+    "board:board": Entry(
+        path=lambda w: _board_link(w, "board:board"),
+        expect={"GET": R(*[200] * 7), "POST": R(*[405] * 7), "PUT": R(*[405] * 7)},
+    ),
+    "board:live": Entry(
+        path=lambda w: _board_link(w, "board:live"),
+        expect={"GET": R(*[200] * 7), "POST": R(*[405] * 7)},
     ),
 }
 # fmt: on
@@ -619,8 +708,17 @@ def _admin_objects(world: World) -> dict[type, object]:
         Plan: plan,
         PlanChange: PlanChange.objects.create(plan=plan, new_value=2, reason="market"),
         MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
+        DepartmentSettings: DepartmentSettings.objects.create(commitments_enabled=True),
+        Commitment: Commitment.objects.create(
+            manager=world.manager_a,
+            date=world.yesterday,
+            channel_id=world.active_id,
+            code="first_contacts",
+            value=4,
+        ),
         type(channel("active")): channel("active"),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
+        BoardLink: link_create(user=world.users["head1"], label="admin check", team=world.team1)[0],
         DBTaskResult: DBTaskResult.objects.create(
             args_kwargs={"args": [1, True], "kwargs": {}},
             task_path="funnel.tasks.upload_task",
@@ -638,10 +736,13 @@ ADMIN_ADD_REFUSED = {
     FactChange,
     ReviewDecision,
     PlanChange,
+    Commitment,  # written on the commitment page only
+    DepartmentSettings,  # one row: it exists, so no second one
     AccessAttempt,
     AccessLog,
     AccessFailureLog,
     DBTaskResult,
+    BoardLink,  # made by heads on their links page, where the token is shown once
 }
 
 

@@ -27,6 +27,9 @@ from django.utils.http import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboards.board import token_hash
+from dashboards.models import BoardLink
+from plans.commitments import commitments_switch
 from tests.factories import channel, write_fact
 from tests.security.test_permission_matrix import our_routes
 
@@ -207,6 +210,8 @@ SWEEP: dict[str, dict] = {
     "metrics:my": FILTERS,
     "metrics:my_export": FILTERS,
     "metrics:norms": {"manager": "id"},
+    "metrics:commit": {"manager": "id", "c{channel}_first_contacts": "number",
+                       "c{channel}_prospects_added": "number"},
     "metrics:discipline": {"team": "id", "manager": "id", "channel": "id", "from": "date",
                            "to": "date"},
     "metrics:plans": {"team": "id", "month": "month"},
@@ -237,6 +242,13 @@ SWEEP: dict[str, dict] = {
     "api:facts": {"date_from": "date", "date_to": "date", "manager": "id",
                   "channel": "channel_code", "page": "number"},
     "api:plans": {"month": "month", "manager": "id", "channel": "channel_code"},
+    "board:mine": {"team": "id"},
+    "board:mine_live": {"team": "id"},
+    "board:links": {"label": "text", "team": "id", "show_names": "flag",
+                    "rotate_seconds": "number", "language": "language"},
+    "board:revoke": {},
+    "board:board": {"team": "id"},
+    "board:live": {"team": "id"},
 }
 # fmt: on
 
@@ -284,8 +296,15 @@ def world(manager_a, manager_a2, manager_b, head1, head2, director, admin_user, 
         "director": director,
         "admin": admin_user,
     }
+    BoardLink.objects.create(
+        label="TV", token_hash=token_hash(BOARD_TOKEN), created_by=head1, team=team1, language="en"
+    )
     pool = {u.pk for u in users.values()} | {team1.pk, team2.pk, channel("active").pk}
     return {"users": users, "ids": sorted(pool), "channel": channel("active").pk}
+
+
+# A wallboard link of head 1 with this token exists in the world (see `world`).
+BOARD_TOKEN = "B" * 43
 
 
 def _path(name: str, draw_arg) -> str:
@@ -295,6 +314,10 @@ def _path(name: str, draw_arg) -> str:
         return reverse(name, args=[draw_arg(OBJECT_IDS)])
     if name in ("funnel:import_status", "funnel:import_run"):
         return reverse(name, args=[draw_arg(["00000000-0000-0000-0000-000000000000"])])
+    if name in ("board:board", "board:live"):
+        return reverse(name, args=[draw_arg([BOARD_TOKEN, "A" * 43])])
+    if name == "board:revoke":
+        return reverse(name, args=[draw_arg(["1", "2", "0", "9" * 25])])
     if name == "metrics:one_to_one":
         return reverse(name, args=[draw_arg(["1", "2", "3", "0", "9" * 25])])
     if name == "password_reset_confirm":
@@ -347,6 +370,8 @@ def _sweep(name: str, params: dict[str, str], world, roles=ROLES) -> None:
 @pytest.mark.parametrize("name", sorted(SWEEP))
 def test_no_input_gives_a_server_error(name, world, settings):
     settings.AXES_FAILURE_LIMIT = 10_000
+    if name == "metrics:commit":
+        commitments_switch(True)  # off, the page is a 404 whatever the input
     _sweep(name, SWEEP[name], world)
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from channels.models import Channel
 from dashboards import demo_review
+from dashboards.demo_commitments import seed_commitments
 from funnel.models import DailyFact, FactChange
 from funnel.services import ValueWrite, facts_write
 from plans.models import Holiday, MonthlyExpense, Plan
@@ -322,6 +323,8 @@ class Command(BaseCommand):
             demo_review.late_edit(people, end, holidays)
             self._report_times(start, end, seed)
             self._plans(people, funnels, start, month_start(today, 1), holidays, seed)
+            main = {f.channel.pk: f.main for f in funnels.values()}
+            seed_commitments(end=end, main=main, seed=seed)
         # Console output for whoever runs `make run`, like Django's own commands: English.
         self.stdout.write(
             f"Demo company ready: {facts} daily facts from {start} to {end}.\n"
