@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from metrics.compute import LOOKBACK_DAYS, is_working_day, last_working_day_before, ratio
 from metrics.selectors import first_entered, working_day_overrides
-from teams.membership import calendar_for, on_duty
+from teams.membership import calendar_for, on_duty, with_first_team_day
 
 
 class Status(StrEnum):
@@ -139,7 +139,7 @@ def discipline_read(
     channels = Count("channels", filter=Q(channels=channel_id) if channel_id else None)
     rows = [
         manager
-        for manager in managers.select_related("team")
+        for manager in with_first_team_day(managers.select_related("team"))
         .annotate(channel_count=channels)
         .order_by("team__name", "full_name", "username")
         if manager.is_active or manager.channel_count

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import commit_views, one_to_one, plan_views, views, whatif_views
+from dashboards import commit_views, one_to_one, plan_views, review_views, views, whatif_views
 
 # The namespace the pages had when they lived in the metrics app: mails, templates and
 # bookmarks name them metrics:…
@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export/<slug:table>.<slug:fmt>", views.export, name="export"),
     path("leaks/", views.leaks, name="leaks"),
+    path("review/", review_views.review, name="review"),
+    path("review/mark/", review_views.review_mark, name="review_mark"),
     path("one-to-one/<int:manager>/", one_to_one.one_to_one, name="one_to_one"),
     path("my/", views.my_dashboard, name="my"),
     path("my/export/<slug:table>.<slug:fmt>", views.my_export, name="my_export"),

@@ -113,6 +113,7 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
         "min_sample": MIN_SAMPLE,
         "dashboard_url": reverse("metrics:dashboard") if not mine else base,
         "leaks_url": reverse("metrics:leaks"),
+        "review_url": reverse("metrics:review"),
     }
     if form.is_valid():
         filters = dashboards.filters_for(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.inputs import BoundedDateField
 from channels.models import Channel
+from funnel.decisions import ReviewDecision
 from funnel.models import (
     MAX_STAGES,
     MIN_STAGES,
@@ -331,4 +332,30 @@ class FactChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: FactChange | None = None) -> bool:
+        return False
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    """The heads' decisions on review flags (made on /dashboard/review/), read-only here
+    except the note."""
+
+    list_display = ("manager", "kind", "date_from", "date_to", "channel_code", "code", "decision")
+    list_filter = ("kind", "decision")
+    list_select_related = ("manager", "decided_by")
+    search_fields = ("manager__username", "manager__full_name", "note")
+    date_hierarchy = "date_to"
+    readonly_fields = (
+        "manager",
+        "kind",
+        "date_from",
+        "date_to",
+        "channel_code",
+        "code",
+        "decided_by",
+        "decided_at",
+    )
+    fields = (*readonly_fields[:6], "decision", "note", "decided_by", "decided_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel, TranslatedName
+from funnel.decisions import ReviewDecision  # noqa: F401  (registered with the app)
 
 # The summary tables live with the code that keeps them (funnel.summaries), imported here so
 # that the app registers them and every `from funnel.models import …` goes on working.

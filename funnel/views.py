@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from channels.models import Channel
+from funnel.decisions import asked_to_fix
 from funnel.forms import DayForm, date_parse, field_name, value_parse
 from funnel.models import FactChange
 from funnel.selectors import (
@@ -242,6 +243,8 @@ def day(request: HttpRequest) -> HttpResponse:
         "week_url": reverse("funnel:week") + _query(manager, request, week=day),
         "history_url": reverse("funnel:history") + _query(manager, request, date=day),
         "previous_day": previous_day,
+        # What a head asked the manager to fix on this day (the review of reported numbers).
+        "review_notes": asked_to_fix(manager.pk, day),
     }
     template = "funnel/day.html"
     if request.htmx and request.method == "POST":

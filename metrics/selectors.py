@@ -21,6 +21,7 @@ from funnel.summaries.read import pivot_rows, totals_rows
 from funnel.summaries.units import cents, kopecks
 from metrics.compute import ZERO, MoneySums
 from plans.models import Holiday
+from teams.membership import with_first_team_day
 from teams.models import User
 
 
@@ -303,8 +304,10 @@ def people_with_reports(
         reported = reported.filter(channel_id=channel_id)
         works = works.filter(channel_id=channel_id)
     return list(
-        people.only(
-            "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
+        with_first_team_day(
+            people.only(
+                "username", "full_name", "role", "is_active", "team_id", "date_joined", "left_on"
+            )
         )
         .annotate(has_reported=Exists(reported), reports=Exists(works))
         .order_by("full_name", "username")

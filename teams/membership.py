@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from teams.models import Membership, User
@@ -107,9 +107,27 @@ def team_days(
     return result
 
 
+def with_first_team_day(people: QuerySet[User]) -> QuerySet[User]:
+    """The people, each with `first_team_day`: the first day of their first membership in a
+    team (None without one). A subquery, no query of its own."""
+    first = (
+        Membership.objects.filter(user=OuterRef("pk"), team__isnull=False)
+        .order_by("since")
+        .values("since")[:1]
+    )
+    return people.annotate(first_team_day=Subquery(first))
+
+
 def on_duty(person: User, day: dt.date) -> bool:
-    """Whether the person is expected to report for `day`: joined by then, not left yet."""
+    """Whether the person is expected to report for `day`: joined by then, not left yet.
+
+    Joined: the day the account was made, or the first day in a team when that is later
+    (an account made ahead of the first day, or "no team" until then). `first_team_day`
+    comes from `with_first_team_day`; without it only the account's day counts."""
     joined = timezone.localdate(person.date_joined) if person.date_joined else None
+    first_team_day = getattr(person, "first_team_day", None)
+    if first_team_day is not None and (joined is None or first_team_day > joined):
+        joined = first_team_day
     if joined is not None and day < joined:
         return False
     return person.left_on is None or day < person.left_on

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
-from teams.models import Team, User
+from teams.models import Membership, Team, User
 
 PEOPLE_COLUMNS = ("username", "full_name", "email", "role", "team", "channels")
 # Optional: the first day of the person in the team named (a move dated in the past
@@ -261,6 +261,9 @@ def people_import(*, text: str, password: str | None = None) -> PeopleImportResu
             team.heads.add(user)
             changed = True
         if is_new:
+            if row.team_since is not None and team is not None and row.role != User.Role.HEAD:
+                # A newcomer's first day in the team: the day they are expected from.
+                Membership.objects.create(user=user, team=team, since=row.team_since)
             result.created.append(user.username)
         else:
             (result.updated if changed else result.unchanged).append(user.username)

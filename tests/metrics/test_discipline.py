@@ -104,3 +104,65 @@ def test_today_does_not_count_until_it_is_over(manager_a):
     )
     assert result.managers[0].days[0].status == Status.PENDING
     assert result.total.expected == 0
+
+
+# --- a newcomer is due from their first day -----------------------------------------------
+
+DEC = [dt.date(2026, 12, d) for d in range(1, 7)]  # Tuesday 1 – Sunday 6 December 2026
+
+
+def december(manager, **kwargs):
+    result = discipline_read(
+        managers=User.objects.filter(pk=manager.pk),
+        date_from=DEC[0],
+        date_to=DEC[-1],
+        today=dt.date(2026, 12, 7),
+        **kwargs,
+    )
+    (row,) = result.managers
+    return [d.status for d in row.days], row.summary, result.not_reported
+
+
+M, N = Status.MISSING, Status.NOT_EXPECTED
+
+
+def test_a_newcomer_is_not_missing_before_the_account_was_made(team1):
+    newcomer = make_user("new1", team=team1, date_joined=dt.datetime(2026, 12, 3, 10, tzinfo=MSK))
+    statuses, summary, _missing = december(newcomer)
+    assert statuses == [N, N, M, M, N, N]
+    assert summary == Completeness(expected=2, reported=0, on_time=0)
+
+
+def test_a_newcomer_made_ahead_of_their_first_day_in_a_team_is_due_from_that_day(team1):
+    # The account is made on Tuesday the 1st without a team; they start in team 1 on
+    # Thursday the 3rd. Before, they were counted missing on the 1st and 2nd (in no team).
+    newcomer = make_user("new2", team=None, date_joined=dt.datetime(2026, 12, 1, 9, tzinfo=MSK))
+    newcomer.team, newcomer.team_since = team1, dt.date(2026, 12, 3)
+    newcomer.save()
+    for kwargs in ({}, {"team_ids": {team1.pk}}):
+        statuses, summary, _missing = december(newcomer, **kwargs)
+        assert statuses == [N, N, M, M, N, N]
+        assert summary.expected == 2
+
+
+def test_a_newcomer_imported_with_a_later_team_since_is_due_from_that_day(team1):
+    from teams.services import people_import
+
+    people_import(
+        text="username,full_name,email,role,team,channels,team_since\n"
+        f"new3,Нина Новикова,,manager,{team1.name},active,2026-12-04\n"
+    )
+    newcomer = User.objects.get(username="new3")
+    User.objects.filter(pk=newcomer.pk).update(date_joined=dt.datetime(2026, 12, 1, 9, tzinfo=MSK))
+    statuses, summary, missing = december(newcomer)
+    assert statuses == [N, N, N, M, N, N]
+    assert summary.expected == 1
+    assert missing == [newcomer]  # Friday the 4th was their first day
+
+
+def test_a_manager_in_a_team_from_the_start_stays_due_from_the_day_they_joined(manager_a, team2):
+    # Moving an old hand to another team does not make their earlier days undue.
+    manager_a.team, manager_a.team_since = team2, dt.date(2026, 12, 3)
+    manager_a.save()
+    statuses, summary, _missing = december(manager_a)
+    assert statuses == [M, M, M, M, N, N]

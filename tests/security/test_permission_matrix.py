@@ -34,7 +34,7 @@ from api.models import ApiToken
 from api.tokens import token_create
 from dashboards.board import link_create
 from dashboards.models import BoardLink
-from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
+from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload, ReviewDecision
 from plans.commitments import commitments_switch
 from plans.models import (
     Commitment,
@@ -367,6 +367,30 @@ MATRIX: dict[str, Entry] = {
         # Head 2 asking for team 1 gets the page with a form error and no numbers (200).
         expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
     ),
+    # The review of reported numbers: leaders only, each within their teams.
+    "metrics:review": Entry(
+        query=lambda w: {"team": w.team1.pk, "period": "this_month"},
+        # Head 2 asking for team 1 gets the page with a form error and no flags (200).
+        expect={"GET": R(LOGIN, 403, 403, 200, 200, 200, 200)},
+    ),
+    # A decision on a flag the filters do not raise (manager A's one fact raises none):
+    # refused for managers, a 400 with nothing written for leaders (view tests mark real ones).
+    "metrics:review_mark": Entry(
+        data=lambda w, n: {
+            "q": f"team={w.team1.pk}&period=this_month",
+            "manager": w.manager_a.pk,
+            "kind": "zeros",
+            "date_from": w.yesterday.isoformat(),
+            "date_to": w.yesterday.isoformat(),
+            "decision": "confirmed",
+            "note": f"note {n}",
+        },
+        probe=lambda w: ReviewDecision.objects.count(),
+        expect={
+            "GET": R(LOGIN, 405, 405, 405, 405, 405, 405),
+            "POST": R(LOGIN, 403, 403, 400, 400, 400, 400),
+        },
+    ),
     # Manager A's sheet: the heads of their team, the director and admins; head 2 a 404.
     "metrics:one_to_one": Entry(
         path=lambda w: reverse("metrics:one_to_one", kwargs={"manager": w.manager_a.pk}),
@@ -671,6 +695,13 @@ def _admin_objects(world: World) -> dict[type, object]:
         ),
         Team: world.team1,
         User: world.manager_a,
+        ReviewDecision: ReviewDecision.objects.create(
+            manager=world.manager_a,
+            kind="zeros",
+            date_from=world.yesterday,
+            date_to=world.yesterday,
+            decision="asked_to_fix",
+        ),
         DailyFact: fact,
         FactChange: fact.changes.first(),
         Holiday: Holiday.objects.create(date=dt.date(2026, 1, 1), name="New year"),
@@ -703,6 +734,7 @@ def _admin_objects(world: World) -> dict[type, object]:
 # The background tasks' results are the worker's (django-tasks-db: no adding by hand).
 ADMIN_ADD_REFUSED = {
     FactChange,
+    ReviewDecision,
     PlanChange,
     Commitment,  # written on the commitment page only
     DepartmentSettings,  # one row: it exists, so no second one

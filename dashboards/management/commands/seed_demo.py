@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
+from dashboards import demo_review
 from dashboards.demo_commitments import seed_commitments
 from funnel.models import DailyFact, FactChange
 from funnel.services import ValueWrite, facts_write
@@ -319,6 +320,7 @@ class Command(BaseCommand):
             people = self._people(password, joined=start)
             funnels = demo_funnels()
             facts = self._facts(people, funnels, start, end, holidays, seed)
+            demo_review.late_edit(people, end, holidays)
             self._report_times(start, end, seed)
             self._plans(people, funnels, start, month_start(today, 1), holidays, seed)
             main = {f.channel.pk: f.main for f in funnels.values()}
@@ -409,6 +411,7 @@ class Command(BaseCommand):
     ) -> int:
         written = 0
         first = start
+        repeat, zero_day = demo_review.anomaly_days(end, holidays)
         while first <= end:
             last = min(end, month_end(first))
             for manager in MANAGERS:
@@ -421,18 +424,25 @@ class Command(BaseCommand):
                     day = first
                     while day <= last:
                         # One generator per day: a day's numbers do not depend on the range.
-                        rng = random.Random(f"{seed}:{manager.username}:{code}:{day}")
+                        # The review's anomalies (dashboards.demo_review): a run of days with
+                        # the numbers of its first day, a day of zeros.
+                        repeats = manager.username == demo_review.REPEATER and day in repeat
+                        source = repeat[day] if repeats else day
+                        rng = random.Random(f"{seed}:{manager.username}:{code}:{source}")
                         off = day.weekday() >= 5 or day in holidays
-                        skip = rng.random() < (0.75 if off else 0.03)
+                        skip = rng.random() < (0.75 if off else 0.03) and not repeats
                         if not skip:
                             volume = manager.skill.volume * SEASON[day.month] * (0.15 if off else 1)
                             values = day_values(rng, funnel, manager.skill, volume)
+                            zero = manager.username == demo_review.ZERO_DAY_MANAGER
+                            if zero := zero and day == zero_day:
+                                values = dict.fromkeys(values, 0)
                             # A zero is the same as nothing entered; the first stage
                             # is always written so that the day counts as reported.
                             writes += [
                                 ValueWrite(day, user.pk, funnel.channel.pk, name, Decimal(value))
                                 for name, value in values.items()
-                                if value or name == funnel.stages[0]
+                                if value or name == funnel.stages[0] or zero
                             ]
                             written += 1
                         day += dt.timedelta(days=1)
