@@ -180,6 +180,12 @@ class Problems:
         self.items.append(f"{where}: {what}")
 
 
+# Phone screenshots for the README, taken on the way when SCREENSHOTS=1: (route, role) → name.
+SCREENSHOT_PAGES = {
+    ("metrics:dashboard", "director"): "dashboard",
+    ("funnel:day", "manager"): "day",
+}
+
 # Counts the HTMX requests still under way: panels that load themselves once the page is
 # there (the dashboard's reporting discipline) are measured too.
 HTMX_PENDING = """
@@ -190,6 +196,14 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) window.__htmxPending -= 1;
 });
 """
+
+
+def _screenshot(page: Page, filename: str) -> None:
+    """The page as a phone shows it, for the README (SCREENSHOTS=1 refreshes them)."""
+    if page.locator(".chart").count():
+        page.locator(".js-plotly-plot").last.wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / filename, full_page=True)
 
 
 def _visit(page: Page, url: str, errors: list[str]):
@@ -267,6 +281,8 @@ def test_every_page_fits_a_phone_without_errors_or_accessibility_faults(
                     spent["axe"] += time.monotonic() - mark
                 if errors:
                     problems.add(where, f"console errors: {errors}")
+                if (name, role) in SCREENSHOT_PAGES and os.environ.get("SCREENSHOTS") == "1":
+                    _screenshot(page, f"{SCREENSHOT_PAGES[name, role]}-phone-{language}.png")
             context.close()
     elapsed = time.monotonic() - started
     nobody = sorted(name for name, who in walked.items() if not who)
@@ -276,3 +292,23 @@ def test_every_page_fits_a_phone_without_errors_or_accessibility_faults(
         f"phone walk: {sum(map(len, walked.values()))} pages × roles in 2 languages, "
         f"{elapsed:.1f} s (loading {spent['load']:.1f} s, axe {spent['axe']:.1f} s)"
     )
+
+
+FOCUS = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  return [element.tagName, style.outlineStyle, parseFloat(style.outlineWidth)];
+}"""
+
+
+def test_keyboard_focus_is_visible_on_links_fields_and_buttons(page: Page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    seen = set()
+    # From the user name (focused on load) back to the brand link, then forward to the button.
+    for key in ["Shift+Tab"] * 3 + ["Tab"] * 5:
+        page.keyboard.press(key)
+        tag, outline, width = page.evaluate(FOCUS)
+        seen.add(tag)
+        assert outline != "none", tag
+        assert width >= 2, tag
+    assert {"A", "INPUT", "BUTTON"} <= seen
