@@ -135,9 +135,7 @@ def walk_data(company):
     for back in range(1, 30):
         day = today - dt.timedelta(days=back)
         if day.weekday() < 5:
-            write_fact(
-                long, "active", day, first_contacts=12, revenue=Decimal("123456789.12"), by=long
-            )
+            write_fact(long, "active", day, first_contacts=12, revenue=Decimal("98765.43"), by=long)
     director = company["director"]
     director.full_name = "Марина Александровна Соколова-Преображенская"
     director.save(update_fields=["full_name"])
@@ -203,7 +201,11 @@ def _screenshot(page: Page, filename: str) -> None:
     if page.locator(".chart").count():
         page.locator(".js-plotly-plot").last.wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / filename, full_page=True)
+    # The first screen of a tall phone (the whole page would be metres long).
+    page.set_viewport_size({"width": PHONE["width"], "height": 812})
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / filename)
+    page.set_viewport_size(PHONE)
 
 
 def _visit(page: Page, url: str, errors: list[str]):
