@@ -6,6 +6,9 @@ The pages come from the URLconf (the routes of tests/security/test_permission_ma
 route without parameters is walked as it is; a route with parameters must have an entry in
 PARAMS, and a route that is not a page (a POST-only write, a download, JSON, a fragment) in
 NOT_PAGES — a route in neither fails the walk with a message saying so.
+
+By hand: WALK_ONLY=metrics:dashboard,funnel:day walks only those routes, WALK_TIMES=1 prints
+each page's load time, SCREENSHOTS=1 refreshes the phone screenshots of the README.
 """
 
 from __future__ import annotations
