@@ -182,9 +182,8 @@ def test_manager_sees_their_own_numbers_and_place(watched, live_server, company)
 
 @pytest.mark.skipif(os.environ.get("SCREENSHOTS") != "1", reason="set SCREENSHOTS=1 to refresh")
 @pytest.mark.parametrize("language", ["en", "ru"])
-@pytest.mark.parametrize(
-    ("suffix", "size"), [("", (1366, 900)), ("-phone", (390, 844))], ids=["desktop", "phone"]
-)
+# The phone screenshots (375 px) are taken by the phone walk, tests/browser/test_phone_walk.py.
+@pytest.mark.parametrize(("suffix", "size"), [("", (1366, 900))], ids=["desktop"])
 def test_screenshots_for_the_docs(browser, live_server, company, language, suffix, size):
     director = company["director"]
     director.language = language
