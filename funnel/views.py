@@ -157,6 +157,16 @@ def _manager_pick(request: HttpRequest, url_name: str) -> HttpResponse:
     return render(request, "funnel/pick_manager.html", ctx)
 
 
+def _named_notes(notes: list, form: DayForm) -> list:
+    """Each note with the name its indicator has on this form (the note keeps only codes)."""
+    labels = {
+        (block.channel.code, row.code): row.label for block in form.blocks for row in block.rows
+    }
+    for note in notes:
+        note.label = labels.get((note.channel_code, note.code), note.code)
+    return notes
+
+
 def _day_sections(form: DayForm, previous: dict) -> list[dict]:
     return [
         {
@@ -244,7 +254,7 @@ def day(request: HttpRequest) -> HttpResponse:
         "history_url": reverse("funnel:history") + _query(manager, request, date=day),
         "previous_day": previous_day,
         # What a head asked the manager to fix on this day (the review of reported numbers).
-        "review_notes": asked_to_fix(manager.pk, day),
+        "review_notes": _named_notes(asked_to_fix(manager.pk, day), form),
     }
     template = "funnel/day.html"
     if request.htmx and request.method == "POST":

@@ -181,3 +181,22 @@ def test_the_page_costs_the_same_queries_whatever_the_team(
 # holidays, facts, counts, history, decisions), the filter form's choices (channels, teams,
 # managers).
 QUERIES = 13
+
+
+def test_the_note_on_the_day_form_names_the_indicator_not_its_code(client, manager_a, head1):
+    write_fact(manager_a, "active", ZERO_DAY, first_contacts=300)
+    ReviewDecision.objects.create(
+        manager=manager_a,
+        kind=ReviewDecision.Kind.UNUSUAL,
+        date_from=ZERO_DAY,
+        date_to=ZERO_DAY,
+        channel_code="active",
+        code="first_contacts",
+        decision=ReviewDecision.Decision.ASKED_TO_FIX,
+        decided_by=head1,
+    )
+    client.force_login(manager_a)
+    day = client.get(reverse("funnel:day"), {"date": ZERO_DAY.isoformat()}).content.decode()
+    note = day[day.index("review-notes") :][:600]
+    assert "(First contacts)" in note
+    assert "first_contacts" not in note
