@@ -41,7 +41,7 @@ def board_of_25(team1):
 
 def rows_of(body: str, table: str) -> list[str]:
     """The usernames (leaderboard) or names (conversions) of a table's body rows, in order."""
-    section = body.split(f'<table class="{table}">', 1)[1].split("</table>", 1)[0]
+    section = re.split(f'<table class="{table}"[^>]*>', body, maxsplit=1)[1].split("</table>", 1)[0]
     tbody = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     if table == "leaderboard":
         return re.findall(r'<tr data-manager="([^"]+)">', tbody)
