@@ -259,7 +259,7 @@ def _facts(
                     for channel in channels:
                         writes += _day(rng, skill, day, manager.pk, channel.pk, stages)
                     day += dt.timedelta(days=1)
-            facts_write(writes=writes, by=None, source=FactChange.Source.DEMO)
+            facts_write(writes=writes, by=None, source=FactChange.Source.DEMO, confirm=True)
         done += (last - first).days + 1
         out.write(f"  generated {done}/{days} days", ending="\r")
         out.flush()
