@@ -128,6 +128,14 @@ class UnusualValues(Exception):
         self.items = items
 
 
+class Implausible(ValidationError):
+    """Values above their maximum per day; `items`: (fact key, code, reason) of each."""
+
+    def __init__(self, items: list[tuple[FactKey, str, str]], messages: list[str]):
+        super().__init__(" ".join(messages), code="implausible")
+        self.items = items
+
+
 def limits_load(channel_ids: Iterable[int]) -> dict[tuple[int, str], Decimal]:
     """The maxima set in the admin for these channels by (channel_id, code): one query."""
     return {
@@ -154,17 +162,19 @@ def hard_check(
     latest: Mapping[tuple[FactKey, str], Decimal | int],
     channel_indicators: Mapping[int, Mapping[str, Indicator]],
 ) -> None:
-    """ValidationError naming every value above its maximum per day (one query)."""
+    """Implausible (a ValidationError) naming every value above its maximum per day (one
+    query)."""
     limits = limits_load(channel_indicators)
-    problems = []
+    items, problems = [], []
     for (key, code), value in latest.items():
         limit = hard_max(limits, key[2], code)
         if value > limit:
             label = label_of(code, channel_indicators.get(key[2], {}))
             reason = hard_message(value, limit, money=code in MONEY_DECIMAL_CODES)
+            items.append((key, code, reason))
             problems.append(f"{key[0]:%Y-%m-%d}, {label}: {reason}")
     if problems:
-        raise ValidationError(" ".join(problems), code="implausible")
+        raise Implausible(items, problems)
 
 
 def _floor(code: str) -> Decimal:
@@ -287,3 +297,43 @@ def _stage_rises(latest, channel_indicators, stored, monotonic: set[int]):
             after = latest.get((key, stage.code), stored.get((key, stage.code)))
             if before is not None and after is not None and after > before:
                 yield key, stage.code, stage, previous, before
+
+
+def writes_check(writes) -> list[Unusual]:
+    """The checks of the write path without writing, for forms that must answer before they
+    save (the admin): Implausible above a maximum; → the unusual values. Like the write path
+    it checks only values that change (`writes`: funnel.services.ValueWrite)."""
+    channel_ids = {w.channel_id for w in writes}
+    channel_indicators: dict[int, dict[str, Indicator]] = defaultdict(dict)
+    for indicator in Indicator.objects.filter(channel_id__in=channel_ids).select_related("channel"):
+        channel_indicators[indicator.channel_id][indicator.code] = indicator
+    keys = {(w.date, w.manager_id, w.channel_id) for w in writes}
+    facts = DailyFact.objects.filter(
+        manager_id__in={k[1] for k in keys},
+        channel_id__in=channel_ids,
+        date__in={k[0] for k in keys},
+    )
+    stored: dict[tuple[FactKey, str], Decimal | int] = {}
+    fact_keys = {}
+    for row in facts.values_list("id", "date", "manager_id", "channel_id", *MONEY_CODES):
+        fact_keys[row[0]] = key = tuple(row[1:4])
+        stored.update(
+            ((key, code), value) for code, value in zip(MONEY_CODES, row[4:], strict=True)
+        )
+    for fact_id, code, value in DailyCount.objects.filter(fact_id__in=fact_keys).values_list(
+        "fact_id", "indicator__code", "value"
+    ):
+        stored[(fact_keys[fact_id], code)] = value
+    changing = {}
+    for w in writes:
+        key = (w.date, w.manager_id, w.channel_id)
+        if stored.get((key, w.code)) != Decimal(w.value):
+            changing[(key, w.code)] = Decimal(w.value)
+    hard_check(changing, channel_indicators)
+    monotonic = {
+        channel_id
+        for channel_id, indicators in channel_indicators.items()
+        if any(i.channel.stages_monotonic for i in indicators.values())
+    }
+    counts = {pair: value for pair, value in stored.items() if pair[1] not in MONEY_CODES}
+    return soft_check(changing, channel_indicators, counts, monotonic=monotonic)

@@ -137,10 +137,10 @@ def test_a_large_file_runs_as_a_task(client, head1, manager_a):
     file = csv_file(f"{DAY},manager_a,active,first_contacts,4")
     client.post(reverse("funnel:import"), {"file": file})
     upload = ImportUpload.objects.get()
-    assert enqueued == [(upload.pk, True)]
+    assert enqueued == [(upload.pk, True, False)]
     assert upload.status == "checked"
     client.post(reverse("funnel:import_run", args=[upload.token]))
-    assert enqueued[1] == (upload.pk, False)
+    assert enqueued[1] == (upload.pk, False, False)
     task_enqueued.disconnect(record)
     assert DailyFact.objects.get().counts.get().value == 4
 
