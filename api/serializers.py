@@ -269,6 +269,11 @@ class PlanIn(serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text="Needed once the month began."
     )
+    confirm_unusual = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Save a plan far above the manager's best month (else a 400 says so).",
+    )
 
 
 class PlanWriteOut(serializers.Serializer):

@@ -24,6 +24,7 @@ from api import serializers as s
 from api.common import month_of, plan_row
 from api.errors import InvalidInput, problem
 from channels.models import Channel
+from dashboards.plan_checks import plan_check
 from funnel.forms import date_parse, value_parse
 from funnel.models import MONEY_CODES, FactChange, Indicator
 from funnel.plausibility_checks import Implausible, UnusualValues
@@ -288,6 +289,14 @@ def plan_write(request) -> dict:
     if data["indicator"] not in plan_indicators(channel):
         raise InvalidInput([problem("indicator", _("Not an indicator of this channel."))])
     try:
+        plan_check(
+            month=month,
+            manager=manager,
+            channel=channel,
+            indicator=data["indicator"],
+            raw=data["value"],
+            confirm=data["confirm_unusual"],
+        )
         result = plan_set(
             month=month,
             manager=manager,

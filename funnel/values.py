@@ -16,6 +16,8 @@ MAX_COUNT = 2**31 - 1
 # ASCII digits only: Decimal() would also accept "١٢٣", "NaN" and "1e9".
 NUMBER_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?", re.ASCII)
 SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
+# "1e9", "2,5E+3": a number in scientific notation, refused with its own message.
+EXPONENT_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]*)?[eE][-+]?[0-9]+", re.ASCII)
 
 
 def value_check(value: Decimal | int, *, money: bool) -> Decimal:
@@ -48,6 +50,11 @@ def value_parse(raw: str | None, *, money: bool) -> Decimal | None:
     text = (raw or "").strip().translate(SPACES)
     if not text:
         return None
+    if EXPONENT_RE.fullmatch(text):
+        raise ValidationError(
+            _("Enter a number written in full: exponents such as 1e9 are not accepted."),
+            code="exponent",
+        )
     if len(text) > 30 or not NUMBER_RE.fullmatch(text):
         raise ValidationError(_("Enter a number."), code="invalid")
     return value_check(Decimal(text.replace(",", ".")), money=money)

@@ -144,7 +144,7 @@ def test_plain_post_of_the_day_form_redirects_back_with_a_message(client, manage
         ("-3", "The value cannot be negative."),
         ("1.5", "A count must be a whole number."),
         ("abc", "Enter a number."),
-        ("1e9", "Enter a number."),
+        ("1e9", "Enter a number written in full: exponents such as 1e9 are not accepted."),
         ("٣", "Enter a number."),
         ("99999999999", "The number is too large."),
     ],
