@@ -77,8 +77,9 @@ class Unusual:
     label: str
     usual: Decimal = Decimal(0)
     limit: Decimal = Decimal(0)
-    previous: str = ""  # the previous stage's name
+    previous: str = ""  # the other stage's name: the previous one, or with `lower` the next
     previous_value: Decimal = Decimal(0)
+    lower: bool = False  # this stage is below the next stage of the day (written after it)
 
     @property
     def money(self) -> bool:
@@ -92,6 +93,15 @@ class Unusual:
     def reason(self) -> str:
         """Why it is unusual, without the value's name (the form shows it next to the field)."""
         money = self.money
+        if self.previous and self.lower:
+            return _(
+                "%(value)s is less than the next stage “%(stage)s” (%(previous)s) of the "
+                "same day, which this channel does not allow without confirmation."
+            ) % {
+                "value": shown(self.value, money=money),
+                "stage": self.previous,
+                "previous": shown(self.previous_value, money=money),
+            }
         if self.previous:
             return _(
                 "%(value)s is more than the previous stage “%(stage)s” (%(previous)s) of the "
@@ -257,19 +267,21 @@ def soft_check(
             if value > (limit := soft_limit(usual, money=money)):
                 label = label_of(code, channel_indicators[key[2]])
                 found[(key, code)] = Unusual(*key, code, value, label, usual, limit)
-    for key, code, stage, previous, previous_value in _stage_rises(
+    for key, stage, previous, after, before in _stage_rises(
         latest, channel_indicators, stored, monotonic
     ):
-        if (key, code) not in found:
-            value = Decimal(latest.get((key, code), stored.get((key, code), 0)))
-            found[(key, code)] = Unusual(
-                *key,
-                code,
-                value,
-                stage.name,
-                previous=previous.name,
-                previous_value=Decimal(previous_value),
-            )
+        # The value written is the one to confirm: the later stage, or the earlier one
+        # lowered under a stored later stage.
+        if (key, stage.code) in latest and (key, stage.code) not in found:
+            found[(key, stage.code)] = Unusual(
+                *key, stage.code, Decimal(after), stage.name, previous=previous.name,
+                previous_value=Decimal(before),
+            )  # fmt: skip
+        elif (key, stage.code) not in latest and (key, previous.code) not in found:
+            found[(key, previous.code)] = Unusual(
+                *key, previous.code, Decimal(before), previous.name, previous=stage.name,
+                previous_value=Decimal(after), lower=True,
+            )  # fmt: skip
     order = {pair: i for i, pair in enumerate(latest)}
     return sorted(
         found.values(), key=lambda u: order.get(((u.date, u.manager_id, u.channel_id), u.code), 0)
@@ -277,8 +289,9 @@ def soft_check(
 
 
 def _stage_rises(latest, channel_indicators, stored, monotonic: set[int]):
-    """(key, code, stage, previous stage, its value) for each stage above the previous one on
-    a monotonic channel, where either of the two is written now and both are known."""
+    """(key, stage, previous stage, the stage's value, the previous one's) for each stage
+    above the previous one on a monotonic channel, where either of the two is written now
+    and both are known."""
     if not monotonic:
         return
     written: dict[FactKey, set[str]] = defaultdict(set)
@@ -296,7 +309,7 @@ def _stage_rises(latest, channel_indicators, stored, monotonic: set[int]):
             before = latest.get((key, previous.code), stored.get((key, previous.code)))
             after = latest.get((key, stage.code), stored.get((key, stage.code)))
             if before is not None and after is not None and after > before:
-                yield key, stage.code, stage, previous, before
+                yield key, stage, previous, after, before
 
 
 def writes_check(writes) -> list[Unusual]:

@@ -174,7 +174,8 @@ def test_progress_rises_to_100_outside_the_write(manager_a):
     first = dt.date(2015, 1, 1)
     rows = [
         # Counts up to the floor of the usual (funnel.plausibility): nothing to confirm.
-        f"{first + dt.timedelta(days=n)},manager_a,active,{code},{n if code == 'revenue' else n % 21}"
+        f"{first + dt.timedelta(days=n)},manager_a,active,{code},"
+        f"{n if code == 'revenue' else n % 21}"
         for n in range(4000)
         for code in ("first_contacts", "meetings_set", "revenue")
     ]
