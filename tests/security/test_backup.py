@@ -86,7 +86,10 @@ def company(db):
                 ]
         day += dt.timedelta(days=1)
     facts_write(
-        writes=[w for w in writes if w.code != "variable_costs"], by=heads[0], source="import", confirm=True
+        writes=[w for w in writes if w.code != "variable_costs"],
+        by=heads[0],
+        source="import",
+        confirm=True,
     )
     # A second pass makes history with old values, written by the managers themselves.
     for manager in managers:
