@@ -300,3 +300,25 @@ def test_history_page_marks_confirmed_unusual_values(client, manager_a):
     client.force_login(manager_a)
     html = client.get(reverse("funnel:history"), {"date": str(day)}).content.decode()
     assert "confirmed unusual" in html
+
+
+def test_the_sliding_median_equals_the_rules_median_of_each_window():
+    import random
+
+    from funnel.plausibility import HISTORY_DAYS, median
+    from funnel.plausibility_checks import _medians
+
+    rng = random.Random(7)
+    dates = sorted(rng.sample([DAY - dt.timedelta(days=d) for d in range(400)], 150))
+    by_day = {d: {"revenue": Decimal(rng.randint(0, 9)) / 2} for d in dates}
+    by_day.update({d: {} for d in rng.sample(dates, 20)})  # reported, without the value: 0
+    days = [DAY - dt.timedelta(days=d) for d in range(0, 300, 7)]
+    candidates = [((day, 1, 2), "revenue") for day in days]
+    got = _medians({(1, 2): (dates, by_day)}, candidates, {})
+    for day in days:
+        window = [
+            by_day[d].get("revenue", 0)
+            for d in dates
+            if day - dt.timedelta(days=HISTORY_DAYS) <= d < day
+        ]
+        assert Decimal(got[((day, 1, 2), "revenue")]) == median(window)
