@@ -133,7 +133,11 @@ def future() -> str:
         (f"{DAY},manager_a,active,first_contacts,2.5", "value", "A count must be a whole number."),
         (f"{DAY},manager_a,active,payments_count,1.5", "value", "A count must be a whole number."),
         (f"{DAY},manager_a,active,revenue,10.001", "value", "Money has at most 2 decimal places."),
-        (f"{DAY},manager_a,active,revenue,1e12", "value", "Enter a number."),
+        (
+            f"{DAY},manager_a,active,revenue,1e12",
+            "value",
+            "Enter a number written in full: exponents such as 1e9 are not accepted.",
+        ),
         (f"{DAY},manager_a,active,revenue,9999999999999", "value", "The amount is too large."),
         (f"{DAY},manager_a,active,first_contacts,1,extra", "", "Expected 5 columns, found 6."),
     ],
