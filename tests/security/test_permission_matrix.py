@@ -129,7 +129,7 @@ def _import_csv(w: World, n: int) -> dict:
 def _head1_upload(w: World, name: str) -> str:
     """The address `name` of a checked upload of head 1 setting manager A's first contacts."""
     body = (
-        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,42\n"
+        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,17\n"
     )
     upload, _created = ImportUpload.objects.get_or_create(
         uploaded_by=w.users["head1"],
