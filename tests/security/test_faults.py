@@ -74,7 +74,7 @@ def _day_form_data(yesterday) -> dict:
         f"c{active}-first_contacts": "12",
         f"c{active}-meetings_set": "4",
         f"c{active}-revenue": "1500.50",
-        f"c{inbound}-leads_received": "30",
+        f"c{inbound}-leads_received": "17",
         f"c{inbound}-payments_count": "2",
         f"c{partner}-partner_contacts": "5",
     }

@@ -32,7 +32,7 @@ from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
-from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload
+from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload, ValueLimit
 from plans.models import Holiday, MonthlyExpense, Plan, PlanChange
 from teams.models import Team, User
 from tests.factories import channel, make_team, make_user, write_fact
@@ -589,6 +589,9 @@ def _admin_objects(world: World) -> dict[type, object]:
         PlanChange: PlanChange.objects.create(plan=plan, new_value=2, reason="market"),
         MonthlyExpense: MonthlyExpense.objects.create(month=month, expenses=1, reserves=1),
         type(channel("active")): channel("active"),
+        ValueLimit: ValueLimit.objects.create(
+            channel_id=world.active_id, code="first_contacts", max_per_day=500
+        ),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
         DBTaskResult: DBTaskResult.objects.create(
             args_kwargs={"args": [1, True], "kwargs": {}},
