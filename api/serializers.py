@@ -244,6 +244,12 @@ class FactsIn(serializers.Serializer):
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Check and count, write nothing."
     )
+    confirm_unusual = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Write values far above their manager's usual too (else a 400 lists them); "
+        "the history marks them confirmed-unusual.",
+    )
 
 
 class FactsOut(serializers.Serializer):
@@ -251,6 +257,7 @@ class FactsOut(serializers.Serializer):
     changed = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     dry_run = serializers.BooleanField()
+    unusual = serializers.IntegerField(help_text="Values written as confirmed-unusual.")
 
 
 class PlanIn(serializers.Serializer):
@@ -261,6 +268,11 @@ class PlanIn(serializers.Serializer):
     value = NumberField(help_text="null or empty removes a draft plan.")
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text="Needed once the month began."
+    )
+    confirm_unusual = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Save a plan far above the manager's best month (else a 400 says so).",
     )
 
 

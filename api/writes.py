@@ -24,8 +24,10 @@ from api import serializers as s
 from api.common import month_of, plan_row
 from api.errors import InvalidInput, problem
 from channels.models import Channel
+from dashboards.plan_checks import plan_check
 from funnel.forms import date_parse, value_parse
 from funnel.models import MONEY_CODES, FactChange, Indicator
+from funnel.plausibility_checks import Implausible, UnusualValues
 from funnel.services import values_write
 from metrics.selectors import channel_catalogue
 from plans.services import ReasonRequired, plan_indicators, plan_set
@@ -209,6 +211,9 @@ def facts_upsert(request) -> dict:
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise InvalidInput([problem("dry_run", _("Must be true or false."))])
+    confirm = body.get("confirm_unusual", False)
+    if not isinstance(confirm, bool):
+        raise InvalidInput([problem("confirm_unusual", _("Must be true or false."))])
     checker = _Checker(request.user, timezone.localdate())
     values: dict[tuple, Decimal] = {}
     seen: dict[tuple, int] = {}
@@ -230,9 +235,22 @@ def facts_upsert(request) -> dict:
                 by=request.user,
                 source=FactChange.Source.API,
                 source_name=request.auth.name,
+                confirm=confirm,
             )
             if dry_run:
                 transaction.set_rollback(True)
+    except UnusualValues as error:
+        hint = _("Send “confirm_unusual”: true to save it anyway.")
+        raise InvalidInput(
+            [
+                problem("value", f"{item.message} {hint}", seen[(item.key[:3], item.code)])
+                for item in error.items
+            ]
+        ) from None
+    except Implausible as error:
+        raise InvalidInput(
+            [problem("value", reason, seen[(key, code)]) for key, code, reason in error.items]
+        ) from None
     except ValidationError as error:
         raise InvalidInput([problem("", " ".join(error.messages))]) from None
     return {
@@ -240,6 +258,7 @@ def facts_upsert(request) -> dict:
         "changed": result.changed,
         "unchanged": result.unchanged,
         "dry_run": dry_run,
+        "unusual": len(result.unusual),
     }
 
 
@@ -270,6 +289,14 @@ def plan_write(request) -> dict:
     if data["indicator"] not in plan_indicators(channel):
         raise InvalidInput([problem("indicator", _("Not an indicator of this channel."))])
     try:
+        plan_check(
+            month=month,
+            manager=manager,
+            channel=channel,
+            indicator=data["indicator"],
+            raw=data["value"],
+            confirm=data["confirm_unusual"],
+        )
         result = plan_set(
             month=month,
             manager=manager,

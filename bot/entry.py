@@ -17,6 +17,7 @@ from bot.models import ChatState
 from bot.transport import Reply
 from funnel.forms import value_parse
 from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, MONEY_LABELS, DailyFact, FactChange
+from funnel.plausibility_checks import UnusualValues
 from funnel.services import ValueWrite, facts_write
 from metrics.selectors import channel_catalogue
 from teams.models import User
@@ -184,10 +185,10 @@ def on_button(user: User, chat_id: int, data: str) -> list[Reply]:
         state["mode"] = "summary"
         _save(chat_id, state)
         return [_summary(state)]
-    if data == "cancel" and mode == "summary":
+    if data == "cancel" and mode in ("summary", "unusual"):
         _save(chat_id, None)
         return [Reply(_("Cancelled: nothing was saved."))]
-    if data == "edit" and mode in ("summary", "saved"):
+    if data == "edit" and mode in ("summary", "saved", "unusual"):
         state["mode"] = "choose"
         _save(chat_id, state)
         buttons = [(step[2], f"e:{pos}") for pos, step in enumerate(state["steps"])]
@@ -201,10 +202,12 @@ def on_button(user: User, chat_id: int, data: str) -> list[Reply]:
             return [_ask(state)]
     if data == "save" and mode == "summary":
         return _commit(user, chat_id, state)
+    if data == "sure" and mode == "unusual":  # "Yes, save" of unusual values
+        return _commit(user, chat_id, state, confirm=True)
     return [Reply(_("That button is no longer active."))]
 
 
-def _commit(user: User, chat_id: int, state: dict) -> list[Reply]:
+def _commit(user: User, chat_id: int, state: dict, confirm: bool = False) -> list[Reply]:
     day = dt.date.fromisoformat(state["day"])
     today = timezone.localdate()
     if not can_edit_facts(user, user, day, today):
@@ -219,7 +222,16 @@ def _commit(user: User, chat_id: int, state: dict) -> list[Reply]:
             )
         )
     try:
-        facts_write(writes=writes, by=user, source=FactChange.Source.TELEGRAM)
+        facts_write(writes=writes, by=user, source=FactChange.Source.TELEGRAM, confirm=confirm)
+    except UnusualValues as unusual:
+        # Far above the manager's usual (funnel.plausibility_checks): saved on "yes".
+        state["mode"] = "unusual"
+        _save(chat_id, state)
+        lines = [_("These values are far above your usual:")]
+        lines += [f"{item.label}: {item.reason}" for item in unusual.items]
+        lines.append(_("Are you sure?"))
+        labels = ((_("Yes, save"), "sure"), (_("Change a value"), "edit"), (_("Cancel"), "cancel"))
+        return [Reply("\n".join(lines), [list(labels)])]
     except ValidationError as error:
         return [Reply(" ".join(error.messages))]
     state["old"] = dict(state["new"])

@@ -42,6 +42,16 @@ class Channel(TranslatedName):
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     colour = models.CharField(_("colour"), max_length=7, default="#1f77b4", validators=[hex_colour])
     is_active = models.BooleanField(_("active"), default=True)
+    # The plausibility check (funnel.plausibility_checks) asks to confirm a stage count above
+    # the previous stage's count of the same day when this is set.
+    stages_monotonic = models.BooleanField(
+        _("stages never grow"),
+        default=False,
+        help_text=_(
+            "A stage's count cannot exceed the previous stage's count on the same day; "
+            "a value above it must be confirmed."
+        ),
+    )
 
     class Meta:
         ordering = ["display_order", "code"]

@@ -25,6 +25,7 @@ from channels import inputs
 from channels.models import Channel
 from dashboards.discipline import default_period, discipline_read
 from dashboards.norms import norms_read
+from dashboards.plan_checks import UnusualPlan, plan_check
 from metrics.compute import is_working_day
 from metrics.plan_selectors import plan_of, plans_for_grid
 from metrics.selectors import channel_catalogue, working_day_overrides
@@ -77,6 +78,8 @@ class Cell:
     error: str = ""
     ask_reason: bool = False
     saved: bool = False
+    unusual: bool = False  # far above the manager's best month (dashboards.plan_checks)
+    confirmed: bool = False  # "Save anyway" was pressed: kept while a reason is asked
 
     @property
     def dom_id(self) -> str:
@@ -307,6 +310,9 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
                 % {"manager": manager.display_name, "channel": cell.channel_code}
             )
         if request.method == "POST":
+            cell.confirmed = data.get("confirm_unusual") == "1"
+            plan_check(month=month, manager=manager, channel=channel, indicator=code,
+                       raw=data.get("value", ""), confirm=cell.confirmed)  # fmt: skip
             result = plan_set(
                 month=month,
                 manager=manager,
@@ -329,7 +335,10 @@ def plan_cell(request: HttpRequest) -> HttpResponse:
         cell.changes = list(plan.changes.select_related("changed_by")) if plan else []
     except ValidationError as exc:
         cell.error = exc.messages[0]
-        cell.ask_reason = isinstance(exc, ReasonRequired)
+        cell.ask_reason, cell.unusual = (
+            isinstance(exc, ReasonRequired),
+            isinstance(exc, UnusualPlan),
+        )
     if not request.htmx:
         team_raw = data.get("team")
         team = _team_param(request.user, team_raw) if team_raw else None

@@ -32,7 +32,9 @@ from funnel.models import (
     DailyFact,
     FactChange,
     Indicator,
+    ValueLimit,
 )
+from funnel.plausibility_checks import Implausible, writes_check
 from funnel.services import ValueWrite, facts_write
 from funnel.values import MAX_COUNT
 from teams.models import User
@@ -118,6 +120,7 @@ class ChannelAdmin(admin.ModelAdmin):
         ("name_en", "name_ru"),
         "main_indicator",
         ("colour", "display_order", "is_active"),
+        "stages_monotonic",
     )
     inlines = [IndicatorInline]
 
@@ -138,7 +141,32 @@ def _limit_count(field: forms.Field) -> None:
     field.widget.attrs["max"] = MAX_COUNT
 
 
+CONFIRM_FIELD = "confirm_unusual"
+
+
+def _plausible(writes: list, confirmed: bool) -> dict[str, str]:
+    """The problems of `writes` (funnel.plausibility_checks) by code: above a maximum, or
+    unusual and not `confirmed`."""
+    try:
+        unusual = writes_check(writes)
+    except Implausible as error:
+        return {code: reason for _key, code, reason in error.items}
+    if confirmed:
+        return {}
+    hint = _("Tick “Save unusual values” to save it anyway.")
+    return {item.code: f"{item.reason} {hint}" for item in unusual}
+
+
 class DailyFactForm(forms.ModelForm):
+    confirm_unusual = forms.BooleanField(
+        label=_("Save unusual values"),
+        required=False,
+        help_text=_(
+            "Values far above the manager's usual are saved only when this is ticked; the "
+            "history marks them as confirmed."
+        ),
+    )
+
     class Meta:
         model = DailyFact
         fields = ("date", "manager", "channel", *MONEY_CODES)
@@ -160,6 +188,14 @@ class DailyFactForm(forms.ModelForm):
             and not manager.channels.filter(pk=channel.pk).exists()
         ):
             self.add_error("channel", _("This manager does not report on this channel."))
+        fact = (data.get("date"), data.get("manager"), data.get("channel"))
+        if self.instance.pk is not None:
+            fact = (self.instance.date, self.instance.manager, self.instance.channel)
+        if all(fact) and all(data.get(code) is not None for code in MONEY_CODES):
+            fact = DailyFact(date=fact[0], manager=fact[1], channel=fact[2])
+            writes = [_write(fact, code, data[code]) for code in MONEY_CODES]
+            for code, reason in _plausible(writes, data.get(CONFIRM_FIELD, False)).items():
+                self.add_error(code, reason)
         return data
 
 
@@ -180,6 +216,21 @@ class DailyCountFormSet(BaseInlineFormSet):
             indicator = form.cleaned_data.get("indicator") if form.cleaned_data else None
             if indicator and indicator.channel_id != self.instance.channel_id:
                 form.add_error("indicator", _("This indicator belongs to another channel."))
+        if self.instance.pk is None or any(form.errors for form in self.forms):
+            return
+        changed = {
+            form.cleaned_data["indicator"].code: form
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data
+        }
+        writes = [
+            _write(self.instance, code, form.cleaned_data["value"])
+            for code, form in changed.items()
+        ]
+        confirmed = self.data.get(CONFIRM_FIELD) in ("on", "1", "true")
+        for code, reason in _plausible(writes, confirmed).items():
+            if code in changed:
+                changed[code].add_error("value", reason)
 
 
 class DailyCountInline(admin.TabularInline):
@@ -243,7 +294,10 @@ class DailyFactAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: DailyFact, form, change: bool) -> None:
         writes = [_write(obj, code, form.cleaned_data[code]) for code in MONEY_CODES]
-        result = facts_write(writes=writes, by=request.user, source=FactChange.Source.ADMIN)
+        confirm = form.cleaned_data.get(CONFIRM_FIELD, False)  # the form checked the rest
+        result = facts_write(
+            writes=writes, by=request.user, source=FactChange.Source.ADMIN, confirm=confirm
+        )
         saved = result.facts[(obj.date, obj.manager_id, obj.channel_id)]
         obj.pk = saved.pk
         obj._state.adding = False
@@ -265,7 +319,12 @@ class DailyFactAdmin(admin.ModelAdmin):
                     formset.changed_objects.append((count_form.instance, count_form.changed_data))
                 else:
                     formset.new_objects.append(count_form.instance)
-            facts_write(writes=writes, by=request.user, source=FactChange.Source.ADMIN)
+            facts_write(
+                writes=writes,
+                by=request.user,
+                source=FactChange.Source.ADMIN,
+                confirm=form.cleaned_data.get(CONFIRM_FIELD, False),
+            )
 
     @admin.display(description=_("history"))
     def history(self, fact: DailyFact) -> str:
@@ -282,7 +341,9 @@ class DailyFactAdmin(admin.ModelAdmin):
                     c.get_source_display(),
                     c.code,
                     "—" if c.old_value is None else c.old_value,
-                    c.new_value,
+                    f"{c.new_value} ({_('confirmed unusual')})"
+                    if c.confirmed_unusual
+                    else c.new_value,
                 )
                 for c in changes
             ),
@@ -319,8 +380,17 @@ def _write(fact: DailyFact, code: str, value: Decimal | int) -> ValueWrite:
 class FactChangeAdmin(admin.ModelAdmin):
     """The history is append-only: nobody adds, edits or deletes it, not even a superuser."""
 
-    list_display = ("changed_at", "fact", "code", "old_value", "new_value", "changed_by", "source")
-    list_filter = ("source", "fact__channel")
+    list_display = (
+        "changed_at",
+        "fact",
+        "code",
+        "old_value",
+        "new_value",
+        "changed_by",
+        "source",
+        "confirmed_unusual",
+    )
+    list_filter = ("source", "confirmed_unusual", "fact__channel")
     list_select_related = ("fact__manager", "fact__channel", "changed_by")
     search_fields = ("fact__manager__username", "fact__manager__full_name", "code")
     date_hierarchy = "changed_at"
@@ -359,3 +429,32 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class ValueLimitForm(forms.ModelForm):
+    class Meta:
+        model = ValueLimit
+        fields = ("channel", "code", "max_per_day")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        channel, code = data.get("channel"), data.get("code")
+        known = code in MONEY_CODES or Indicator.objects.filter(channel=channel, code=code).exists()
+        if channel and code and not known:
+            message = _(
+                "Enter the code of one of this channel's stages or activities, or of a money "
+                "value (%(codes)s)."
+            )
+            self.add_error("code", message % {"codes": ", ".join(MONEY_CODES)})
+        return data
+
+
+@admin.register(ValueLimit)
+class ValueLimitAdmin(admin.ModelAdmin):
+    """The most one manager may report for a value of a channel on one day; without a row,
+    1,000 for a count and 100,000,000 for money (funnel.plausibility)."""
+
+    form = ValueLimitForm
+    list_display = ("channel", "code", "max_per_day")
+    list_filter = ("channel",)
+    search_fields = ("code",)

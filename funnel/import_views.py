@@ -54,7 +54,9 @@ def _upload_for(request: HttpRequest, token) -> ImportUpload:
     return upload
 
 
-def _page(request: HttpRequest, upload: ImportUpload | None, form=None, status=200):
+def _page(
+    request: HttpRequest, upload: ImportUpload | None, form=None, status=200, confirm_error=""
+):
     result = upload.result if upload else {}
     preview = Preview.from_json(result.get("preview")) if result else None
     ctx = {
@@ -70,6 +72,7 @@ def _page(request: HttpRequest, upload: ImportUpload | None, form=None, status=2
         "teams": _teams_for(request.user),
         "this_month": timezone.localdate().strftime("%Y-%m"),
         "sqlite": connection.vendor == "sqlite",
+        "confirm_error": confirm_error,
     }
     template = "funnel/import.html"
     if request.htmx and request.headers.get("HX-Target") == "import-result":
@@ -128,8 +131,16 @@ def import_run(request: HttpRequest, token) -> HttpResponse:
     upload = _upload_for(request, token)
     if upload.status != ImportUpload.Status.CHECKED:
         raise Refusal(_("Only a checked file without problems can be imported."), 409)
+    accept_unusual = request.POST.get("accept_unusual") == "1"
+    if upload.result.get("unusual_total") and not accept_unusual:
+        return _page(
+            request,
+            upload,
+            status=200 if request.htmx else 400,
+            confirm_error=_("Tick the box to confirm the unusual values, or fix the file."),
+        )
     try:
-        upload_start(upload, dry_run=False)
+        upload_start(upload, dry_run=False, accept_unusual=accept_unusual)
     except DatabaseError:
         # The page says "nothing was imported"; a plain request also gets its 503.
         _database_refusal()

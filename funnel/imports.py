@@ -25,6 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from channels.models import Channel
 from funnel.forms import date_parse
 from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, FactChange, Indicator
+from funnel.plausibility_checks import UnusualValues, hard_max, hard_message, limits_load
 from funnel.preview import Preview, import_preview
 from funnel.readers import LONG_HEADER, FileRejected, Meter, RawRow, file_rows
 from funnel.services import ValueWrite, WriteResult, values_write
@@ -76,21 +77,26 @@ class ImportReport:
     detected: str = ""
     bad_rows: list[BadRow] = field(default_factory=list)
     preview: Preview | None = None
+    # Values above their managers' usual (funnel.plausibility_checks): a warning each; the
+    # import writes them only when `accept_unusual` confirms them.
+    unusual: list[BadRow] = field(default_factory=list)
+    accept_unusual: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.bad_rows
+        return not self.bad_rows and (self.dry_run or self.accept_unusual or not self.unusual)
 
 
 @dataclass
 class _Lookups:
-    """Everything a row is checked against, loaded once (4 queries for any file size)."""
+    """Everything a row is checked against, loaded once (5 queries for any file size)."""
 
     managers: dict[str, int]
     allowed: set[int]
     manager_channels: dict[int, set[int]]
     channels: dict[str, int]
     codes: dict[int, set[str]]
+    limits: dict[tuple[int, str], Decimal]  # the maxima per day set in the admin
 
     @classmethod
     def load(cls, by: User | None) -> _Lookups:
@@ -114,7 +120,8 @@ class _Lookups:
         channels = dict(Channel.objects.values_list("code", "pk"))
         for pk in channels.values():
             codes.setdefault(pk, set(MONEY_CODES))
-        return cls(managers, allowed, manager_channels, channels, codes)
+        limits = limits_load(channels.values())
+        return cls(managers, allowed, manager_channels, channels, codes, limits)
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -182,7 +189,7 @@ def _value_fast(raw, *, money: bool) -> Decimal | int | None:
 
 class RowChecker:
     """Checks one imported value at a time against the catalogue and the author's scope,
-    loaded once (4 queries for any number of rows):
+    loaded once (5 queries for any number of rows):
 
         checker = RowChecker(by=user)
         result = checker.check(RawRow(line, date, manager, channel, indicator, value))
@@ -196,7 +203,7 @@ class RowChecker:
         self.today = today or timezone.localdate()
         # What accepted rows proved valid, so that most rows skip the full check: a date as
         # written → the day, (manager, channel, indicator) as written → (manager_id,
-        # channel_id, is decimal money, indicator code).
+        # channel_id, is decimal money, indicator code, maximum per day).
         self.good_days: dict[object, dt.date] = {}
         self.good_cells: dict[tuple, tuple[int, int, bool, str]] = {}
         self.bad_days: dict[object, str] = {}
@@ -206,7 +213,7 @@ class RowChecker:
         cell = self.good_cells.get((raw.manager, raw.channel, raw.indicator))
         if day is not None and cell is not None:
             value = _value_fast(raw.value, money=cell[2])
-            if value is not None:
+            if value is not None and value <= cell[4]:
                 return ValueWrite(day, cell[0], cell[1], cell[3], value)
         return self._check_fully(raw)
 
@@ -272,6 +279,12 @@ class RowChecker:
                 bad.append(self.bad(raw, 4, _("The value is missing.")))
         except ValidationError as error:
             bad.append(self.bad(raw, 4, error.messages[0]))
+        limit = None
+        if channel_id is not None:
+            limit = hard_max(lookups.limits, channel_id, code)
+            if value is not None and value > limit:
+                money = code in MONEY_DECIMAL_CODES
+                bad.append(self.bad(raw, 4, hard_message(value, limit, money=money)))
 
         if bad:
             return bad
@@ -281,6 +294,7 @@ class RowChecker:
             channel_id,
             code in MONEY_DECIMAL_CODES,
             code,
+            limit,
         )
         return ValueWrite(day, manager_id, channel_id, code, value)
 
@@ -326,11 +340,14 @@ class _Seen:
         return ((sheet + 1) << 15 | column_index_from_string(raw.cells[-1])) << 21 | raw.line
 
     def where(self, place: int) -> str:
+        return self.bad_row(place, "", "").where
+
+    def bad_row(self, place: int, column: str, reason: str) -> BadRow:
         sheet = place >> 36
         if not sheet:
-            return BadRow(place, "", "").where
-        column = get_column_letter((place >> 21) & (2**15 - 1))
-        return BadRow(place & (2**21 - 1), "", "", self.sheet_names[sheet - 1], column).where
+            return BadRow(place, column, reason)
+        cell = get_column_letter((place >> 21) & (2**15 - 1))
+        return BadRow(place & (2**21 - 1), column, reason, self.sheet_names[sheet - 1], cell)
 
 
 def kpi_import(
@@ -339,6 +356,7 @@ def kpi_import(
     by: User | None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    accept_unusual: bool = False,
 ) -> ImportReport:
     """Check every value of a file (bytes or a seekable binary file: CSV or XLSX), then write
     them all in one transaction; any bad value rejects the file and nothing is written. With
@@ -346,10 +364,12 @@ def kpi_import(
     would change). The file is streamed — checked first, outside any transaction, then written
     every CHUNK values (a large file read again for that) — so memory holds only where each
     value was (for "same value as line …"). `progress` is called with the percent done now and
-    then, outside the transaction."""
-    report = ImportReport(dry_run=dry_run)
+    then, outside the transaction. Values unusual for their managers are listed in
+    `report.unusual`; unless `accept_unusual`, the import then writes nothing (a dry run
+    lists them all the same)."""
+    report = ImportReport(dry_run=dry_run, accept_unusual=accept_unusual)
     binary = io.BytesIO(file) if isinstance(file, bytes) else file
-    checker, kept = _check_pass(binary, by, report, progress)
+    checker, kept, seen = _check_pass(binary, by, report, progress)
     if report.bad_rows:
         return report
     if progress:
@@ -360,13 +380,19 @@ def kpi_import(
     binary.seek(0)
     with transaction.atomic():
         try:
-            _write_pass(binary, checker, report, kept)
+            _write_pass(binary, checker, report, kept, confirm=dry_run or accept_unusual)
+        except UnusualValues as error:
+            report.unusual = [_unusual_row(seen, item) for item in error.items]
+            report.changed = report.unchanged = 0
+            transaction.set_rollback(True)
+            return report
         except ValidationError as error:
             # The catalogue changed since the check: reject, and write nothing.
             report.bad_rows.append(BadRow(0, "", " ".join(error.messages)))
             report.changed = report.unchanged = 0
             transaction.set_rollback(True)
             return report
+        report.unusual = [_unusual_row(seen, item) for item in report.unusual]
         if dry_run:
             report.preview = import_preview(first_change, by=by, unchanged=report.unchanged)
             transaction.set_rollback(True)
@@ -375,10 +401,12 @@ def kpi_import(
     return report
 
 
-def _check_pass(binary, by, report: ImportReport, progress) -> tuple[RowChecker | None, dict]:
+def _check_pass(
+    binary, by, report: ImportReport, progress
+) -> tuple[RowChecker | None, dict, _Seen]:
     """Every value checked, nothing written: the report's rows, detected format and problems;
-    → the checker and, for a file of up to KEEP_VALUES values, the values (else None: the
-    write pass reads the file again)."""
+    → the checker, for a file of up to KEEP_VALUES values the values (else None: the write
+    pass reads the file again), and where each value is."""
     bad_rows = report.bad_rows
     seen = _Seen()
     kept: dict[tuple, Decimal | int] | None = {}
@@ -414,25 +442,33 @@ def _check_pass(binary, by, report: ImportReport, progress) -> tuple[RowChecker 
     report.rows = rows
     if not bad_rows and not seen.places:
         bad_rows.append(BadRow(2, "", _("The file has no rows to import.")))
-    return checker, kept
+    return checker, kept, seen
 
 
-def _write_pass(binary, checker: RowChecker, report: ImportReport, kept: dict | None) -> None:
+def _unusual_row(seen: _Seen, item) -> BadRow:
+    """An unusual value (funnel.plausibility_checks.Unusual) where the file has it."""
+    place = seen.places.get(seen.key(item))
+    return seen.bad_row(place or 0, item.code, item.message)
+
+
+def _write_pass(
+    binary, checker: RowChecker, report: ImportReport, kept: dict | None, *, confirm: bool
+) -> None:
     """The checked values written (inside the transaction): those kept by the check at once,
     or the file read again and written CHUNK values at a time."""
     if kept is not None:  # in memory already: one write, as fast as it gets
-        _count(report, import_write(kept, by=checker.by))
+        _count(report, import_write(kept, by=checker.by, confirm=confirm))
         return
     chunk: dict[tuple, Decimal | int] = {}
     for key, value in _checked_values(binary, checker):
         chunk[key] = value
         if len(chunk) >= CHUNK:
-            _count(report, import_write(chunk, by=checker.by))
+            _count(report, import_write(chunk, by=checker.by, confirm=confirm))
             chunk.clear()
             # With DEBUG on, the query log would keep every chunk's statements.
             reset_queries()
     if chunk:
-        _count(report, import_write(chunk, by=checker.by))
+        _count(report, import_write(chunk, by=checker.by, confirm=confirm))
 
 
 def _checked_values(binary, checker: RowChecker):
@@ -447,9 +483,13 @@ def _checked_values(binary, checker: RowChecker):
 def _count(report: ImportReport, result: WriteResult) -> None:
     report.changed += result.changed
     report.unchanged += result.unchanged
+    report.unusual.extend(result.unusual)
 
 
-def import_write(values: dict[tuple, Decimal | int], *, by: User | None) -> WriteResult:
+def import_write(
+    values: dict[tuple, Decimal | int], *, by: User | None, confirm: bool = False
+) -> WriteResult:
     """The import's one write: checked values ((date, manager_id, channel_id), code) → value,
-    recorded as an import by `by`. Call it inside the import's transaction."""
-    return values_write(values, by=by, source=FactChange.Source.IMPORT)
+    recorded as an import by `by`. Call it inside the import's transaction. Unusual values
+    raise UnusualValues unless `confirm`."""
+    return values_write(values, by=by, source=FactChange.Source.IMPORT, confirm=confirm)

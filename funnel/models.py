@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -194,6 +195,8 @@ class FactChange(models.Model):
     source_name = models.CharField(
         _("client"), max_length=60, blank=True, default="", db_default=""
     )
+    # Above the manager's usual (funnel.plausibility_checks) and saved once confirmed.
+    confirmed_unusual = models.BooleanField(_("confirmed unusual"), default=False, db_default=False)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -202,6 +205,37 @@ class FactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.old_value} → {self.new_value}"
+
+
+class ValueLimit(models.Model):
+    """The most one manager may report for one value of a channel on one day (an indicator's
+    code or a money code); without a row funnel.plausibility's defaults apply."""
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="value_limits", verbose_name=_("channel")
+    )
+    code = models.SlugField(
+        _("indicator"),
+        max_length=40,
+        help_text=_("Code of a stage or activity of the channel, or of a money value."),
+    )
+    max_per_day = models.DecimalField(
+        _("maximum per day"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+
+    class Meta:
+        ordering = ["channel__display_order", "channel_id", "code"]
+        verbose_name = _("daily maximum")
+        verbose_name_plural = _("daily maxima")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "code"], name="value_limit_one_per_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel.code} {self.code} ≤ {self.max_per_day}"
 
 
 class ImportUpload(models.Model):

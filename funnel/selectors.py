@@ -127,7 +127,8 @@ class GridCell:
     text: str
     editable: bool
     error: str = ""
-    state: str = ""  # "", "saved" or "error"
+    state: str = ""  # "", "saved", "error" or "unusual" (to confirm)
+    warning: str = ""  # why the value is unusual (funnel.plausibility_checks)
 
 
 @dataclass
@@ -190,6 +191,7 @@ class HistoryEntry:
     new: Decimal
     is_money: bool
     source: str
+    confirmed_unusual: bool = False
 
 
 def fact_history(
@@ -224,6 +226,7 @@ def fact_history(
             new=change.new_value,
             is_money=change.code in MONEY_DECIMAL_CODES,
             source=_source_text(sources, change),
+            confirmed_unusual=change.confirmed_unusual,
         )
         for change in changes
     ]

@@ -32,6 +32,7 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
+from funnel.plausibility_checks import UnusualValues, hard_check, soft_check
 from funnel.summaries.bulk import insert_rows, pg_array
 from funnel.summaries.units import stored_units, team_key
 from funnel.summaries.write import managers_lock, totals_add
@@ -68,6 +69,7 @@ class WriteResult:
     unchanged: int  # values written with the value they already had
     facts: Mapping[FactKey, DailyFact]
     totals: int = 0  # rows of the maintained totals that were updated
+    unusual: tuple = ()  # the confirmed unusual values (funnel.plausibility_checks.Unusual)
 
 
 class _Facts(Mapping):
@@ -101,7 +103,9 @@ def chunked(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 
 def indicators_by_channel(channel_ids: Iterable[int]) -> dict[int, dict[str, Indicator]]:
     result: dict[int, dict[str, Indicator]] = defaultdict(dict)
-    for indicator in Indicator.objects.filter(channel_id__in=set(channel_ids)):
+    # With their channel: its flag `stages_monotonic` is read by the plausibility check.
+    indicators = Indicator.objects.filter(channel_id__in=set(channel_ids)).select_related("channel")
+    for indicator in indicators:
         result[indicator.channel_id][indicator.code] = indicator
     return result
 
@@ -218,14 +222,22 @@ def _counts_read(fact_ids: list[int]) -> dict[tuple[int, int], int]:
 
 @transaction.atomic
 def facts_write(
-    *, writes: Sequence[ValueWrite], by, source: str, source_name: str = ""
+    *,
+    writes: Sequence[ValueWrite],
+    by,
+    source: str,
+    source_name: str = "",
+    confirm: bool = False,
 ) -> WriteResult:
     """Upsert values of daily facts, record every change in the history and keep the
     maintained totals equal to the facts.
 
     Values not named are left as they are; when one value is written twice, the last wins.
     Raises ValidationError (and writes nothing) when a manager or channel does not exist, a
-    code does not belong to its channel or a value breaks the rules.
+    code does not belong to its channel or a value breaks the rules, above all a value above
+    its maximum per day; raises UnusualValues (nothing written) when a value that changes is
+    unusual for its manager (funnel.plausibility_checks) unless `confirm`, with which they
+    are written and their history rows marked confirmed-unusual.
     """
     channel_indicators = indicators_by_channel({w.channel_id for w in writes})
     latest: dict[tuple[FactKey, str], Decimal] = {}
@@ -245,6 +257,7 @@ def facts_write(
         source=source,
         source_name=source_name,
         channel_indicators=channel_indicators,
+        confirm=confirm,
     )
 
 
@@ -255,12 +268,14 @@ def values_write(
     by,
     source: str,
     source_name: str = "",
+    confirm: bool = False,
 ) -> WriteResult:
     """`facts_write` for values that passed its rules already, keyed by ((date, manager_id,
     channel_id), code): the import checks them row by row with funnel.forms.value_parse
     (the same limits, money as Decimal with 2 places, counts as int or integral Decimal),
     so 100,000 values are not checked twice. Channels, codes and managers are still checked
-    here, in the transaction (ValidationError, nothing written)."""
+    here, in the transaction (ValidationError, nothing written), and so is plausibility
+    (ValidationError or UnusualValues, as `facts_write`)."""
     pairs = {(key[2], code) for key, code in values}
     channel_indicators = indicators_by_channel({channel_id for channel_id, _code in pairs})
     for channel_id, code in sorted(pairs):
@@ -276,6 +291,7 @@ def values_write(
         source=source,
         source_name=source_name,
         channel_indicators=channel_indicators,
+        confirm=confirm,
     )
 
 
@@ -286,6 +302,7 @@ def _write(
     source: str,
     channel_indicators: dict[int, dict[str, Indicator]],
     source_name: str = "",
+    confirm: bool = False,
 ) -> WriteResult:
     if not latest:
         return WriteResult(changed=0, unchanged=0, facts={})
@@ -313,6 +330,7 @@ def _write(
     changed_facts: set[FactKey] = set()
     deltas: list[tuple] = []
     unchanged = 0
+    changing: dict[tuple[FactKey, str], Decimal | int] = {}
     for (key, code), new in latest.items():
         row = facts[key]
         fact_id = row[F_ID]
@@ -337,10 +355,13 @@ def _write(
                 continue
             count_rows.append((fact_id, indicator_id, new))
             change = new - (old or 0)
+        changing[(key, code)] = new
         history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
         deltas.append((team_key(row[F_TEAM]), *key, code, change))
         changed_facts.add(key)
 
+    unusual = _plausibility(changing, facts, existing, channel_indicators, confirm=confirm)
+    marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
     insert_rows(
         DailyCount,
         ("fact_id", "indicator_id", "value"),
@@ -364,11 +385,18 @@ def _write(
         tail="ON CONFLICT (id) DO UPDATE SET "
         + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
     )
+    history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
+    history_columns += ("changed_at", "source", "source_name")
+    if marked:  # the column has a database default: the usual rows go without it
+        insert_rows(
+            FactChange,
+            (*history_columns, "confirmed_unusual"),
+            [(*row, True) for row in history_rows if (row[0], row[1]) in marked],
+        )
     insert_rows(
         FactChange,
-        ("fact_id", "code", "old_value", "new_value", "changed_by_id", "changed_at", "source")
-        + ("source_name",),
-        history_rows,
+        history_columns,
+        [row for row in history_rows if (row[0], row[1]) not in marked] if marked else history_rows,
     )
     touched = totals_add(deltas)
     return WriteResult(
@@ -376,4 +404,33 @@ def _write(
         unchanged=unchanged,
         facts=_Facts(facts, changed_facts, by),
         totals=touched,
+        unusual=tuple(unusual),
     )
+
+
+def _plausibility(changing, facts, existing, channel_indicators, *, confirm: bool) -> list:
+    """Check the values that change (funnel.plausibility_checks): ValidationError above a
+    maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones."""
+    if not changing:
+        return []
+    hard_check(changing, channel_indicators)
+    monotonic = {
+        channel_id
+        for channel_id, indicators in channel_indicators.items()
+        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
+    }
+    stored: dict[tuple[FactKey, str], int] = {}
+    if monotonic:
+        codes = {
+            indicator.pk: code
+            for channel_id in monotonic
+            for code, indicator in channel_indicators[channel_id].items()
+        }
+        keys = {facts[key][F_ID]: key for key, _code in changing if key[2] in monotonic}
+        for (fact_id, indicator_id), value in existing.items():
+            if fact_id in keys and indicator_id in codes:
+                stored[(keys[fact_id], codes[indicator_id])] = value
+    unusual = soft_check(changing, channel_indicators, stored, monotonic=monotonic)
+    if unusual and not confirm:
+        raise UnusualValues(unusual)
+    return unusual

@@ -8,17 +8,17 @@ from funnel.uploads import in_background, upload_run
 
 
 @task
-def upload_task(upload_id: int, dry_run: bool) -> None:
+def upload_task(upload_id: int, dry_run: bool, accept_unusual: bool = False) -> None:
     """Check or import an uploaded file (funnel/uploads.py) in a worker."""
-    upload_run(upload_id, dry_run=dry_run)
+    upload_run(upload_id, dry_run=dry_run, accept_unusual=accept_unusual)
 
 
-def upload_start(upload: ImportUpload, *, dry_run: bool) -> None:
+def upload_start(upload: ImportUpload, *, dry_run: bool, accept_unusual: bool = False) -> None:
     """Check (dry_run) or import the upload: now for a small file, else in the background."""
     status = ImportUpload.Status.CHECKING if dry_run else ImportUpload.Status.IMPORTING
     ImportUpload.objects.filter(pk=upload.pk).update(status=status, progress=0, result={})
     if in_background(upload):
-        upload_task.enqueue(upload.pk, dry_run)
+        upload_task.enqueue(upload.pk, dry_run, accept_unusual)
     else:
-        upload_run(upload.pk, dry_run=dry_run)
+        upload_run(upload.pk, dry_run=dry_run, accept_unusual=accept_unusual)
     upload.refresh_from_db()

@@ -33,7 +33,7 @@ def in_background(upload: ImportUpload) -> bool:
     return upload.size > settings.KPI_IMPORT_BACKGROUND_BYTES
 
 
-def upload_run(upload_id: int, *, dry_run: bool) -> None:
+def upload_run(upload_id: int, *, dry_run: bool, accept_unusual: bool = False) -> None:
     """The run itself, in the user's language; its report lands in `result`."""
     upload = ImportUpload.objects.select_related("uploaded_by").defer("data").get(pk=upload_id)
     user = upload.uploaded_by
@@ -46,7 +46,13 @@ def upload_run(upload_id: int, *, dry_run: bool) -> None:
     language = user.language or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
-            report = kpi_import(binary, by=user, dry_run=dry_run, progress=progress)
+            report = kpi_import(
+                binary,
+                by=user,
+                dry_run=dry_run,
+                progress=progress,
+                accept_unusual=accept_unusual,
+            )
         except DatabaseError:
             # The import's transaction is rolled back: nothing was written. Say so on the
             # upload's page, and let the caller (the page, or the task's result) know too.
@@ -73,4 +79,7 @@ def report_json(report: ImportReport) -> dict:
         "bad_total": len(report.bad_rows),
         "bad_rows": [[b.where, b.column, b.reason] for b in report.bad_rows[:KEPT_BAD_ROWS]],
         "preview": report.preview.as_json() if report.preview else None,
+        # Values unusual for their managers: the import needs them confirmed.
+        "unusual_total": len(report.unusual),
+        "unusual": [[u.where, u.column, u.reason] for u in report.unusual[:KEPT_BAD_ROWS]],
     }

@@ -21,6 +21,8 @@ GROUPED_RE = {
     ",": re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII),
     ".": re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?", re.ASCII),
 }
+# "1e9", "2,5E+3": a number in scientific notation, refused with its own message.
+EXPONENT_RE = re.compile(r"-?[0-9]+(?:[.,][0-9]*)?[eE][-+]?[0-9]+", re.ASCII)
 
 
 def value_check(value: Decimal | int, *, money: bool) -> Decimal:
@@ -70,6 +72,11 @@ def value_parse(raw: str | None, *, money: bool, language: str | None = None) ->
     text = (raw or "").strip().translate(SPACES)
     if not text:
         return None
+    if EXPONENT_RE.fullmatch(text):
+        raise ValidationError(
+            _("Enter a number written in full: exponents such as 1e9 are not accepted."),
+            code="exponent",
+        )
     text = _ungrouped(text, language)
     if len(text) > 30 or not NUMBER_RE.fullmatch(text):
         raise ValidationError(_("Enter a number."), code="invalid")

@@ -30,6 +30,7 @@ from channels.models import Channel
 from funnel.decisions import asked_to_fix
 from funnel.forms import DayForm, date_parse, field_name, value_parse
 from funnel.models import FactChange
+from funnel.plausibility_checks import Implausible, UnusualValues
 from funnel.selectors import (
     ChannelBlock,
     GridCell,
@@ -167,7 +168,22 @@ def _named_notes(notes: list, form: DayForm) -> list:
     return notes
 
 
-def _day_sections(form: DayForm, previous: dict) -> list[dict]:
+def _write_confirmed(request: HttpRequest, writes, *, source: str, confirmed) -> None:
+    """facts_write; when values are unusual, again with them confirmed if `confirmed(items)`
+    says the user confirmed those very values, else UnusualValues."""
+    try:
+        facts_write(writes=writes, by=request.user, source=source)
+    except UnusualValues as unusual:
+        if not confirmed(unusual.items):
+            raise
+        facts_write(writes=writes, by=request.user, source=source, confirm=True)
+
+
+def _unusual_seen(item) -> str:
+    return f"{item.channel_id}:{item.code}:{item.value}"
+
+
+def _day_sections(form: DayForm, previous: dict, unusual: dict | None = None) -> list[dict]:
     return [
         {
             "block": block,
@@ -176,6 +192,7 @@ def _day_sections(form: DayForm, previous: dict) -> list[dict]:
                     "row": row,
                     "field": form[field_name(block.channel.pk, row.code)],
                     "previous": previous.get((block.channel.pk, row.code), ""),
+                    "unusual": (unusual or {}).get((block.channel.pk, row.code), ""),
                 }
                 for row in block.rows
             ],
@@ -200,17 +217,28 @@ def day(request: HttpRequest) -> HttpResponse:
     previous_day = day - dt.timedelta(days=1)
     stored = entry_values(manager, previous_day, day)
     saved_at = None
+    unusual = []
     if request.method == "POST":
         if not editable:
             raise Refusal(_readonly_reason(request.user, manager, day, today), 403)
         form = DayForm(request.POST, blocks=blocks, stored=stored, day=day)
         if form.is_valid():
+            seen = set(request.POST.getlist("unusual_seen"))
             try:
-                facts_write(
-                    writes=form.writes(manager_id=manager.pk),
-                    by=request.user,
+                _write_confirmed(
+                    request,
+                    form.writes(manager_id=manager.pk),
                     source=FactChange.Source.FORM,
+                    confirmed=lambda items: (
+                        request.POST.get("confirm_unusual") == "1"
+                        and all(_unusual_seen(item) in seen for item in items)
+                    ),
                 )
+            except UnusualValues as error:
+                unusual = error.items
+            except Implausible as error:
+                for key, code, reason in error.items:
+                    form.add_error(field_name(key[2], code), reason)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -238,7 +266,10 @@ def day(request: HttpRequest) -> HttpResponse:
         "day": day,
         "today": today,
         "form": form,
-        "sections": _day_sections(form, previous),
+        "sections": _day_sections(
+            form, previous, {(u.channel_id, u.code): u.reason for u in unusual}
+        ),
+        "unusual_seen": [_unusual_seen(item) for item in unusual],
         "editable": editable,
         "readonly_reason": "" if editable else _readonly_reason(request.user, manager, day, today),
         "saved_at": saved_at,
@@ -373,6 +404,7 @@ def cell(request: HttpRequest) -> HttpResponse:
         raise Refusal(_readonly_reason(request.user, manager, day, today), 403)
 
     raw = request.POST.get("value", "")
+    confirm = request.POST.get("confirm") == "1"  # "Save anyway" of an unusual value
     grid_cell = GridCell(day=day, channel_id=channel_id, row=row, text=raw, editable=True)
     # The week as stored, read once: the old value now, the totals once the value is saved.
     days = _week_days(day)
@@ -387,11 +419,17 @@ def cell(request: HttpRequest) -> HttpResponse:
                 writes=[ValueWrite(day, manager.pk, channel_id, code, value)],
                 by=request.user,
                 source=FactChange.Source.GRID,
+                confirm=confirm,
             )
             stored.values[(day, channel_id, code)] = Decimal(value)
             stored.last_saved[day] = timezone.now()
+    except UnusualValues as unusual:
+        grid_cell.warning, grid_cell.state = unusual.items[0].reason, "unusual"
+        if not request.htmx:
+            raise Refusal(grid_cell.warning, 409) from unusual
     except ValidationError as error:
-        grid_cell.error, grid_cell.state = error.messages[0], "error"
+        reason = error.items[0][2] if isinstance(error, Implausible) else error.messages[0]
+        grid_cell.error, grid_cell.state = reason, "error"
         if not request.htmx:
             raise Refusal(grid_cell.error, 400) from error
     else:
@@ -409,7 +447,8 @@ def cell(request: HttpRequest) -> HttpResponse:
         (ctx["group"],) = _week_groups(manager, request, [block], days, set(), stored, dress=False)
         ctx["grid_row"] = next(r for r in ctx["group"].rows if r.row.code == code)
     response = render(request, "funnel/week.html#cell-answer", ctx)
-    trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
+    if grid_cell.state != "unusual":  # an unusual value waits for its "Save anyway"
+        trigger_client_event(response, SAVED_EVENT if grid_cell.state == "saved" else INVALID_EVENT)
     return response
 
 

@@ -53,9 +53,11 @@ def write_fact(
     *,
     by: User | None = None,
     source: str = FactChange.Source.FORM,
+    confirm: bool = True,
     **values: int | Decimal | str,
 ):
-    """Write counts and money of one (day, manager, channel) through `facts_write`."""
+    """Write counts and money of one (day, manager, channel) through `facts_write`; unusual
+    values (funnel.plausibility_checks) are confirmed unless `confirm` is False."""
     ch = channel(channel_code)
     writes = [
         ValueWrite(
@@ -63,4 +65,4 @@ def write_fact(
         )
         for code, value in values.items()
     ]
-    return facts_write(writes=writes, by=by or manager, source=source)
+    return facts_write(writes=writes, by=by or manager, source=source, confirm=confirm)

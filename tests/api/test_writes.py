@@ -42,7 +42,13 @@ def test_a_batch_is_written_with_the_tokens_name_in_the_history(manager_a, head1
         },
     )
     assert response.status_code == 200, response.json()
-    assert response.json() == {"values": 4, "changed": 4, "unchanged": 0, "dry_run": False}
+    assert response.json() == {
+        "values": 4,
+        "changed": 4,
+        "unchanged": 0,
+        "dry_run": False,
+        "unusual": 0,
+    }
     fact = DailyFact.objects.get(manager=manager_a, date=day, channel=channel("active"))
     assert (fact.revenue, fact.invoiced_amount) == (Decimal("1234.50"), Decimal("99.50"))
     assert fact.counts.get(indicator__code="first_contacts").value == 12
@@ -53,7 +59,13 @@ def test_a_batch_is_written_with_the_tokens_name_in_the_history(manager_a, head1
     assert {e.source for e in fact_history(manager_a, day=day)} == {"API · amoCRM"}
     assert_totals_exact()
     again = api_as(head1, "again").post(FACTS, {"values": [value(day, "first_contacts", 12)]})
-    assert again.json() == {"values": 1, "changed": 0, "unchanged": 1, "dry_run": False}
+    assert again.json() == {
+        "values": 1,
+        "changed": 0,
+        "unchanged": 1,
+        "dry_run": False,
+        "unusual": 0,
+    }
 
 
 def test_a_manager_writes_their_own_day_without_naming_themselves(manager_a, api_as):
@@ -175,7 +187,13 @@ def test_a_dry_run_counts_and_writes_nothing(manager_a, api_as):
             "dry_run": True,
         },
     )
-    assert response.json() == {"values": 2, "changed": 1, "unchanged": 1, "dry_run": True}
+    assert response.json() == {
+        "values": 2,
+        "changed": 1,
+        "unchanged": 1,
+        "dry_run": True,
+        "unusual": 0,
+    }
     assert FactChange.objects.count() == 1
 
 

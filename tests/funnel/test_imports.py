@@ -133,7 +133,11 @@ def future() -> str:
         (f"{DAY},manager_a,active,first_contacts,2.5", "value", "A count must be a whole number."),
         (f"{DAY},manager_a,active,payments_count,1.5", "value", "A count must be a whole number."),
         (f"{DAY},manager_a,active,revenue,10.001", "value", "Money has at most 2 decimal places."),
-        (f"{DAY},manager_a,active,revenue,1e12", "value", "Enter a number."),
+        (
+            f"{DAY},manager_a,active,revenue,1e12",
+            "value",
+            "Enter a number written in full: exponents such as 1e9 are not accepted.",
+        ),
         (f"{DAY},manager_a,active,revenue,9999999999999", "value", "The amount is too large."),
         (f"{DAY},manager_a,active,first_contacts,1,extra", "", "Expected 5 columns, found 6."),
     ],
@@ -193,12 +197,12 @@ def test_rows_repeating_checked_fields_are_held_to_the_same_rules(manager_a, man
         f"{DAY},manager_a,active,stage_x,1",  # unknown indicator, after known cells
         "2026-01-06,manager_a,active,first_contacts, 7 ",
         f"{DAY},manager_a,inbound,payments_count,2",
-        f"{DAY},manager_a,inbound,revenue,999999999999.99",
+        f"{DAY},manager_a,inbound,revenue,100000000.00",
     ).replace(b"1 234,5", b'"1 234,5"')
     assert kpi_import(good, by=None).bad_rows == [
         BadRow(5, "indicator", "Unknown indicator “stage_x” for channel “active”.")
     ]
-    report = kpi_import(good.replace(b"stage_x", b"invoiced_amount"), by=None)
+    report = kpi_import(good.replace(b"stage_x", b"invoiced_amount"), by=None, accept_unusual=True)
     assert report.ok
     assert (report.rows, report.changed) == (7, 7)
     counts, money = stored()
@@ -208,7 +212,7 @@ def test_rows_repeating_checked_fields_are_held_to_the_same_rules(manager_a, man
         ("2026-01-06", "manager_a", "active", "first_contacts"): 7,
     }
     assert money[(DAY, "manager_a", "active")] == (Decimal("1234.50"), 0)
-    assert money[(DAY, "manager_a", "inbound")] == (Decimal("999999999999.99"), 2)
+    assert money[(DAY, "manager_a", "inbound")] == (Decimal("100000000.00"), 2)
     assert DailyFact.objects.get(channel__code="active", date=DAY).invoiced_amount == 1
 
 
@@ -309,7 +313,7 @@ def test_director_imports_for_every_team_and_is_the_author(director, manager_a, 
 def test_validation_costs_a_fixed_number_of_queries(manager_a, django_assert_num_queries):
     rows = [f"{DAY},manager_a,active,first_contacts,{i}" for i in range(300)]
     rows += [f"{DAY},ghost,active,first_contacts,1"]
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):  # with the maxima per day
         report = kpi_import(csv_bytes(*rows), by=None)
     assert len(report.bad_rows) == 300
 

@@ -357,7 +357,7 @@ def test_any_sequence_of_writes_and_moves_leaves_totals_equal_to_the_facts(
                 ValueWrite(DAY + dt.timedelta(days=day), managers[who].pk, channel_ids[ch], code, v)
                 for _w, who, day, ch, code, v in operation
             ]
-            facts_write(writes=writes, by=manager_a, source="import")
+            facts_write(writes=writes, by=manager_a, source="import", confirm=True)
         assert_totals_exact()
         assert_reads_from_totals_match_the_facts(teams)
         transaction.set_rollback(True)

@@ -75,7 +75,7 @@ def build_company(*, today: dt.date, days: int = 60, seed: int = 7) -> dict:
                     ),
                 ):
                     writes.append(ValueWrite(day, manager.pk, channels[code].pk, money_code, value))
-    facts_write(writes=writes, by=director, source=FactChange.Source.DEMO)
+    facts_write(writes=writes, by=director, source=FactChange.Source.DEMO, confirm=True)
     # Plans near each manager's usual monthly revenue: some will beat them, some will not.
     earned: dict[tuple[int, int], Decimal] = {}
     for write in writes:

@@ -40,6 +40,7 @@ def test_the_sheet_has_plan_pace_leak_conversions_trend_and_corrections(
         writes=[ValueWrite(day, manager_a.pk, channel("active").pk, "meetings_set", Decimal(45))],
         by=head1,
         source=FactChange.Source.GRID,
+        confirm=True,  # 45 is above the usual of a manager without a history
     )
     client.force_login(head1)
     path, query = url(manager_a, period="this_month")

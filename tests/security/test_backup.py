@@ -86,12 +86,15 @@ def company(db):
                 ]
         day += dt.timedelta(days=1)
     facts_write(
-        writes=[w for w in writes if w.code != "variable_costs"], by=heads[0], source="import"
+        writes=[w for w in writes if w.code != "variable_costs"],
+        by=heads[0],
+        source="import",
+        confirm=True,
     )
     # A second pass makes history with old values, written by the managers themselves.
     for manager in managers:
         own = [w for w in writes if w.manager_id == manager.pk and w.code == "variable_costs"]
-        facts_write(writes=own, by=manager, source="grid")
+        facts_write(writes=own, by=manager, source="grid", confirm=True)
     active = Channel.objects.get(code="active")
     for month in (dt.date(2026, 9, 1), dt.date(2026, 10, 1)):
         plan = Plan.objects.create(

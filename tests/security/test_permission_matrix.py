@@ -34,7 +34,14 @@ from api.models import ApiToken
 from api.tokens import token_create
 from dashboards.board import link_create
 from dashboards.models import BoardLink
-from funnel.models import DailyCount, DailyFact, FactChange, ImportUpload, ReviewDecision
+from funnel.models import (
+    DailyCount,
+    DailyFact,
+    FactChange,
+    ImportUpload,
+    ReviewDecision,
+    ValueLimit,
+)
 from plans.commitments import commitments_switch
 from plans.models import (
     Commitment,
@@ -145,7 +152,7 @@ def _import_csv(w: World, n: int) -> dict:
 def _head1_upload(w: World, name: str) -> str:
     """The address `name` of a checked upload of head 1 setting manager A's first contacts."""
     body = (
-        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,42\n"
+        f"date,manager,channel,indicator,value\n{w.yesterday},manager_a,active,first_contacts,17\n"
     )
     upload, _created = ImportUpload.objects.get_or_create(
         uploaded_by=w.users["head1"],
@@ -717,6 +724,9 @@ def _admin_objects(world: World) -> dict[type, object]:
             value=4,
         ),
         type(channel("active")): channel("active"),
+        ValueLimit: ValueLimit.objects.create(
+            channel_id=world.active_id, code="first_contacts", max_per_day=500
+        ),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
         BoardLink: link_create(user=world.users["head1"], label="admin check", team=world.team1)[0],
         DBTaskResult: DBTaskResult.objects.create(

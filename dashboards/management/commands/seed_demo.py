@@ -447,7 +447,7 @@ class Command(BaseCommand):
                             written += 1
                         day += dt.timedelta(days=1)
                 # By the manager, as if they had typed it; the source says it is made up.
-                facts_write(writes=writes, by=user, source=FactChange.Source.DEMO)
+                facts_write(writes=writes, by=user, source=FactChange.Source.DEMO, confirm=True)
             first = month_start(first, 1)
         return written
 

@@ -21,8 +21,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--by", metavar="USERNAME", help="record the changes as made by this user"
         )
+        parser.add_argument(
+            "--accept-unusual",
+            action="store_true",
+            help="write values far above their managers' usual too (listed as warnings); "
+            "the history marks them confirmed-unusual",
+        )
 
-    def handle(self, *args, file: str, dry_run: bool, by: str | None, **options):
+    def handle(
+        self, *args, file: str, dry_run: bool, by: str | None, accept_unusual: bool, **options
+    ):
         author = None
         if by:
             author = User.objects.filter(username=by).first()
@@ -30,7 +38,9 @@ class Command(BaseCommand):
                 raise CommandError(_("Unknown user %(name)s.") % {"name": by})
         try:
             with open(file, "rb") as handle:
-                report = kpi_import(handle, by=author, dry_run=dry_run)
+                report = kpi_import(
+                    handle, by=author, dry_run=dry_run, accept_unusual=accept_unusual
+                )
         except OSError as error:
             raise CommandError(str(error)) from error
         except DatabaseError as error:
@@ -40,6 +50,19 @@ class Command(BaseCommand):
             ) from error
         if report.detected:
             self.stderr.write(_("The file was %(detected)s.") % {"detected": report.detected})
+        for unusual in report.unusual:
+            self.stderr.write(
+                _("Warning: %(where)s, %(column)s: %(reason)s")
+                % {"where": unusual.where, "column": unusual.column, "reason": unusual.reason}
+            )
+        if not report.bad_rows and not report.ok:
+            raise CommandError(
+                _(
+                    "%(count)s values are unusual for their managers; check them and import "
+                    "again with --accept-unusual. Nothing was imported."
+                )
+                % {"count": len(report.unusual)}
+            )
         if not report.ok:
             for bad in report.bad_rows:
                 self.stderr.write(f"{bad.where}, {bad.column or '-'}: {bad.reason}")
@@ -62,4 +85,8 @@ class Command(BaseCommand):
                     "unchanged": report.preview.unchanged,
                 }
             summary += " " + _("Dry run: nothing was written.")
+            if report.unusual and not accept_unusual:
+                summary += " " + _(
+                    "%(count)s unusual values: the import needs --accept-unusual."
+                ) % {"count": len(report.unusual)}
         self.stdout.write(summary)
