@@ -102,6 +102,8 @@
       }
       var msg = doc.querySelector(".cell-msg");
       reason = msg ? msg.textContent.trim() : "";
+      // Far above the usual: kept only once confirmed, which the whole form's Save offers.
+      if (doc.querySelector(".cell-confirm")) reason += " " + (form.getAttribute("data-confirm-hint") || "");
     }
     failed.delete(input.name);
     failed.set(input.name, reason);

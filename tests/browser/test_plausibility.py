@@ -2,6 +2,7 @@
 and a "Save anyway" button, which saves it (marked confirmed-unusual in the history)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -38,6 +39,8 @@ def test_an_unusual_value_in_the_week_grid_is_saved_after_save_anyway(
     assert not DailyCount.objects.exists()
     first.get_by_role("button", name="Save anyway").click()
     expect(page.locator("td.cell").nth(0)).to_have_class("cell saved")
-    expect(page.locator(".grid-status")).to_have_text("All changes saved")
+    expect(page.locator(".grid-status")).to_have_text(
+        re.compile(r"^All changes saved at \d\d:\d\d\s*$")
+    )
     assert DailyCount.objects.get().value == 140
     assert FactChange.objects.get().confirmed_unusual
