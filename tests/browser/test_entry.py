@@ -435,7 +435,8 @@ def test_day_form_on_a_phone_saves_each_field_and_says_when_it_cannot(
     assert page.evaluate("window.scrollY") == 0
     leads = page.get_by_label("Leads received")
 
-    # Typed (within the manager's usual), then straight to the week grid: the value was saved on leaving the field.
+    # Typed (within the manager's usual), then straight to the week grid: the value was saved
+    # on leaving the field.
     leads.fill("17")
     if connection.vendor == "sqlite":
         # SQLite's shared in-memory test database refuses a write and a read at the same
