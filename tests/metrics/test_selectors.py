@@ -8,6 +8,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel.models import ValueLimit
 from metrics.compute import MoneySums
 from metrics.plan_selectors import monthly_expenses, plan_sums
 from metrics.selectors import (
@@ -36,6 +37,16 @@ def users(*people):
     return User.objects.filter(pk__in=[p.pk for p in people])
 
 
+@pytest.fixture
+def large_money(db):
+    """Sums are exact whatever their size: the active channel takes money far above the
+    default daily maximum (an administrator sets such limits per channel and code)."""
+    for code in ("invoiced_amount", "revenue", "variable_costs"):
+        ValueLimit.objects.create(
+            channel=channel("active"), code=code, max_per_day=D("999999999999.99")
+        )
+
+
 def test_counts_are_summed_per_channel_and_indicator(manager_a, manager_b):
     write_fact(manager_a, "active", dt.date(2026, 3, 2), first_contacts=10, meetings_set=2)
     write_fact(manager_a, "active", dt.date(2026, 3, 3), first_contacts=5)
@@ -52,7 +63,7 @@ def test_counts_are_summed_per_channel_and_indicator(manager_a, manager_b):
     assert counts_by_code(only_b, active)["first_contacts"] == 1
 
 
-def test_money_is_summed_per_channel_exactly(manager_a, manager_a2):
+def test_money_is_summed_per_channel_exactly(large_money, manager_a, manager_a2):
     write_fact(manager_a, "active", dt.date(2026, 3, 2), revenue="0.10", payments_count=1)
     write_fact(manager_a2, "active", dt.date(2026, 3, 2), revenue="0.20", variable_costs="0.07")
     write_fact(manager_a, "active", dt.date(2026, 3, 3), revenue="12345678901.23")
@@ -310,7 +321,9 @@ day_rows = st.lists(
 
 @HYPOTHESIS
 @given(rows=day_rows)
-def test_the_sum_over_managers_equals_the_team_total(team1, manager_a, manager_a2, rows):
+def test_the_sum_over_managers_equals_the_team_total(
+    large_money, team1, manager_a, manager_a2, rows
+):
     with transaction.atomic():
         people = (manager_a, manager_a2)
         for who, offset, contacts, revenue, costs in rows:
@@ -336,7 +349,7 @@ def test_the_sum_over_managers_equals_the_team_total(team1, manager_a, manager_a
 @HYPOTHESIS
 @given(rows=day_rows, split=st.integers(min_value=0, max_value=19))
 def test_splitting_a_period_in_two_and_adding_the_sums_gives_the_whole(
-    manager_a, manager_a2, rows, split
+    large_money, manager_a, manager_a2, rows, split
 ):
     with transaction.atomic():
         for who, offset, contacts, revenue, costs in rows:
@@ -362,7 +375,9 @@ def test_splitting_a_period_in_two_and_adding_the_sums_gives_the_whole(
 
 @HYPOTHESIS
 @given(rows=st.lists(st.tuples(money_values, money_values), max_size=25))
-def test_revenue_and_margin_are_exact_to_the_kopeck_whatever_the_number_of_rows(manager_a, rows):
+def test_revenue_and_margin_are_exact_to_the_kopeck_whatever_the_number_of_rows(
+    large_money, manager_a, rows
+):
     with transaction.atomic():
         for offset, (revenue, costs) in enumerate(rows):
             write_fact(
