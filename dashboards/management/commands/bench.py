@@ -486,6 +486,9 @@ class Command(BaseCommand):
                 "channel": channel.pk,
                 "code": code.code,
                 "value": str(100 + next(counter) % 50),
+                # Above the manager's usual: confirmed, so each save also reads their history
+                # (funnel.plausibility_checks), the dearest path of a cell save.
+                "confirm": "1",
             }
             response = client.post(
                 "/entry/cell/", data, headers={"HX-Request": "true"}, secure=True
