@@ -44,6 +44,13 @@ def logged_in(client, user):
     return client
 
 
+def planned(client, head, manager, params: dict) -> str:
+    """The planner's page for `manager`'s future month with `params`, after their history."""
+    history(manager)
+    query = {"who": f"manager-{manager.pk}", "month": FUTURE, **params}
+    return logged_in(client, head).get(URL, query).content.decode()
+
+
 def path_rows(html: str) -> dict[str, list[str]]:
     """{indicator code: [month, per day, per manager per day]} of the path table."""
     rows = re.findall(r'<tr data-code="(\w+)">(.*?)</tr>', html, re.S)
@@ -165,31 +172,13 @@ def test_htmx_recompute_answers_only_the_results_with_the_new_lever(client, head
 
 @pytest.mark.django_db
 def test_more_managers_share_the_daily_load(client, head1, manager_a):
-    history(manager_a)
-    html = (
-        logged_in(client, head1)
-        .get(
-            URL,
-            {
-                "who": f"manager-{manager_a.pk}",
-                "month": FUTURE,
-                "target": "300000",
-                "managers": "3",
-            },
-        )
-        .content.decode()
-    )
+    html = planned(client, head1, manager_a, {"target": "300000", "managers": "3"})
     assert path_rows(html)["first_contacts"] == ["300", "14", "5"]
 
 
 @pytest.mark.django_db
 def test_a_zero_conversion_says_the_path_is_undefined(client, head1, manager_a):
-    history(manager_a)
-    html = (
-        logged_in(client, head1)
-        .get(URL, {"who": f"manager-{manager_a.pk}", "month": FUTURE, "target": "1", "conv-2": "0"})
-        .content.decode()
-    )
+    html = planned(client, head1, manager_a, {"target": "1", "conv-2": "0"})
     assert "The conversion Negotiations held → Proposals sent is not set or is 0 %" in html
     assert path_rows(html) == {}
 
@@ -216,20 +205,7 @@ def test_wrong_input_gets_a_message_and_the_historys_value(client, head1, manage
 
 @pytest.mark.django_db
 def test_the_lever_that_closes_the_gap_is_named(client, head1, manager_a):
-    history(manager_a)
-    html = (
-        logged_in(client, head1)
-        .get(
-            URL,
-            {
-                "who": f"manager-{manager_a.pk}",
-                "month": FUTURE,
-                "target": "300000",
-                "activity": "5",
-            },
-        )
-        .content.decode()
-    )
+    html = planned(client, head1, manager_a, {"target": "300000", "activity": "5"})
     # 5 × 22 days = 110 contacts × 0.25 × 0.8 × 0.75 × 0.6667 × 0.75 × 0.6667 × 20 000.
     assert "At these levers the month brings 110,011.00" in html
     assert "The smallest change that closes the gap alone: +172.7" in html
