@@ -47,6 +47,13 @@ PANELS = {
     "leaks",
 }
 MY_PANELS = (PANELS - {"leaderboard", "company"}) | {"rank"}
+# What the first response of the page carries (the part above the fold): the headline
+# cards, the drilled facts, the company result and the funnels. Every other panel comes as
+# a placeholder that loads itself when scrolled into view (`?panel=name`), unless the page
+# is asked whole (`?full=1`, where a browser without JavaScript is sent).
+FIRST_PANELS = {"cards", "drill", "company", "funnel"}
+# Parameters that never go into a lazy panel's own URL.
+NOT_LAZY_PARAMS = {"panel", "full"}
 
 
 def _today():
@@ -66,6 +73,19 @@ def _filter_form(request: HttpRequest, *, mine: bool) -> DashboardFilterForm:
 
 def _query(data, names) -> str:
     return urlencode([(name, data[name]) for name in names if data.get(name)])
+
+
+def _lazy_query(request: HttpRequest) -> str:
+    """The page's own query (filters, tables shown whole, sort, drill) for its lazy panels'
+    URLs, so that a panel loaded later shows what the page would have shown."""
+    return urlencode(
+        [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name not in NOT_LAZY_PARAMS
+            for value in values
+        ]
+    )
 
 
 def _drill_for(request: HttpRequest, filters: Filters) -> Drill | None:
@@ -99,16 +119,25 @@ def _drill_for(request: HttpRequest, filters: Filters) -> Drill | None:
 
 def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
     """One view for the page and every panel: `?panel=name` serves that panel alone,
-    an HTMX filter change gets all the panels back (the filter inputs stay as typed)."""
+    an HTMX filter change gets all the panels back (the filter inputs stay as typed).
+
+    The page (and a filter change) renders the panels of FIRST_PANELS and a placeholder for
+    each of the others, which htmx fills when it is scrolled into view; `?full=1` renders
+    every panel in one response (a `<noscript>` refresh sends a browser without JavaScript
+    there)."""
     _check_role(request.user, mine=mine)
     form = _filter_form(request, mine=mine)
     panel = request.GET.get("panel", "")
     if panel and panel not in (MY_PANELS if mine else PANELS):
         raise Http404
     base = reverse("metrics:my" if mine else "metrics:dashboard")
+    lazy_query = _lazy_query(request)
     ctx = {
         "form": form,
         "mine": mine,
+        "lazy": not panel and request.GET.get("full") != "1",
+        "lazy_query": lazy_query,
+        "full_query": f"{lazy_query}{'&' if lazy_query else ''}full=1",
         "export_url": f"{base}export/",
         "min_sample": MIN_SAMPLE,
         "dashboard_url": reverse("metrics:dashboard") if not mine else base,

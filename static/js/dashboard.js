@@ -127,6 +127,12 @@
 
   document.addEventListener("htmx:historyRestore", function () {
     syncFiltersFromUrl();
+    // A snapshot taken while a panel below the fold was loading holds its placeholder marked
+    // as already revealed: unmark it, and have htmx look again at what is in view.
+    document.querySelectorAll(".lazy-panel[data-hx-revealed]").forEach(function (element) {
+      element.removeAttribute("data-hx-revealed");
+    });
+    window.dispatchEvent(new Event("scroll"));
     document.querySelectorAll("[data-figure]").forEach(function (element) {
       element.dataset.drawn = "";
     });
@@ -141,5 +147,11 @@
     document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
   } else {
     drawAll(document);
+  }
+  // plotly.js loads `async` (it need not wait for the page, nor the page for it): whatever
+  // came before it is drawn once it has run.
+  var plotly = document.getElementById("plotly-js");
+  if (plotly && typeof Plotly === "undefined") {
+    plotly.addEventListener("load", function () { drawAll(document); });
   }
 })();

@@ -60,9 +60,24 @@ def watched(page: Page, live_server):
     )
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    in_flight: set = set()
+    page.on("request", lambda request: in_flight.add(request))
+    page.on("requestfinished", lambda request: in_flight.discard(request))
+    page.on("requestfailed", lambda request: in_flight.discard(request))
     yield page
+    settle(page, in_flight)
     assert outside == []
     assert errors == []
+
+
+def settle(page: Page, in_flight: set, quiet_ms: int = 400, limit_ms: int = 10_000) -> None:
+    """Wait until no request has been in flight for `quiet_ms`: a panel that loads itself
+    when revealed must not still be reading the database when the test's data is flushed."""
+    quiet = waited = 0
+    while quiet < quiet_ms and waited < limit_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+        quiet = 0 if in_flight else quiet + 100
 
 
 def log_in(page: Page, live_server, user) -> None:

@@ -25,10 +25,30 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def open_dashboard(page: Page, live_server, user, path: str = "/dashboard/") -> None:
+def open_dashboard(
+    page: Page, live_server, user, path: str = "/dashboard/", *, every_panel: bool = True
+) -> None:
     log_in(page, live_server, user)
     page.goto(f"{live_server.url}{path}")
     expect(page.locator("#chart-funnel-active.js-plotly-plot")).to_be_visible()
+    if every_panel:
+        load_every_panel(page)
+
+
+def load_every_panel(page: Page) -> None:
+    """Scroll each panel below the fold into view until none is left to load."""
+    for _ in range(20):
+        left = page.evaluate(
+            """() => { const lazy = document.querySelectorAll('.lazy-panel');
+                       if (lazy.length) { lazy[0].scrollIntoView(); } return lazy.length; }"""
+        )
+        if not left:
+            break
+        page.wait_for_function(
+            "left => document.querySelectorAll('.lazy-panel').length < left", arg=left
+        )
+    expect(page.locator(".lazy-panel")).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def test_every_chart_is_drawn_with_a_bar_per_stage(watched, live_server, company):
@@ -66,9 +86,13 @@ def test_changing_a_filter_swaps_the_panels_and_the_url(watched, live_server, co
     team = company["teams"][0]
     watched.select_option("#id_team", str(team.pk))
     expect(watched).to_have_url(re.compile(rf"team={team.pk}"))
+    # The panels below the fold come as placeholders again, with the new filters.
+    expect(watched.locator("#leaderboard.lazy-panel")).to_have_count(1)
+    load_every_panel(watched)
     expect(watched.locator("table.leaderboard tbody tr")).to_have_count(3)
     watched.go_back()
     expect(watched).to_have_url(re.compile(rf"channel={inbound.pk}&team=&"))
+    load_every_panel(watched)
     expect(watched.locator("table.leaderboard tbody tr")).to_have_count(6)
     expect(watched.locator("#id_channel")).to_have_value(str(inbound.pk))
     expect(watched.locator("#id_team")).to_have_value("")
@@ -251,3 +275,41 @@ def test_margin_table_sorts_in_place_by_a_header(watched, live_server, company):
     assert names == sorted(names, key=str.casefold)
     assert watched.evaluate("window.notReloaded") is True
     assert watched.url == start_url
+
+
+def test_panels_below_the_fold_load_when_scrolled_to(browser, live_server, company):
+    # A phone's first screen: the filters, the headline cards and the funnels come with the
+    # page; the conversions table is asked for only once it scrolls into view.
+    context = browser.new_context(viewport={"width": 375, "height": 700})
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_dashboard(
+        page, live_server, company["director"], "/dashboard/?period=this_month", every_panel=False
+    )
+    page.wait_for_load_state("networkidle")
+    assert [url for url in asked if "panel=conversions" in url] == []
+    expect(page.locator("#conversions.lazy-panel")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("table.conversions")).to_have_count(0)
+    page.locator("#conversions").scroll_into_view_if_needed()
+    expect(page.locator("table.conversions").first).to_be_visible()
+    conversions = [url for url in asked if "panel=conversions" in url]
+    assert len(conversions) == 1
+    assert "period=this_month" in conversions[0]  # the panel keeps the page's filters
+    assert errors == []
+    context.close()
+
+
+def test_without_javascript_the_whole_page_is_served(browser, live_server, company):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, company["director"])
+    page.goto(f"{live_server.url}/dashboard/?period=this_month")
+    page.wait_for_url(re.compile(r"full=1"))
+    assert "period=this_month" in page.url
+    expect(page.locator(".lazy-panel")).to_have_count(0)
+    expect(page.locator("table.leaderboard tbody tr")).to_have_count(6)
+    expect(page.locator("table.conversions").first).to_be_attached()
+    context.close()

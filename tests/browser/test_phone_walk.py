@@ -236,6 +236,19 @@ def _visit(page: Page, url: str, errors: list[str]):
     errors.clear()
     response = page.goto(url)
     page.wait_for_function("() => window.__htmxPending <= 0")
+    # Panels below the fold load when scrolled to (the dashboard): all of them, so that
+    # the whole page is measured and audited.
+    for _ in range(20):
+        left = page.evaluate(
+            """() => { const p = document.querySelector('.lazy-panel');
+                       if (p) { p.scrollIntoView(); } return !!p; }"""
+        )
+        if not left:
+            break
+        page.wait_for_function(
+            "() => window.__htmxPending <= 0"
+            " && !document.querySelector('.lazy-panel[data-hx-revealed]')"
+        )
     return response
 
 

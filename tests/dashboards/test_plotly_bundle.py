@@ -37,11 +37,23 @@ def test_only_the_light_bundle_is_served():
     assert finders.find("plotly/plotly.min.js") is None
 
 
-def test_the_template_partial_loads_the_bundle_with_the_nonce(client, director):
+def test_the_dashboard_fetches_the_bundle_from_its_head_with_the_nonce(client, director):
+    # In the head and `async`: the download starts with the page, not after its last byte,
+    # and runs as soon as it arrives (dashboard.js draws what came before on its load).
     client.force_login(director)
     body = client.get("/dashboard/").content.decode()
-    assert f'<script src="/static/{BUNDLE}" nonce="' in body
+    head = body.split("</head>", 1)[0]
+    assert f'<script async id="plotly-js" src="/static/{BUNDLE}" nonce="' in head
+    assert body.count(BUNDLE) == 1
     assert "plotly.min.js" not in body
+
+
+def test_the_template_partial_loads_the_bundle_with_the_nonce(client, director):
+    # The wallboard's page takes it through the shared partial.
+    from django.template.loader import render_to_string
+
+    html = render_to_string("_plotly.html", {"csp_nonce": "n0nce"})
+    assert f'<script src="/static/{BUNDLE}" nonce="n0nce"></script>' in html
 
 
 def test_collectstatic_writes_brotli_and_gzip_and_whitenoise_serves_brotli(tmp_path):

@@ -269,7 +269,7 @@ def test_my_leaks_compare_a_manager_with_their_team(client, manager_a, leaky, mo
     dash = make_dashboard(manager_a, mine=True)
     assert [(r.manager, r.money) for r in dash.leaks] == [(manager_a, Decimal("200000.00"))]
     client.force_login(manager_a)
-    html = client.get(reverse("metrics:my"), MARCH).content.decode()
+    html = client.get(reverse("metrics:my"), {**MARCH, "full": 1}).content.decode()
     assert "My leaks" in html
     assert "200,000.00" in html.split('id="leaks"', 1)[1].split("</section>", 1)[0]
 

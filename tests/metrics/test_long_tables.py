@@ -49,6 +49,9 @@ def rows_of(body: str, table: str) -> list[str]:
 
 
 def get(client, **params) -> str:
+    """A panel (`panel=`) or else the whole page (`full=1`: every panel in one response)."""
+    if "panel" not in params:
+        params["full"] = 1
     response = client.get(dashboard_url(**params), headers=HTMX if "panel" in params else {})
     assert response.status_code == 200
     return response.content.decode()
@@ -207,7 +210,7 @@ def test_my_numbers_show_the_conversions_panel_with_any_all(client, manager_a):
     write_fact(manager_a, "active", DAY, first_contacts=10, invoices_issued=2)
     client.force_login(manager_a)
     for value in ("conversions", "leaderboard", "bogus"):
-        for url in (my_url(all=value), my_url(panel="conversions", all=value)):
+        for url in (my_url(all=value, full=1), my_url(panel="conversions", all=value)):
             response = client.get(url, headers=HTMX if "panel" in url else {})
             assert response.status_code == 200
             body = response.content.decode()

@@ -233,7 +233,7 @@ def test_margin_panel_and_exports_over_http(client, director, march_facts, monke
 def test_my_numbers_show_my_margin_only(client, manager_a, march_facts, monkeypatch):
     monkeypatch.setattr(views, "_today", lambda: TODAY)
     client.force_login(manager_a)
-    html = client.get(reverse("metrics:my"), MARCH).content.decode()
+    html = client.get(reverse("metrics:my"), {**MARCH, "full": 1}).content.decode()
     assert "My margin by channel" in html
     margin = html.split('id="margin"', 1)[1].split("</section>", 1)[0]
     assert "Artem" not in margin
@@ -293,7 +293,7 @@ def test_the_page_shows_the_new_panels_in_both_languages(
 ):
     monkeypatch.setattr(views, "_today", lambda: TODAY)
     client.force_login(director)
-    html = client.get(reverse("metrics:dashboard"), MARCH).content.decode()
+    html = client.get(reverse("metrics:dashboard"), {**MARCH, "full": 1}).content.decode()
     for text in (
         "Money by channel",
         "Margin and profitability by manager",
@@ -307,7 +307,7 @@ def test_the_page_shows_the_new_panels_in_both_languages(
         assert text in html, text
     director.language = "ru"
     director.save()
-    html = client.get(reverse("metrics:dashboard"), MARCH).content.decode()
+    html = client.get(reverse("metrics:dashboard"), {**MARCH, "full": 1}).content.decode()
     for text in ("Деньги по каналам", "Маржа и рентабельность по менеджерам", "Сильно отстаёт"):
         assert text in html, text
 

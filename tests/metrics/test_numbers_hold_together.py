@@ -410,9 +410,10 @@ def test_the_forecast_says_which_day_it_is_as_of(
 ):
     monkeypatch.setattr("dashboards.views._today", lambda: SUNDAY)
     client.force_login(director)
-    page = client.get(reverse("metrics:dashboard"), {"period": "this_month"}).content.decode()
-    assert "Month-end forecast as of the end of 5 December" in page
-    past = client.get(reverse("metrics:dashboard"), NOVEMBER).content.decode()
+    whole = {"full": 1}  # the leaderboard and the plans table below the fold too
+    page = client.get(reverse("metrics:dashboard"), {"period": "this_month", **whole})
+    assert "Month-end forecast as of the end of 5 December" in page.content.decode()
+    past = client.get(reverse("metrics:dashboard"), {**NOVEMBER, **whole}).content.decode()
     assert "as of the end of" not in past
 
 
