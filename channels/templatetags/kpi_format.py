@@ -3,14 +3,18 @@
 Undefined values (None) show as an em dash, never as "None", "NaN" or 0.
 """
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.formats import FORMAT_SETTINGS, get_format, number_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
 register = template.Library()
@@ -90,3 +94,20 @@ def points(value) -> str:
     shown = (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     sign = "+" if shown > 0 else ""
     return f"{sign}{_number(shown, 1, grouping=False)}\u00a0{gettext('p.p.')}"
+
+
+# As django.utils.html.json_script escapes: nothing in the data can close the script element.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter(is_safe=True)
+def figure_json(value, element_id: str):
+    """A chart's figure as `json_script` writes it, but compact: UTF-8 text as it is (a
+    Cyrillic letter is 2 bytes, not the 6 of its \\u escape) and no spaces after separators
+    — about half the bytes of a Russian figure."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    return format_html(
+        '<script id="{}" type="application/json">{}</script>',
+        element_id,
+        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),
+    )
