@@ -110,7 +110,9 @@ class QuickSelect(forms.Select):
 
 
 class DashboardFilterForm(forms.Form):
-    period = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    period = forms.ChoiceField(
+        label=_("Period"), choices=PRESETS, required=False, widget=QuickSelect
+    )
     date_from = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
