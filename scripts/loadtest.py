@@ -27,7 +27,6 @@ import http.client
 import itertools
 import os
 import random
-import re
 import secrets
 import shutil
 import statistics
@@ -45,7 +44,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from faults import PrivatePostgres, PrivateRedis, fault_plan  # noqa: E402
-from serving import HOST, free_port, gunicorn, production_env, stop  # noqa: E402
+from serving import HOST, Browser, free_port, gunicorn, production_env, stop  # noqa: E402
 
 MAX_SECONDS = 600
 TEAMS = 5
@@ -53,20 +52,11 @@ MANAGERS_PER_TEAM = 10
 CODES = ("first_contacts", "meetings_set", "leads_received", "qualified_leads", "revenue")
 # The dashboard's lazy panels, each fetched by a head after the page (?panel=NAME, htmx).
 HEAD_PANELS = (
-    "trend",
-    "leaderboard",
-    "conversions",
-    "plans",
-    "missing",
-    "money",
-    "margin",
-    "leaks",
+    *("trend", "leaderboard", "conversions", "plans"),
+    *("missing", "money", "margin", "leaks"),
 )
 # The cell's answer to a value above the manager's usual: saved only with "Save anyway".
 UNUSUAL_CELL = 'class="cell-confirm"'
-# gunicorn.conf.py closes a connection idle for `keepalive` (5) seconds.
-IDLE_SECONDS = 4
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -142,6 +132,10 @@ class Stats:
             if isinstance(status, int) and status >= 500:
                 self.refused_at.append(time.monotonic())
 
+    def failed(self) -> None:
+        with self.lock:
+            self.statuses["network"] += 1
+
     def unavailable(self, response) -> bool:
         """A 503 with Retry-After: the expected answer while the database is down (--faults)."""
         return self.faults and response.status == 503 and bool(response.getheader("Retry-After"))
@@ -149,56 +143,6 @@ class Stats:
     def error(self, message: str) -> None:
         with self.lock:
             self.errors.append(message)
-
-
-class Browser:
-    """Cookies, CSRF and one keep-alive connection over loopback (reopened when closed)."""
-
-    def __init__(self, port: int, stats: Stats):
-        self.port, self.stats = port, stats
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
-        self.last_answer = time.monotonic()
-
-    def request(self, kind: str, method: str, path: str, body: dict | None = None, **headers):
-        data = urlencode(body).encode() if body is not None else None
-        headers = {"Host": f"{HOST}:{self.port}", **headers}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if data is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        if time.monotonic() - self.last_answer > IDLE_SECONDS:
-            self.conn.close()  # as a browser drops a socket the server may have closed
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            with self.stats.lock:
-                self.stats.statuses["network"] += 1
-            raise
-        self.stats.record(kind, time.perf_counter() - started, response.status)
-        self.last_answer = time.monotonic()
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-        if response.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-        return response, content.decode("utf-8", "replace")
-
-    def login(self, username: str, password: str) -> None:
-        response, html = self.request("login", "GET", "/accounts/login/")
-        token = CSRF_INPUT.search(html)
-        if response.status != 200 or not token:
-            raise RuntimeError(f"login page answered {response.status}")
-        body = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
-        response, _ = self.request("login", "POST", "/accounts/login/", body)
-        if response.status != 302 or "sessionid" not in self.cookies:
-            raise RuntimeError(f"login of {username} answered {response.status}")
 
 
 @dataclass
