@@ -125,3 +125,20 @@ def test_the_served_app_runs_without_debug_redis_or_https(monkeypatch):
     )
     assert env["SECURE_SSL_REDIRECT"] == env["SESSION_COOKIE_SECURE"] == "false"
     assert serving.production_env("x", REDIS_URL="redis://r")["REDIS_URL"] == "redis://r"
+
+
+def test_gunicorn_conf_runs_threaded_workers_two_per_core_plus_one(monkeypatch):
+    import os
+    import runpy
+
+    conf = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    settings = runpy.run_path(str(conf))
+    assert (settings["workers"], settings["worker_class"], settings["threads"]) == (5, "gthread", 4)
+    assert settings["preload_app"] is True
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+    settings = runpy.run_path(str(conf))
+    assert (settings["workers"], settings["threads"]) == (3, 8)
