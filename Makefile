@@ -36,9 +36,9 @@ run: migrate  ## install, migrate, demo data, dev server and task worker on SQLi
 	  trap 'exit 130' INT TERM; \
 	  $(PYTHON) manage.py runserver 127.0.0.1:8000
 
-serve: install  ## production-like: gunicorn + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
+serve: install  ## production-like: gunicorn (gunicorn.conf.py) + whitenoise (needs SECRET_KEY, ALLOWED_HOSTS)
 	$(PYTHON) manage.py collectstatic --no-input
-	$(VENV)/bin/gunicorn kpi_project.wsgi --bind 127.0.0.1:8000 --workers 3
+	$(VENV)/bin/gunicorn kpi_project.wsgi --bind 127.0.0.1:8000
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -248,7 +248,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="kpi@localhost")
 # Links in e-mails (reminders, digests) point here.
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database, the source of truth; with Redis shared by every worker they
+# are also read through it (written to both), which spares a query on every request. Never
+# through a per-process cache: a session ended in one worker would live on in the others.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # Security: on by default whenever DEBUG is off, each one can be turned off explicitly
 # (for example behind a proxy that already redirects to HTTPS).

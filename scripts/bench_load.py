@@ -32,19 +32,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import HOST, free_port, gunicorn, production_env, stop  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 DOWN = 10_000_000 // 8  # bytes per second
 UP = 5_000_000 // 8
@@ -73,12 +72,6 @@ FIRST_CHART = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def prepare(checkout: Path, work: Path, brotli: bool) -> dict[str, str]:
     """Settings, database and static files for a production-like server of the checkout."""
     (work / "bench_load_settings.py").write_text(
@@ -88,25 +81,13 @@ def prepare(checkout: Path, work: Path, brotli: bool) -> dict[str, str]:
     if not brotli:
         # WhiteNoise writes .br files only when it can import brotli.
         (work / "brotli.py").write_text("raise ImportError('bench-load: served without Brotli')\n")
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(work), str(checkout)]),
-        "DJANGO_SETTINGS_MODULE": "bench_load_settings",
-        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
-        "READ_DOT_ENV": "false",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": HOST,
-        # Plain HTTP on loopback: no HTTPS redirect, cookies without the Secure flag.
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATIC_MANIFEST": "true",
-        "LANGUAGE_CODE": "en",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("REDIS_URL", None)
+    env = production_env(
+        f"sqlite:///{work / 'db.sqlite3'}",
+        PYTHONPATH=os.pathsep.join([str(work), str(checkout)]),
+        DJANGO_SETTINGS_MODULE="bench_load_settings",
+        STATIC_MANIFEST="true",
+        LANGUAGE_CODE="en",
+    )
     commands = []
     if not (work / "db.sqlite3").exists():
         commands += [
@@ -123,27 +104,6 @@ def prepare(checkout: Path, work: Path, brotli: bool) -> dict[str, str]:
         )
         print(f"bench-load: {command[0]} {time.monotonic() - started:.0f} s", flush=True)
     return env
-
-
-def serve(checkout: Path, env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "kpi_project.wsgi", "--bind", f"{HOST}:{port}"]
-        + ["--workers", "2", "--timeout", "60"],
-        cwd=checkout,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("bench-load: gunicorn exited at start")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/accounts/login/", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("bench-load: gunicorn did not answer within 60 s")
 
 
 def log_in(browser, base: str) -> dict:
@@ -284,7 +244,7 @@ def main(argv: list[str]) -> int:
             work.mkdir(parents=True, exist_ok=True)
             env = prepare(checkout, work, brotli=brotli)
             port = free_port()
-            servers.append(serve(checkout, env, port))
+            servers.append(gunicorn(checkout, env, port, "--workers", "2", label="bench-load"))
             bases.append(f"http://{HOST}:{port}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -302,8 +262,7 @@ def main(argv: list[str]) -> int:
             browser.close()
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+            stop(server)
         if args.work is None:
             shutil.rmtree(top, ignore_errors=True)
 

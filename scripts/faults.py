@@ -1,14 +1,13 @@
 """Private servers for `scripts/loadtest.py`: a PostgreSQL cluster (initdb into a temporary
 directory) and a redis-server, each on a free loopback port, started and removed by the
 load test itself, so that a fault run can restart the database and pause Redis without
-touching any server somebody else uses. Also the load test's gunicorn helpers.
+touching any server somebody else uses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
-import http.client
 import os
 import pwd
 import shutil
@@ -19,13 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+from serving import HOST, free_port
 
 
 def _pg_bin(name: str) -> str:
@@ -146,31 +139,3 @@ def fault_plan(postgres: PrivatePostgres, redis: PrivateRedis, seconds: int, log
     time.sleep(4)
     redis.resume()
     log("fault: Redis resumed")
-
-
-# ---- gunicorn -------------------------------------------------------------------------------
-
-
-def wait_for(port: int, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("loadtest: gunicorn exited at start")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/accounts/login/", headers={"Host": f"{HOST}:{port}"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("loadtest: gunicorn did not answer within 30 s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()

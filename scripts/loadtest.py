@@ -27,7 +27,6 @@ import http.client
 import itertools
 import os
 import random
-import re
 import secrets
 import shutil
 import statistics
@@ -44,14 +43,20 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults import PrivatePostgres, PrivateRedis, fault_plan, free_port, stop, wait_for  # noqa: E402
+from faults import PrivatePostgres, PrivateRedis, fault_plan  # noqa: E402
+from serving import HOST, Browser, free_port, gunicorn, production_env, stop  # noqa: E402
 
-HOST = "127.0.0.1"
 MAX_SECONDS = 600
 TEAMS = 5
 MANAGERS_PER_TEAM = 10
 CODES = ("first_contacts", "meetings_set", "leads_received", "qualified_leads", "revenue")
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The dashboard's lazy panels, each fetched by a head after the page (?panel=NAME, htmx).
+HEAD_PANELS = (
+    *("trend", "leaderboard", "conversions", "plans"),
+    *("missing", "money", "margin", "leaks"),
+)
+# The cell's answer to a value above the manager's usual: saved only with "Save anyway".
+UNUSUAL_CELL = 'class="cell-confirm"'
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -59,7 +64,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=60, help=f"duration, 1..{MAX_SECONDS}")
     parser.add_argument("--managers", type=int, default=TEAMS * MANAGERS_PER_TEAM)
     parser.add_argument("--heads", type=int, default=TEAMS)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads a worker (default: gunicorn.conf.py)"
+    )
     parser.add_argument("--think-ms", type=int, default=50, help="mean pause between requests")
     parser.add_argument("--keep", action="store_true", help="keep the load-test database")
     parser.add_argument("--no-redis", action="store_true", help="run without a Redis cache")
@@ -72,6 +82,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if not 1 <= args.managers <= 500 or not 1 <= args.heads <= TEAMS:
         parser.error(f"--managers 1..500, --heads 1..{TEAMS}")
     return args
+
+
+def gunicorn_options(args: argparse.Namespace) -> list[str]:
+    """The counts given on the command line; gunicorn.conf.py's otherwise."""
+    options = []
+    if args.workers is not None:
+        options += ["--workers", str(args.workers)]
+    if args.threads is not None:
+        options += ["--threads", str(args.threads)]
+    return options
 
 
 # ---- the database ---------------------------------------------------------------------------
@@ -112,6 +132,10 @@ class Stats:
             if isinstance(status, int) and status >= 500:
                 self.refused_at.append(time.monotonic())
 
+    def failed(self) -> None:
+        with self.lock:
+            self.statuses["network"] += 1
+
     def unavailable(self, response) -> bool:
         """A 503 with Retry-After: the expected answer while the database is down (--faults)."""
         return self.faults and response.status == 503 and bool(response.getheader("Retry-After"))
@@ -119,52 +143,6 @@ class Stats:
     def error(self, message: str) -> None:
         with self.lock:
             self.errors.append(message)
-
-
-class Browser:
-    """Cookies, CSRF and one keep-alive connection over loopback (reopened when closed)."""
-
-    def __init__(self, port: int, stats: Stats):
-        self.port, self.stats = port, stats
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
-
-    def request(self, kind: str, method: str, path: str, body: dict | None = None, **headers):
-        data = urlencode(body).encode() if body is not None else None
-        headers = {"Host": f"{HOST}:{self.port}", **headers}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if data is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            with self.stats.lock:
-                self.stats.statuses["network"] += 1
-            raise
-        self.stats.record(kind, time.perf_counter() - started, response.status)
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-        if response.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-        return response, content.decode("utf-8", "replace")
-
-    def login(self, username: str, password: str) -> None:
-        response, html = self.request("login", "GET", "/accounts/login/")
-        token = CSRF_INPUT.search(html)
-        if response.status != 200 or not token:
-            raise RuntimeError(f"login page answered {response.status}")
-        body = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
-        response, _ = self.request("login", "POST", "/accounts/login/", body)
-        if response.status != 302 or "sessionid" not in self.cookies:
-            raise RuntimeError(f"login of {username} answered {response.status}")
 
 
 @dataclass
@@ -183,6 +161,34 @@ class Cell:
         self.tried.append(value)
 
 
+def cell_save(browser, key, body, cells, stats) -> None:
+    """One cell sent as the grid sends it; an unusual value is then saved with "Save anyway"
+    (confirm=1), as its manager would, and counted as a request of its own (cell-confirm)."""
+    value = body["value"]
+    kind = "cell"
+    for _attempt in range(2):
+        try:
+            response, text = browser.request(
+                kind, "POST", "/entry/cell/", body, **{"HX-Request": "true"}
+            )
+        except (OSError, http.client.HTTPException) as error:
+            cells[key].doubtful(value)
+            stats.error(f"{kind} {key}: {error!r}")
+            return
+        if response.status == 200 and "counts-saved" in (response.getheader("HX-Trigger") or ""):
+            cells[key].confirmed(value)
+            return
+        if stats.unavailable(response):
+            cells[key].doubtful(value)  # refused, unless the crash came after the commit
+            return
+        if response.status == 200 and kind == "cell" and UNUSUAL_CELL in text:
+            body, kind = {**body, "confirm": "1"}, "cell-confirm"
+            continue
+        cells[key].doubtful(value)
+        stats.error(f"{kind} {key} answered {response.status}: {text[:200]!r}")
+        return
+
+
 def manager_loop(browser, manager, days, deadline, think, cells, stats, rng) -> None:
     while time.monotonic() < deadline:
         day = rng.choice(days)
@@ -193,35 +199,33 @@ def manager_loop(browser, manager, days, deadline, think, cells, stats, rng) -> 
             value = str(rng.randint(0, 200))
         key = (manager["id"], day, channel_id, code)
         body = {"date": day, "channel": channel_id, "code": code, "value": value}
-        try:
-            response, text = browser.request(
-                "cell", "POST", "/entry/cell/", body, **{"HX-Request": "true"}
-            )
-        except (OSError, http.client.HTTPException) as error:
-            cells[key].doubtful(value)
-            stats.error(f"cell {key}: {error!r}")
-        else:
-            if response.status == 200 and "counts-saved" in (
-                response.getheader("HX-Trigger") or ""
-            ):
-                cells[key].confirmed(value)
-            elif stats.unavailable(response):
-                cells[key].doubtful(value)  # refused, unless the crash came after the commit
-            else:
-                cells[key].doubtful(value)
-                stats.error(f"cell {key} answered {response.status}: {text[:200]!r}")
+        cell_save(browser, key, body, cells, stats)
         time.sleep(rng.expovariate(1 / think) if think else 0)
 
 
+def head_requests() -> list[tuple[str, str, dict[str, str]]]:
+    """(kind, path, headers) of one dashboard visit: the page, then each lazy panel as the
+    page's htmx asks for it when it scrolls into view."""
+    visit = [("dashboard", "/dashboard/", {})]
+    for panel in HEAD_PANELS:
+        path = "/dashboard/?" + urlencode({"panel": panel})
+        visit.append((f"panel:{panel}", path, {"HX-Request": "true"}))
+    return visit
+
+
 def head_loop(browser, deadline, think, stats, rng) -> None:
+    visit = head_requests()
     while time.monotonic() < deadline:
-        try:
-            response, text = browser.request("dashboard", "GET", "/dashboard/")
-        except (OSError, http.client.HTTPException) as error:
-            stats.error(f"dashboard: {error!r}")
-        else:
+        for kind, path, headers in visit:
+            try:
+                response, text = browser.request(kind, "GET", path, **headers)
+            except (OSError, http.client.HTTPException) as error:
+                stats.error(f"{kind}: {error!r}")
+                break
             if response.status != 200 and not stats.unavailable(response):
-                stats.error(f"dashboard answered {response.status}: {text[:200]!r}")
+                stats.error(f"{kind} answered {response.status}: {text[:200]!r}")
+            if time.monotonic() >= deadline:
+                break
         time.sleep(rng.expovariate(1 / think) if think else 0)
 
 
@@ -357,29 +361,14 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
         postgres.url if postgres else os.environ.get("DATABASE_URL", "")
     )
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "READ_DOT_ENV": "false",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": HOST,
-        # Plain HTTP on loopback: no HTTPS redirect, cookies without the Secure flag.
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATIC_MANIFEST": "false",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("REDIS_URL", None)
+    env = production_env(url, STATIC_MANIFEST="false")
     if redis is not None:
         env["REDIS_URL"] = redis.url
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     logdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
 
-    print(f"loadtest: database {name}, gunicorn on {HOST}:{port} ({args.workers} workers)")
+    print(f"loadtest: database {name}, gunicorn on {HOST}:{port} {gunicorn_options(args)}")
     admin_sql(server_url, f'CREATE DATABASE "{name}"')
     server = None
     try:
@@ -399,27 +388,14 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
 
         connections.close_all()
 
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "kpi_project.wsgi",
-                "--bind",
-                f"{HOST}:{port}",
-                "--workers",
-                str(args.workers),
-                "--timeout",
-                "60",
-                "--error-logfile",
-                str(logdir / "gunicorn.log"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        server = gunicorn(
+            ROOT,
+            env,
+            port,
+            *gunicorn_options(args),
+            *("--error-logfile", str(logdir / "gunicorn.log")),
+            label="loadtest",
         )
-        wait_for(port, server)
 
         stats = Stats(faults=args.faults)
         people = [(m, Browser(port, stats)) for m in managers]
@@ -461,17 +437,18 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
         doubtful = sum(1 for cell in cells.values() if cell.uncertain)
         print(
             f"loadtest: {elapsed:.1f} s, {checked} cells checked ({doubtful} left in doubt by a "
-            f"refused or failed request), {requests / elapsed:.0f} req/s"
+            f"refused or failed request), {requests / elapsed:.0f} req/s, load average "
+            + " ".join(f"{load:.2f}" for load in os.getloadavg())
         )
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items(), key=str))
         print(f"  answers by status: {statuses}")
         if stats.refused_at:
             seconds = sorted({int(t - started) for t in stats.refused_at})
             print(f"  5xx answers in second(s) {seconds} of the run")
-        print(f"  {'kind':<10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        print(f"  {'kind':<18} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for kind, values in sorted({**stats.latencies, "login": login_latencies}.items()):
             print(
-                f"  {kind:<10} {len(values):>8} {percentile(values, 0.5):>8.1f} "
+                f"  {kind:<18} {len(values):>8} {percentile(values, 0.5):>8.1f} "
                 f"{percentile(values, 0.95):>8.1f} {max(values) * 1000:>8.1f}"
             )
         for message in (stats.errors + problems)[:20]:

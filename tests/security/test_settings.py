@@ -244,3 +244,44 @@ def test_htmx_fragments_and_refusals_carry_the_policy_too(client, manager_a, man
         assert script_src.startswith("'self'")
         assert "unsafe" not in script_src
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "engine"),
+    [
+        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+        ("", "django.contrib.sessions.backends.db"),
+    ],
+)
+def test_sessions_are_read_through_redis_only_when_there_is_one(redis_url, engine):
+    # A per-process cache would keep a session ended in one worker alive in the others.
+    result = _manage(
+        "shell",
+        "-c",
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SESSION_ENGINE)",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="kpi.example.com",
+        REDIS_URL=redis_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == engine
+
+
+def test_cached_sessions_keep_the_database_as_the_source_of_truth(client, manager_a, settings):
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    cache.clear()
+    assert _login(client, manager_a.username).status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.filter(session_key=key).count() == 1
+    cached = f"django.contrib.sessions.cached_db{key}"
+    assert cache.get(cached) is not None
+    cache.clear()  # Redis restarted empty: the session is read from the database again
+    assert client.get(reverse("funnel:day")).status_code == 200
+    assert cache.get(cached) is not None
+    client.post(reverse("logout"))
+    assert Session.objects.filter(session_key=key).count() == 0
+    assert cache.get(cached) is None
