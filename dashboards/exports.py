@@ -78,6 +78,15 @@ def leaderboard_table(dash: Dashboard) -> Table:
         Column(_("Pace against expected, %"), "pct"),
         Column(_("Pace")),
         Column(_("Forecast"), "money"),
+        # As on the page: while morning commitments are switched on.
+        *(
+            [
+                Column(_("Commitment accuracy, %"), "pct"),
+                Column(_("Commitment bias (fact against commitment), %"), "pct"),
+            ]
+            if dash.commitments_on
+            else []
+        ),
         *[
             Column(_("%(channel)s: conversion, %%") % {"channel": c.name}, "pct")
             for c in dash.catalogue
@@ -96,6 +105,14 @@ def leaderboard_table(dash: Dashboard) -> Table:
             r.pace,
             pace_label(r.pace_status),
             r.forecast,
+            *(
+                [
+                    r.commitment.accuracy if r.commitment else None,
+                    r.commitment.bias if r.commitment else None,
+                ]
+                if dash.commitments_on
+                else []
+            ),
             *r.conversions,
         ]
         for r in dash.leaderboard

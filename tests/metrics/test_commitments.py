@@ -1,7 +1,9 @@
 """Commitment accuracy: the formula (exact values and its properties), the one-query read,
 and the column on the leaderboard and the line on the one-to-one sheet."""
 
+import csv
 import datetime as dt
+import io
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from metrics.commitments import commitment_accuracy, commitment_read
 from plans.commitments import commitments_switch
 from plans.models import Commitment
+from teams.models import User
 from tests.factories import channel, write_fact
 from tests.metrics.conftest import MARCH
 
@@ -205,3 +208,26 @@ def test_the_one_to_one_sheet_shows_the_managers_accuracy(
     html = squeeze(client.get(sheet).content.decode())
     assert "Точность обещаний" in html
     assert "завышает обещания на 10,0\u00a0%" in html
+
+
+def test_the_leaderboard_export_has_the_accuracy_while_switched_on(client, director, promises):
+    client.force_login(director)
+    url = f"{reverse('metrics:dashboard')}export/leaderboard.csv"
+
+    def rows():
+        text = client.get(url, MARCH).content.decode("utf-8-sig")
+        return {row[1]: row for row in csv.reader(io.StringIO(text))}
+
+    off = rows()
+    assert not any("Commitment" in name for name in off["Manager"])
+    commitments_switch(True)
+    on = rows()
+    header = on["Manager"]
+    accuracy = header.index("Commitment accuracy, %")
+    bias = header.index("Commitment bias (fact against commitment), %")
+    assert bias == accuracy + 1
+    by_name = {User.objects.get(username=u).board_name: u for u in ("manager_a", "manager_a2")}
+    assert {by_name[n]: (on[n][accuracy], on[n][bias]) for n in by_name} == {
+        "manager_a": ("90.0", "-10.0"),
+        "manager_a2": ("80.0", "20.0"),
+    }
