@@ -3,11 +3,13 @@
 Generates a deterministic company of the given scale through facts_write (kept between
 runs: the table dashboards.BenchDataset records what was generated), then measures, warm
 and in this process through Django's test Client (the whole view stack, no HTTP server in
-front), p50 and p95 of the dashboard page and each of its fragments, a week-grid cell save,
-kpi_report for a year and an import of 100,000 rows; peak RSS of this process while it
-serves them; queries per page; then a 1,000,000-row import through the background worker's
-path in a child process, with that child's peak RSS. Prints a table, writes
-docs/benchmarks.md and ends with one `bench: …` line.
+front), p50 and p95 of the dashboard's first response (`/dashboard/?…`), its whole page
+(`&full=1`), each of its fragments and the floor (the same summary reads as plain rows, see
+_bench_floor) with the page's ratios to it, requests/s of the first response, a week-grid
+cell save, kpi_report for a year and an import of 100,000 rows; peak RSS of this process
+while it serves them, then during the imports; queries per page; then a 1,000,000-row
+import through the background worker's path in a child process, with that child's peak RSS.
+Prints a table, writes docs/benchmarks.md and ends with one `bench: …` line.
 
 Use a database of its own (DATABASE_URL): it refuses a database holding other people
 (anyone whose username does not start with "bench-").
@@ -137,13 +139,21 @@ def _peak_rss_reset() -> bool:
         return False
 
 
-def _peak_rss_mb() -> float:
+def _rss_mb(field: str) -> float | None:
+    """A size from /proc/self/status in MB ("VmHWM:" the peak, "VmRSS:" now); None
+    without it."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def _peak_rss_mb() -> float:
+    if (found := _rss_mb("VmHWM:")) is not None:
+        return found
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -468,6 +478,11 @@ class Command(BaseCommand):
         results["report_p50_ms"] = round(statistics.median(times), 1)
 
         data = self._import_file(end - dt.timedelta(days=365 * SCALES[scale][1]))
+        # The serving process's peak before the imports; the imports' own peak from here.
+        results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        gc.collect()
+        import_base = _rss_mb("VmRSS:")
+        import_reset = _peak_rss_reset()
         times = []
         # Five imports, the two files in turn: the first may insert, the others change every
         # value. The median is a changing import.
@@ -484,7 +499,9 @@ class Command(BaseCommand):
             ("import 100,000 rows (s)", statistics.median(times) * 1000, max(times) * 1000, None, 0)
         )
         results["import_rows_per_s"] = round(rate)
-        results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        if import_reset:
+            results["import_peak_rss_mb"] = round(_peak_rss_mb(), 1)
+            results["import_rss_growth_mb"] = round(_peak_rss_mb() - import_base, 1)
         seconds, rss = self._big_import(end - dt.timedelta(days=365 * SCALES[scale][1]))
         rows.append(("import 1,000,000 rows, worker (s)", seconds * 1000, seconds * 1000, None, 0))
         results["import_1m_s"] = round(seconds, 1)
@@ -683,6 +700,8 @@ SUMMARY_KEYS = [
     ("report_p50_ms", "kpi_report for a year, p50 ms"),
     ("import_rows_per_s", "import, rows/s (100,000 rows)"),
     ("peak_rss_mb", "peak RSS of the serving process, MB"),
+    ("import_peak_rss_mb", "peak RSS of the process during the 100,000-row imports, MB"),
+    ("import_rss_growth_mb", "of which the imports' growth over the process before, MB"),
     ("import_1m_s", "import of 1,000,000 rows in the worker, s"),
     ("import_1m_peak_rss_mb", "peak RSS of that worker, MB"),
     ("generate_s", "data set generation, s"),
