@@ -198,3 +198,20 @@ def test_the_docs_print_each_ratio_against_its_budget():
     assert "| (b) floor, p50 ms | 40.0 |" in lines
     assert "| requests/s per worker, dashboard alone ((b), 100 serial) | 21.3 |" in lines
     assert any("Only ratios measured in the same run are" in line for line in lines)
+
+
+def test_a_run_rewrites_its_numbers_and_keeps_the_notes_written_after_them(tmp_path, monkeypatch):
+    docs = tmp_path / "benchmarks.md"
+    monkeypatch.setattr(bench, "DOCS", docs)
+    notes = "\n## Before and after (by hand)\n\nA table measured in one session.\n"
+    docs.write_text(bench.render_docs(_stored({"floor_365d_p50_ms": 40.0})) + notes)
+    command = bench.Command(stdout=io.StringIO())
+    machine = _stored({})["postgresql-S"]["machine"]
+
+    command._write_docs("postgresql", "S", {"floor_365d_p50_ms": 35.5}, [], machine)
+    command._write_docs("sqlite", "S", {"floor_365d_p50_ms": 30.0}, [], machine)
+
+    text = docs.read_text()
+    assert text.endswith("-->\n" + notes)
+    assert text.count("## Before and after (by hand)") == 1
+    assert "| (b) floor, p50 ms | 30.0 | 35.5 |" in text.splitlines()

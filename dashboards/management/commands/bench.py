@@ -657,18 +657,21 @@ class Command(BaseCommand):
 
     def _write_docs(self, vendor, scale, results, rows, machine) -> None:
         stored: dict = {}
+        notes = ""
         if DOCS.exists():
             text = DOCS.read_text()
             if RESULTS_TAG in text:
-                stored = json.loads(text.split(RESULTS_TAG, 1)[1].split(" -->", 1)[0])
+                found, notes = text.split(RESULTS_TAG, 1)[1].split(" -->", 1)
+                stored = json.loads(found)
         stored[f"{vendor}-{scale}"] = {
             "results": results,
             "rows": [list(r) for r in rows],
             "machine": machine,
         }
         DOCS.parent.mkdir(exist_ok=True)
-        DOCS.write_text(render_docs(stored))
-        self.stdout.write(f"wrote {DOCS.relative_to(settings.BASE_DIR)}")
+        # The sections written by hand after the results (before-and-after notes) stay.
+        DOCS.write_text(render_docs(stored) + notes.removeprefix("\n"))
+        self.stdout.write(f"wrote {os.path.relpath(DOCS, settings.BASE_DIR)}")
 
 
 ORDER = ["sqlite-S", "postgresql-S", "postgresql-M", "postgresql-L"]
