@@ -189,83 +189,61 @@ def hard_check(
         raise Implausible(items, problems)
 
 
-Series = tuple[int, int, object]  # (manager_id, channel_id, money code or indicator id)
-
-
-def _field(channel_id: int, code: str, indicator_ids: Mapping[tuple[int, str], int]):
-    """Where a code's values are stored: a money code's column, else its indicator's id."""
-    return code if code in MONEY_CODES else indicator_ids[channel_id, code]
-
-
 def _history(candidates: list[tuple[FactKey, str]], indicator_ids: Mapping[tuple[int, str], int]):
-    """The stored values of the candidates' series (manager, channel, code) over the
-    HISTORY_DAYS before their days: series → (sorted dates the manager reported the
-    channel, the series' value on each, 0 without one). Two queries for up to CHUNK managers
-    (facts, then the counts of the candidates' indicators), whatever the number of series;
-    rows are streamed, and only the candidates' series are kept."""
+    """The stored values of the candidates' managers and channels over the HISTORY_DAYS before
+    their days: (manager, channel) → (sorted dates, {date: {code: value}}); two queries for
+    up to CHUNK managers (facts, then the counts of the candidates' indicators)."""
     first = min(key[0] for key, _code in candidates) - dt.timedelta(days=HISTORY_DAYS)
     last = max(key[0] for key, _code in candidates)
-    wanted: dict[tuple[int, int], set] = defaultdict(set)  # (manager, channel) → fields
-    for key, code in candidates:
-        wanted[key[1], key[2]].add(_field(key[2], code, indicator_ids))
-    managers = sorted({manager_id for manager_id, _channel in wanted})
-    channels = {channel_id for _manager, channel_id in wanted}
+    managers = sorted({key[1] for key, _code in candidates})
+    channels = {key[2] for key, _code in candidates}
     money = sorted({code for _key, code in candidates if code in MONEY_CODES})
-    counted = {field for fields in wanted.values() for field in fields if field not in money}
-    facts_of: dict[tuple[int, int], list[tuple[dt.date, int]]] = defaultdict(list)
-    pair_of: dict[int, tuple[int, int]] = {}  # fact id → (manager, channel)
-    money_of: dict[Series, dict[int, object]] = defaultdict(dict)  # fact id → value
-    counts_of: dict[Series, dict[int, int]] = defaultdict(dict)
+    wanted = {indicator_ids[(key[2], code)] for key, code in candidates if code not in MONEY_CODES}
+    days: dict[tuple[int, int], dict[dt.date, dict]] = defaultdict(dict)
+    fact_days: dict[int, dict] = {}
     for start in range(0, len(managers), CHUNK):
-        some = managers[start : start + CHUNK]
         facts = DailyFact.objects.filter(
-            manager_id__in=some, channel_id__in=channels, date__gte=first, date__lt=last
+            manager_id__in=managers[start : start + CHUNK],
+            channel_id__in=channels,
+            date__gte=first,
+            date__lt=last,
         )
-        rows = facts.order_by().values_list("id", "manager_id", "channel_id", "date", *money)
-        for fact_id, manager_id, channel_id, day, *values in rows.iterator(chunk_size=5000):
-            pair = (manager_id, channel_id)
-            if (fields := wanted.get(pair)) is None:
-                continue
-            facts_of[pair].append((day, fact_id))
-            pair_of[fact_id] = pair
-            for code, value in zip(money, values, strict=True):
-                if value and code in fields:
-                    money_of[(*pair, code)][fact_id] = value
-        if counted:
+        for fact_id, manager_id, channel_id, day, *values in facts.order_by().values_list(
+            "id", "manager_id", "channel_id", "date", *money
+        ):
+            # A reported day without a count of an indicator counts 0 for it.
+            fact_days[fact_id] = days[(manager_id, channel_id)][day] = dict(
+                zip(money, values, strict=True)
+            )
+        if wanted:
             counts = DailyCount.objects.filter(
-                fact__manager_id__in=some,
+                fact__manager_id__in=managers[start : start + CHUNK],
                 fact__channel_id__in=channels,
                 fact__date__gte=first,
                 fact__date__lt=last,
-                indicator_id__in=counted,
+                indicator_id__in=wanted,
             )
-            rows = counts.order_by().values_list("fact_id", "indicator_id", "value")
-            for fact_id, indicator_id, value in rows.iterator(chunk_size=5000):
-                pair = pair_of.get(fact_id)
-                if value and pair is not None and indicator_id in wanted[pair]:
-                    counts_of[(*pair, indicator_id)][fact_id] = value
-    result: dict[Series, tuple[list[dt.date], list]] = {}
-    for pair, fields in wanted.items():
-        reported = sorted(facts_of.get(pair, ()))
-        dates = [day for day, _fact in reported]
-        for field in fields:
-            # A reported day without a count of an indicator counts 0 for it.
-            found = (money_of if field in MONEY_CODES else counts_of).get((*pair, field), {})
-            result[(*pair, field)] = (dates, [found.get(fact_id, 0) for _day, fact_id in reported])
-    return result
+            for fact_id, indicator_id, value in counts.order_by().values_list(
+                "fact_id", "indicator_id", "value"
+            ):
+                if (found := fact_days.get(fact_id)) is not None:
+                    found[indicator_id] = value
+    return {pair: (sorted(by_day), by_day) for pair, by_day in days.items()}
 
 
 def _medians(history, candidates, indicator_ids) -> dict[tuple[FactKey, str], Decimal]:
     """funnel.plausibility.median of each candidate's HISTORY_DAYS before its day, for all
     candidates of one series (manager, channel, code) in one pass: a sorted window slides
-    over the series' days instead of sorting 90 values per candidate. `history`: series →
-    (sorted dates, values), as `_history` reads them."""
+    over the series' days instead of sorting 90 values per candidate."""
     series: dict[tuple, list[tuple[dt.date, FactKey, str]]] = defaultdict(list)
     for key, code in candidates:
-        series[(key[1], key[2], _field(key[2], code, indicator_ids))].append((key[0], key, code))
+        series[(key[1], key[2], code)].append((key[0], key, code))
     result = {}
-    for name, wanted in series.items():
-        dates, values = history.get(name, ((), ()))
+    for (manager_id, channel_id, code), wanted in series.items():
+        dates, by_day = history.get((manager_id, channel_id), ((), {}))
+        field = indicator_ids.get((channel_id, code), code)
+        # A reported day without a count of the indicator counts 0 for it.
+        values = [by_day[day].get(field, 0) for day in dates]
         window: list = []
         low = high = 0
         for day, key, code_ in sorted(wanted, key=lambda item: item[0]):
@@ -309,6 +287,7 @@ def soft_check(
         if value > (floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count)
     ]
     found: dict[tuple[FactKey, str], Unusual] = {}
+    labels: dict[tuple[int, str], str] = {}  # a name in the language: once per channel and code
     if candidates:
         usual_of = _medians(_history(candidates, indicator_ids), candidates, indicator_ids)
         for key, code in candidates:
@@ -318,7 +297,9 @@ def soft_check(
             money = code in MONEY_DECIMAL_CODES
             value, usual = Decimal(value), Decimal(usual)
             if value > (limit := soft_limit(usual, money=money)):
-                label = label_of(code, channel_indicators[key[2]])
+                label = labels.get((key[2], code))
+                if label is None:
+                    label = labels[key[2], code] = label_of(code, channel_indicators[key[2]])
                 found[(key, code)] = Unusual(*key, code, value, label, usual, limit)
     for key, stage, previous, after, before in _stage_rises(
         latest, channel_indicators, stored, monotonic

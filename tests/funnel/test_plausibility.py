@@ -354,8 +354,7 @@ def test_the_sliding_median_equals_the_rules_median_of_each_window():
     by_day.update({d: {} for d in rng.sample(dates, 20)})  # reported, without the value: 0
     days = [DAY - dt.timedelta(days=d) for d in range(0, 300, 7)]
     candidates = [((day, 1, 2), "revenue") for day in days]
-    values = [by_day[d].get("revenue", 0) for d in dates]
-    got = _medians({(1, 2, "revenue"): (dates, values)}, candidates, {})
+    got = _medians({(1, 2): (dates, by_day)}, candidates, {})
     for day in days:
         window = [
             by_day[d].get("revenue", 0)
