@@ -287,6 +287,7 @@ def soft_check(
         if value > (floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count)
     ]
     found: dict[tuple[FactKey, str], Unusual] = {}
+    labels: dict[tuple[int, str], str] = {}  # a name in the language: once per channel and code
     if candidates:
         usual_of = _medians(_history(candidates, indicator_ids), candidates, indicator_ids)
         for key, code in candidates:
@@ -296,7 +297,9 @@ def soft_check(
             money = code in MONEY_DECIMAL_CODES
             value, usual = Decimal(value), Decimal(usual)
             if value > (limit := soft_limit(usual, money=money)):
-                label = label_of(code, channel_indicators[key[2]])
+                label = labels.get((key[2], code))
+                if label is None:
+                    label = labels[key[2], code] = label_of(code, channel_indicators[key[2]])
                 found[(key, code)] = Unusual(*key, code, value, label, usual, limit)
     for key, stage, previous, after, before in _stage_rises(
         latest, channel_indicators, stored, monotonic

@@ -147,6 +147,46 @@ def test_the_check_costs_the_same_few_queries_for_any_number_of_values(manager_a
     assert len(above) - len(below) == 2
 
 
+def test_a_batch_of_many_series_reads_the_history_in_two_queries(manager_a, manager_a2, manager_b):
+    from funnel.plausibility_checks import soft_check
+    from funnel.services import indicators_by_channel
+
+    people = (manager_a, manager_a2, manager_b)
+    for manager in people:  # ten reported days: 10 first contacts, revenue 200,000 a day
+        for d in range(1, 11):
+            write_fact(manager, "active", DAY - dt.timedelta(days=d), first_contacts=10)
+            write_fact(manager, "inbound", DAY - dt.timedelta(days=d), revenue=200000)
+    active, inbound = channel("active").pk, channel("inbound").pk
+    latest = {}
+    for n, manager in enumerate(people):
+        latest |= {
+            ((DAY, manager.pk, active), "first_contacts"): 50 + n,  # above 5 × 10 from 51
+            ((DAY, manager.pk, active), "meetings_set"): 21,  # no history: above the floor
+            ((DAY, manager.pk, inbound), "leads_received"): 30,
+            ((DAY, manager.pk, inbound), "revenue"): Decimal(1000000 + n),  # 5 × 200,000
+        }
+    indicators = indicators_by_channel({active, inbound})
+
+    with CaptureQueriesContext(connection) as queries:
+        unusual = soft_check(latest, indicators, {}, monotonic=set())
+
+    # Twelve values above the floor, three managers, two channels, four codes: the facts of
+    # the history, then their counts; never a read per manager, channel or code.
+    assert len(queries) == 2
+    assert [(u.manager_id, u.code, u.value, u.usual) for u in unusual] == [
+        (manager_a.pk, "meetings_set", 21, 0),
+        (manager_a.pk, "leads_received", 30, 0),
+        (manager_a2.pk, "first_contacts", 51, 10),
+        (manager_a2.pk, "meetings_set", 21, 0),
+        (manager_a2.pk, "leads_received", 30, 0),
+        (manager_a2.pk, "revenue", Decimal(1000001), Decimal(200000)),
+        (manager_b.pk, "first_contacts", 52, 10),
+        (manager_b.pk, "meetings_set", 21, 0),
+        (manager_b.pk, "leads_received", 30, 0),
+        (manager_b.pk, "revenue", Decimal(1000002), Decimal(200000)),
+    ]
+
+
 # ---- the day form ----------------------------------------------------------------------
 
 

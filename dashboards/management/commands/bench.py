@@ -3,11 +3,13 @@
 Generates a deterministic company of the given scale through facts_write (kept between
 runs: the table dashboards.BenchDataset records what was generated), then measures, warm
 and in this process through Django's test Client (the whole view stack, no HTTP server in
-front), p50 and p95 of the dashboard page and each of its fragments, a week-grid cell save,
-kpi_report for a year and an import of 100,000 rows; peak RSS of this process while it
-serves them; queries per page; then a 1,000,000-row import through the background worker's
-path in a child process, with that child's peak RSS. Prints a table, writes
-docs/benchmarks.md and ends with one `bench: …` line.
+front), p50 and p95 of the dashboard's first response (`/dashboard/?…`), its whole page
+(`&full=1`), each of its fragments and the floor (the same summary reads as plain rows, see
+_bench_floor) with the page's ratios to it, requests/s of the first response, a week-grid
+cell save, kpi_report for a year and an import of 100,000 rows; peak RSS of this process
+while it serves them, then during the imports; queries per page; then a 1,000,000-row
+import through the background worker's path in a child process, with that child's peak RSS.
+Prints a table, writes docs/benchmarks.md and ends with one `bench: …` line.
 
 Use a database of its own (DATABASE_URL): it refuses a database holding other people
 (anyone whose username does not start with "bench-").
@@ -26,7 +28,9 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import django
@@ -40,6 +44,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from channels.models import Channel
+from dashboards.management.commands import _bench_floor as floor
 from dashboards.models import BenchDataset
 from funnel.imports import kpi_import
 from funnel.models import (
@@ -63,6 +68,8 @@ BATCH_VALUES = 150_000
 IMPORT_ROWS = 100_000
 IMPORT_RUNS = 5
 BIG_IMPORT_ROWS = 1_000_000
+FULL = "full=1"  # the page with every panel in one response
+RPS_RUNS = 100  # serial first responses of (b) for requests/s per worker
 PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
 DOCS = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
 RESULTS_TAG = "<!-- bench-results "
@@ -132,13 +139,21 @@ def _peak_rss_reset() -> bool:
         return False
 
 
-def _peak_rss_mb() -> float:
+def _rss_mb(field: str) -> float | None:
+    """A size from /proc/self/status in MB ("VmHWM:" the peak, "VmRSS:" now); None
+    without it."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def _peak_rss_mb() -> float:
+    if (found := _rss_mb("VmHWM:")) is not None:
+        return found
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -391,32 +406,50 @@ class Command(BaseCommand):
             if "team" in params:
                 query["team"] = params["team"]
 
-            def get(panel: str = "", client=client, query=query):
-                data = {**query, "panel": panel} if panel else query
-                headers = {"HX-Request": "true"} if panel else {}
-                response = client.get("/dashboard/", data, headers=headers, secure=True)
+            def get(panel: str = "", client=client, query=query, url="/dashboard/"):
+                data = dict(query)
+                if panel == FULL:  # every panel in one response (clients without JavaScript)
+                    data["full"] = 1
+                elif panel:
+                    data["panel"] = panel
+                headers = {"HX-Request": "true"} if panel not in ("", FULL) else {}
+                response = client.get(url, data, headers=headers, secure=True)
                 if response.status_code != 200:
-                    raise CommandError(f"/dashboard/ {data} answered {response.status_code}")
+                    raise CommandError(f"{url} {data} answered {response.status_code}")
                 return response
 
-            for panel in ("", *PANELS):
+            # The first response, the whole page, each fragment; then the floor (the same
+            # sums, plain rows) on the bench's own URLconf, right after the page.
+            for panel in ("", FULL, *PANELS, "floor"):
                 if panel == "company" and not user.sees_everything:
                     continue
-                with CaptureQueriesContext(connection) as captured:
-                    size = len(get(panel).content)
-                # Each request empties the connection's query log: count before the next one.
-                queries = len(captured)
-                times = timed(lambda panel=panel, get=get: get(panel), runs)
-                label = f"dash {name} " + (panel or "PAGE")
+                call, urls = partial(get, panel), nullcontext()
+                if panel == "floor":
+                    call = partial(get, url=floor.FLOOR_PATH)
+                    urls = override_settings(ROOT_URLCONF=floor.URLCONF)
+                with urls:
+                    with CaptureQueriesContext(connection) as captured:
+                        size = len(call().content)
+                    # Each request empties the connection's query log: count before the next.
+                    queries = len(captured)
+                    times = timed(call, runs)
+                label = {"": "dash {} PAGE", FULL: "dash {} PAGE full=1", "floor": "floor {}"}
+                label = label.get(panel, "dash {} " + panel).format(name)
                 rows.append(
                     (label, statistics.median(times), percentile(times, 0.95), queries, size)
                 )
-                if not panel:
-                    results[f"dash_{name}_p50_ms"] = round(statistics.median(times), 1)
-                    results[f"dash_{name}_p95_ms"] = round(percentile(times, 0.95), 1)
-                    results[f"dash_{name}_queries"] = queries
+                prefix = {"": f"dash_{name}", FULL: f"dash_{name}_full", "floor": f"floor_{name}"}
+                if panel in prefix:
+                    results[f"{prefix[panel]}_p50_ms"] = round(statistics.median(times), 1)
+                    results[f"{prefix[panel]}_p95_ms"] = round(percentile(times, 0.95), 1)
+                    results[f"{prefix[panel]}_queries"] = queries
             fragments = [r for r in rows if r[0].startswith(f"dash {name} ") and "PAGE" not in r[0]]
             results[f"frag_{name}_max_p50_ms"] = round(max(r[1] for r in fragments), 1)
+            if name == "365d":
+                # Requests/s per worker for the dashboard alone: serial first responses.
+                times = timed(get, RPS_RUNS, warm=0)
+                results["dash_365d_rps"] = round(1000 / statistics.mean(times), 1)
+        results |= floor.ratios(results, scenarios)
 
         save = self._save_timer(head, end)
         times = timed(save, runs)
@@ -445,6 +478,11 @@ class Command(BaseCommand):
         results["report_p50_ms"] = round(statistics.median(times), 1)
 
         data = self._import_file(end - dt.timedelta(days=365 * SCALES[scale][1]))
+        # The serving process's peak before the imports; the imports' own peak from here.
+        results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        gc.collect()
+        import_base = _rss_mb("VmRSS:")
+        import_reset = _peak_rss_reset()
         times = []
         # Five imports, the two files in turn: the first may insert, the others change every
         # value. The median is a changing import.
@@ -461,7 +499,9 @@ class Command(BaseCommand):
             ("import 100,000 rows (s)", statistics.median(times) * 1000, max(times) * 1000, None, 0)
         )
         results["import_rows_per_s"] = round(rate)
-        results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+        if import_reset:
+            results["import_peak_rss_mb"] = round(_peak_rss_mb(), 1)
+            results["import_rss_growth_mb"] = round(_peak_rss_mb() - import_base, 1)
         seconds, rss = self._big_import(end - dt.timedelta(days=365 * SCALES[scale][1]))
         rows.append(("import 1,000,000 rows, worker (s)", seconds * 1000, seconds * 1000, None, 0))
         results["import_1m_s"] = round(seconds, 1)
@@ -617,18 +657,21 @@ class Command(BaseCommand):
 
     def _write_docs(self, vendor, scale, results, rows, machine) -> None:
         stored: dict = {}
+        notes = ""
         if DOCS.exists():
             text = DOCS.read_text()
             if RESULTS_TAG in text:
-                stored = json.loads(text.split(RESULTS_TAG, 1)[1].split(" -->", 1)[0])
+                found, notes = text.split(RESULTS_TAG, 1)[1].split(" -->", 1)
+                stored = json.loads(found)
         stored[f"{vendor}-{scale}"] = {
             "results": results,
             "rows": [list(r) for r in rows],
             "machine": machine,
         }
         DOCS.parent.mkdir(exist_ok=True)
-        DOCS.write_text(render_docs(stored))
-        self.stdout.write(f"wrote {DOCS.relative_to(settings.BASE_DIR)}")
+        # The sections written by hand after the results (before-and-after notes) stay.
+        DOCS.write_text(render_docs(stored) + notes.removeprefix("\n"))
+        self.stdout.write(f"wrote {os.path.relpath(DOCS, settings.BASE_DIR)}")
 
 
 ORDER = ["sqlite-S", "postgresql-S", "postgresql-M", "postgresql-L"]
@@ -642,11 +685,26 @@ SUMMARY_KEYS = [
     ("frag_30d_max_p50_ms", "slowest fragment (a), p50 ms"),
     ("frag_365d_max_p50_ms", "slowest fragment (b), p50 ms"),
     ("frag_team_max_p50_ms", "slowest fragment (c), p50 ms"),
+    ("dash_30d_full_p50_ms", "(a) whole page (`&full=1`), p50 ms"),
+    ("dash_365d_full_p50_ms", "(b) whole page (`&full=1`), p50 ms"),
+    ("dash_team_full_p50_ms", "(c) whole page (`&full=1`), p50 ms"),
+    ("floor_30d_p50_ms", "(a) floor (the same sums, plain rows), p50 ms"),
+    ("floor_365d_p50_ms", "(b) floor, p50 ms"),
+    ("floor_team_p50_ms", "(c) floor, p50 ms"),
+    ("ratio_30d_full", "(a) whole page / floor, same run"),
+    ("ratio_365d_full", "(b) whole page / floor, same run"),
+    ("ratio_team_full", "(c) whole page / floor, same run"),
+    ("ratio_30d_first", "(a) first response / floor, same run"),
+    ("ratio_365d_first", "(b) first response / floor, same run"),
+    ("ratio_team_first", "(c) first response / floor, same run"),
+    ("dash_365d_rps", f"requests/s per worker, dashboard alone ((b), {RPS_RUNS} serial)"),
     ("dash_365d_queries", "queries per page"),
     ("save_p50_ms", "week-grid cell save, p50 ms"),
     ("report_p50_ms", "kpi_report for a year, p50 ms"),
     ("import_rows_per_s", "import, rows/s (100,000 rows)"),
     ("peak_rss_mb", "peak RSS of the serving process, MB"),
+    ("import_peak_rss_mb", "peak RSS of the process during the 100,000-row imports, MB"),
+    ("import_rss_growth_mb", "of which the imports' growth over the process before, MB"),
     ("import_1m_s", "import of 1,000,000 rows in the worker, s"),
     ("import_1m_peak_rss_mb", "peak RSS of that worker, MB"),
     ("generate_s", "data set generation, s"),
@@ -656,6 +714,8 @@ SUMMARY_KEYS = [
 
 def _verdict(key: str, run: str, value) -> str:
     vendor, scale = run.split("-")
+    if (ratio := floor.ratio_verdict(key, value)) is not None:
+        return ratio
     if value is None:
         return "—"
     target = TARGETS.get((vendor, scale), {}).get(key)
@@ -684,6 +744,17 @@ def render_docs(stored: dict) -> str:
         "(a) and (b) are the director's page, (c) the page of a team's head over 365 days.",
         "The cell save is the real week-grid view (POST, HTMX) by the team's head.",
         "The machine is shared with other work: see the load average of each run.",
+        "",
+        "The floor is a view of the bench's own (not in the app's URLs) that makes the",
+        "dashboard's summary reads for the same filters — the headline cards, each channel's",
+        "funnel, the leaderboard's first 20 rows — and renders those numbers as plain rows in",
+        "a minimal template, through the same middleware. The first response is",
+        "`/dashboard/?…`, the whole page `/dashboard/?…&full=1` (every panel in one response).",
+        f"Their p50 over the floor's: ✓ within {floor.FIRST_BUDGET}× for the first response,",
+        f"{floor.FULL_BUDGET}× for the whole page. Only ratios measured in the same run are",
+        "compared; a page's milliseconds from runs at different loads are not.",
+        "Requests/s per worker: 1000 / the mean ms of serial first responses of (b) in the",
+        "benchmark process.",
         "",
         "## Summary",
         "",
