@@ -7,7 +7,7 @@ FIND_PYTHON = $(or $(PYTHON312),$(shell for p in "$$(pyenv root 2>/dev/null)/ver
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$p"; break; }; done))
 TEST_ENV := env -u DATABASE_URL -u REDIS_URL
 
-.PHONY: install run serve test test-sqlite test-postgres lint fmt migrate demo bench bench-load messages clean vendor-plotly
+.PHONY: install run serve test test-sqlite test-postgres checks lint fmt migrate demo bench bench-load messages clean vendor-plotly
 
 $(VENV)/.installed: pyproject.toml
 	@py="$(FIND_PYTHON)"; if [ -z "$$py" ]; then echo "No Python >= 3.12 found; set PYTHON312=/path/to/python3.12" >&2; exit 1; fi; \
@@ -59,16 +59,41 @@ messages: install  ## refresh and compile the Russian catalogs
 	$(VENV)/bin/django-admin makemessages -l ru --no-obsolete $(ROOT_MESSAGES_IGNORE)
 	$(VENV)/bin/django-admin compilemessages --ignore=.venv
 
-test-sqlite: install
+# The suite on SQLite (DATABASE_URL and REDIS_URL unset) and on the PostgreSQL of DATABASE_URL.
+# Tests marked one_db, and those that touch no database, run on SQLite only (tests/conftest.py).
+PYTEST_SQLITE := $(TEST_ENV) $(PYTHON) -m pytest
+PYTEST_POSTGRES := $(PYTHON) -m pytest
+TEST_LOGS := .test-logs
+
+checks: install  ## migrations check and system check
 	$(TEST_ENV) SECRET_KEY=check DEBUG=false $(PYTHON) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) SECRET_KEY=check DEBUG=false $(PYTHON) manage.py check
-	$(TEST_ENV) $(PYTHON) -m pytest
+
+test-sqlite: checks
+	$(PYTEST_SQLITE)
 
 test-postgres: install
-	@if [ -n "$$DATABASE_URL" ]; then echo "== the suite again on $${DATABASE_URL%%@*}@…"; $(PYTHON) -m pytest; \
+	@if [ -n "$$DATABASE_URL" ]; then echo "== the suite on $${DATABASE_URL%%@*}@…"; $(PYTEST_POSTGRES); \
 	  else echo "DATABASE_URL not set: PostgreSQL run skipped"; fi
 
-test: lint test-sqlite test-postgres  ## lint, checks, pytest on SQLite, then on PostgreSQL if DATABASE_URL is set
+# With DATABASE_URL the two databases' runs go side by side (one core each), each into its own
+# log; a failing run's log is printed whole, and either failing fails the target.
+test: lint checks  ## lint, checks, pytest on SQLite and, with DATABASE_URL, on PostgreSQL at once
+	@if [ -z "$$DATABASE_URL" ]; then \
+	  $(PYTEST_SQLITE) || exit $$?; echo "DATABASE_URL not set: PostgreSQL run skipped"; exit 0; fi; \
+	mkdir -p $(TEST_LOGS); \
+	echo "== pytest on SQLite and on $${DATABASE_URL%%@*}@… side by side:" \
+	  "$(TEST_LOGS)/sqlite.log, $(TEST_LOGS)/postgres.log"; \
+	$(PYTEST_SQLITE) --output test-results/sqlite >$(TEST_LOGS)/sqlite.log 2>&1 & sqlite=$$!; \
+	$(PYTEST_POSTGRES) --output test-results/postgres >$(TEST_LOGS)/postgres.log 2>&1 & postgres=$$!; \
+	trap 'kill $$sqlite $$postgres 2>/dev/null; exit 130' INT TERM; \
+	wait $$sqlite; sqlite_rc=$$?; wait $$postgres; postgres_rc=$$?; \
+	for run in sqlite postgres; do \
+	  rc=$${run}_rc; rc=$${!rc}; \
+	  if [ $$rc -ne 0 ]; then echo "== $$run: FAILED (exit $$rc), its log:"; cat $(TEST_LOGS)/$$run.log; \
+	  else echo "== $$run:"; tail -n 1 $(TEST_LOGS)/$$run.log; fi; \
+	done; \
+	[ $$sqlite_rc -eq 0 ] && [ $$postgres_rc -eq 0 ]
 
 # A database of its own: DATABASE_URL (PostgreSQL) or, without it, bench.sqlite3 (S only).
 bench: install .env  ## benchmarks; SCALE=S|M|L, writes docs/benchmarks.md
@@ -86,7 +111,7 @@ bench-load: install  ## first chart time and bytes of a cold dashboard load; BEN
 	$(PYTHON) scripts/bench_load.py $(BENCH_LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .test-logs test-results
 
 .PHONY: loadtest loadtest-faults
 loadtest: install  ## gunicorn + PostgreSQL (DATABASE_URL) + a private Redis, 50 managers and 5 heads, loopback; LOADTEST_SECONDS=60

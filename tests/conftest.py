@@ -1,14 +1,46 @@
 """The cast every view test uses: two teams, their heads, managers, a director, an admin."""
 
 import importlib
+import inspect
+import unittest
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import connection
 from django.utils import translation
 
 from channels.models import Channel
 from teams.models import User
 from tests.factories import make_team, make_user
+
+
+def _touches_no_database(item) -> bool:
+    """pytest-django refuses database access to a test that asks for none (no django_db mark,
+    no db, transactional_db or live_server fixture), unless it fetches a fixture by name."""
+    if getattr(item, "cls", None) is not None and issubclass(item.cls, unittest.TestCase):
+        return False
+    fixtures = getattr(item, "fixturenames", ())
+    if item.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        fixtures
+    ):
+        return False
+    function = getattr(item, "function", None)
+    return function is not None and "request" not in inspect.signature(function).parameters
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, leave out what the engine cannot change: tests marked one_db and tests
+    that touch no database. They run in the SQLite run of `make test`; everything else (every
+    query, aggregate, lock, migration and query-count pin) runs on both."""
+    if connection.vendor != "postgresql":
+        return
+    kept, left_out = [], []
+    for item in items:
+        once = item.get_closest_marker("one_db") or _touches_no_database(item)
+        (left_out if once else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture
