@@ -4,13 +4,33 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
 from django.test import Client
+from django.test.testcases import LiveServerThread
 from django.utils import timezone
 from playwright.sync_api import Page
 
 from tests.metrics.sample_company import build_company
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answering one request at a time. On SQLite the test database lives
+    in memory and every thread of the live server shares its one connection, which is not
+    safe to use from two threads at once ("bad parameter or other API misuse", "table is
+    locked") — and a dashboard now loads several panels at once. PostgreSQL keeps Django's
+    threaded server."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        # The live server thread has installed the overridden connections itself, and
+        # answers every request in that thread.
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = SerialWSGIServer
 
 
 def pytest_collection_modifyitems(config, items):
