@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.utils.formats import get_format
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from channels.templatetags.kpi_format import count, money, pct
@@ -228,3 +229,64 @@ def leaderboard_figure(rows: list[LeaderRow], *, drill: DrillUrl) -> dict | None
             ],
         ),
     }
+
+
+# The preview's geometry, as the figure's layout draws it: margins in px, the stage names in
+# the left share of the width (percent), the bars centred in the rest.
+PREVIEW_MARGIN = 8
+PREVIEW_LABELS = 38.0
+PREVIEW_LINE = 14
+
+
+def funnel_preview(figure: dict | None) -> str:
+    """A still SVG of a funnel figure — the same bars, labels and texts — written into the
+    chart's element with the page, so the first chart shows before plotly.js has arrived and
+    run (a phone on mobile data spends seconds on that); dashboard.js then draws the
+    interactive chart in its place. Presentational: the element's label and the numbers table
+    carry the meaning."""
+    if not figure:
+        return ""
+    trace = figure["data"][0]
+    height = figure["layout"]["height"]
+    values = trace["x"]
+    widest = max(values) or 1
+    row = (height - 2 * PREVIEW_MARGIN) / len(values)
+    gap = row * figure["layout"].get("funnelgap", 0)
+    plot_left = PREVIEW_LABELS + 1
+    plot_width = 100 - plot_left - 1
+    centre = plot_left + plot_width / 2
+    colour = escape(trace["marker"]["color"])
+    parts = []
+    for i, (label, value, text, where) in enumerate(
+        zip(trace["y"], values, trace["text"], trace["textposition"], strict=True)
+    ):
+        top = PREVIEW_MARGIN + i * row + gap / 2
+        middle = top + (row - gap) / 2
+        width = plot_width * value / widest
+        left = centre - width / 2
+        parts.append(
+            f'<rect x="{left:.2f}%" y="{top:.1f}" width="{width:.2f}%" '
+            f'height="{row - gap:.1f}" fill="{colour}"/>'
+        )
+        lines = label.split("<br>")
+        first = middle - (len(lines) - 1) * PREVIEW_LINE / 2
+        spans = "".join(
+            f'<tspan x="{PREVIEW_LABELS}%" y="{first + j * PREVIEW_LINE:.1f}">'
+            f"{escape(line)}</tspan>"
+            for j, line in enumerate(lines)
+        )
+        parts.append(f'<text text-anchor="end" dominant-baseline="middle">{spans}</text>')
+        if where == "inside":
+            spot = f'x="{centre:.2f}%" text-anchor="middle" fill="#ffffff"'
+        else:
+            spot = f'x="{left + width + 1:.2f}%" text-anchor="start" fill="#1d2330"'
+        parts.append(
+            f'<text {spot} y="{middle:.1f}" dominant-baseline="middle">{escape(text)}</text>'
+        )
+    font = escape(figure["layout"]["font"]["family"])
+    return (
+        f'<svg class="chart-preview" width="100%" height="{height}" aria-hidden="true" '
+        f'focusable="false" font-family="{font}" font-size="12" fill="#1d2330">'
+        + "".join(parts)
+        + "</svg>"
+    )

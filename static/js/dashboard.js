@@ -3,6 +3,8 @@
 (function () {
   "use strict";
 
+  var me = document.currentScript;  // set only while this file first runs
+
   var CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
 
   function drillUrl(point) {
@@ -148,10 +150,26 @@
   } else {
     drawAll(document);
   }
-  // plotly.js loads `async` (it need not wait for the page, nor the page for it): whatever
-  // came before it is drawn once it has run.
-  var plotly = document.getElementById("plotly-js");
-  if (plotly && typeof Plotly === "undefined") {
-    plotly.addEventListener("load", function () { drawAll(document); });
+  // plotly.js (preloaded by the page's head) runs only after the first paint: its second of
+  // script on a slow phone would otherwise hold back the page and the funnels' still previews
+  // (docs/benchmarks.md, "First load of the dashboard"). Then every chart is drawn.
+  var plotlyUrl = me && me.dataset.plotly;
+  if (plotlyUrl && typeof Plotly === "undefined") {
+    var addPlotly = function () {
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          var script = document.createElement("script");
+          script.src = plotlyUrl;
+          script.nonce = me.nonce;
+          script.addEventListener("load", function () { drawAll(document); });
+          document.head.appendChild(script);
+        }, 0);
+      });
+    };
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", addPlotly);
+    } else {
+      addPlotly();
+    }
   }
 })();

@@ -313,3 +313,34 @@ def test_without_javascript_the_whole_page_is_served(browser, live_server, compa
     expect(page.locator("table.leaderboard tbody tr")).to_have_count(6)
     expect(page.locator("table.conversions").first).to_be_attached()
     context.close()
+
+
+def test_the_funnels_show_before_plotly_js_has_run(browser, live_server, company, tmp_path):
+    # Each funnel comes with the page as a still SVG of the same bars; plotly.js (which a
+    # slow phone spends seconds fetching and running) replaces it with the interactive chart.
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.route("**/plotly-finance.min.js", lambda route: route.abort())
+    log_in(page, live_server, company["director"])
+    page.goto(f"{live_server.url}/dashboard/")
+    for channel in Channel.objects.all():
+        stages = channel.indicators.filter(kind="stage").count()
+        preview = page.locator(f"#chart-funnel-{channel.code} svg.chart-preview")
+        expect(preview.locator("rect")).to_have_count(stages)
+        assert preview.bounding_box()["height"] > 100
+    # The widest bar is the first stage's; the labels are the stage names.
+    widths = page.locator("#chart-funnel-active svg.chart-preview rect").evaluate_all(
+        "rects => rects.map((r) => r.getBBox().width)"
+    )
+    assert widths[0] == max(widths) > 0
+    first = Channel.objects.get(code="active").indicators.filter(kind="stage").order_by("order")
+    expect(page.locator("#chart-funnel-active svg.chart-preview")).to_contain_text(
+        first[0].name.split()[0]
+    )
+    page.locator("#funnel").screenshot(path=tmp_path / "funnel-preview.png")  # --basetemp
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+    page.unroute("**/plotly-finance.min.js")
+    page.reload()
+    expect(page.locator("#chart-funnel-active.js-plotly-plot")).to_be_visible()
+    expect(page.locator("#chart-funnel-active svg.chart-preview")).to_have_count(0)
+    context.close()

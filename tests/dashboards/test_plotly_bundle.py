@@ -38,13 +38,15 @@ def test_only_the_light_bundle_is_served():
 
 
 def test_the_dashboard_fetches_the_bundle_from_its_head_with_the_nonce(client, director):
-    # In the head and `async`: the download starts with the page, not after its last byte,
-    # and runs as soon as it arrives (dashboard.js draws what came before on its load).
+    # Preloaded by the head (the download starts with the page, not after its last byte);
+    # dashboard.js adds it, with its own nonce, once the page is painted.
     client.force_login(director)
     body = client.get("/dashboard/").content.decode()
     head = body.split("</head>", 1)[0]
-    assert f'<script async id="plotly-js" src="/static/{BUNDLE}" nonce="' in head
-    assert body.count(BUNDLE) == 1
+    assert f'<link rel="preload" href="/static/{BUNDLE}" as="script" nonce="' in head
+    assert '<script defer id="dashboard-js" src="/static/js/dashboard.js" nonce="' in head
+    assert f'data-plotly="/static/{BUNDLE}"' in head
+    assert body.count(BUNDLE) == 2
     assert "plotly.min.js" not in body
 
 

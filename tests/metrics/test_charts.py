@@ -1,4 +1,5 @@
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -6,6 +7,7 @@ from django.utils import translation
 
 from dashboards import charts
 from tests.factories import channel
+from tests.metrics.conftest import MARCH
 from tests.metrics.test_dashboard import make_dashboard
 
 
@@ -107,3 +109,45 @@ def test_figures_are_plain_json(dash):
     for _funnel, figure, _id in dash.funnel_figures:
         json.dumps(figure)  # no Decimal, no date: Plotly gets numbers and strings only
     json.dumps(dash.trend_figures)
+
+
+def test_the_funnel_preview_draws_the_figures_bars_and_texts():
+    figure = {
+        "data": [
+            {
+                "y": ["First contacts", "Meetings<br>set", "<b>Won</b>"],
+                "x": [200, 100, 20],
+                "text": ["200", "100 · 50.0\u00a0%", "20 · 20.0\u00a0%"],
+                "textposition": ["inside", "inside", "outside"],
+                "marker": {"color": "#2454d6"},
+            }
+        ],
+        "layout": {"height": 208, "funnelgap": 0.08, "font": {"family": "system-ui"}},
+    }
+    svg = charts.funnel_preview(figure)
+    assert svg.startswith('<svg class="chart-preview" width="100%" height="208" aria-hidden="true"')
+    # Rows of (208 − 2 × 8) ÷ 3 = 64 px less the gap of 8 %; bars centred in the 61 % right of
+    # the names, as wide as their share of the widest.
+    rects = re.findall(r'<rect x="([\d.]+)%" y="([\d.]+)" width="([\d.]+)%" height="([\d.]+)"', svg)
+    assert rects == [
+        ("39.00", "10.6", "60.00", "58.9"),
+        ("54.00", "74.6", "30.00", "58.9"),
+        ("66.00", "138.6", "6.00", "58.9"),
+    ]
+    assert 'fill="#2454d6"' in svg
+    # Names right-aligned before the bars, a <br> as a second line; texts escaped.
+    assert '<tspan x="38.0%" y="97.0">Meetings</tspan><tspan x="38.0%" y="111.0">set</tspan>' in svg
+    assert "&lt;b&gt;Won&lt;/b&gt;" in svg
+    assert "<b>" not in svg
+    # Inside texts white in the middle, outside ones dark beside the bar.
+    assert 'x="69.00%" text-anchor="middle" fill="#ffffff" y="104.0"' in svg
+    assert 'x="73.00%" text-anchor="start" fill="#1d2330" y="168.0"' in svg
+    assert charts.funnel_preview(None) == ""
+
+
+def test_the_funnel_card_carries_the_preview_with_the_page(client, director, march_facts):
+    client.force_login(director)
+    page = client.get("/dashboard/", {**MARCH}).content.decode()
+    chart = page.split('id="chart-funnel-active"', 1)[1].split("</div>", 1)[0]
+    assert '<svg class="chart-preview"' in chart
+    assert chart.count("<rect ") == channel("active").indicators.filter(kind="stage").count()

@@ -229,8 +229,9 @@ def test_full_page_loads_plotly_from_our_own_static_files_with_the_nonce(client,
     client.force_login(director)
     body = client.get(reverse("metrics:dashboard")).content.decode()
     bundle = "/static/vendor/plotly/plotly-finance.min.js"
-    assert f'<script async id="plotly-js" src="{bundle}" nonce="' in body
-    assert '<script defer src="/static/js/dashboard.js" nonce="' in body
+    assert f'<link rel="preload" href="{bundle}" as="script" nonce="' in body
+    assert '<script defer id="dashboard-js" src="/static/js/dashboard.js" nonce="' in body
+    assert f'data-plotly="{bundle}"' in body
     assert "cdn" not in body.lower()
 
 
