@@ -32,6 +32,7 @@ from django_tasks_db.models import DBTaskResult
 
 from api.models import ApiToken
 from api.tokens import token_create
+from bot.models import TelegramLink
 from dashboards.board import link_create
 from dashboards.models import BoardLink
 from funnel.models import (
@@ -729,6 +730,7 @@ def _admin_objects(world: World) -> dict[type, object]:
         ),
         ApiToken: token_create(user=world.manager_a, name="admin check")[0],
         BoardLink: link_create(user=world.users["head1"], label="admin check", team=world.team1)[0],
+        TelegramLink: TelegramLink.objects.create(user=world.manager_a, chat_id=4242),
         DBTaskResult: DBTaskResult.objects.create(
             args_kwargs={"args": [1, True], "kwargs": {}},
             task_path="funnel.tasks.upload_task",
@@ -753,6 +755,7 @@ ADMIN_ADD_REFUSED = {
     AccessFailureLog,
     DBTaskResult,
     BoardLink,  # made by heads on their links page, where the token is shown once
+    TelegramLink,  # made by its person through the bot
 }
 
 
