@@ -47,11 +47,10 @@ PANELS = {
     "leaks",
 }
 MY_PANELS = (PANELS - {"leaderboard", "company"}) | {"rank"}
-# What the first response of the page carries (the part above the fold): the headline
-# cards, the drilled facts, the company result and the funnels. Every other panel comes as
-# a placeholder that loads itself when scrolled into view (`?panel=name`), unless the page
+# The first response of the page carries the part above the fold — the headline cards, the
+# drilled facts, the company result and the funnels (dashboard.html); every other panel comes
+# as a placeholder that loads itself when scrolled into view (`?panel=name`), unless the page
 # is asked whole (`?full=1`, where a browser without JavaScript is sent).
-FIRST_PANELS = {"cards", "drill", "company", "funnel"}
 # Parameters that never go into a lazy panel's own URL.
 NOT_LAZY_PARAMS = {"panel", "full"}
 
