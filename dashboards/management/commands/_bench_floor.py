@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template import engines
 from django.urls import include, path
-from django.utils import timezone
 
+from dashboards import views
 from dashboards.dashboard import Dashboard, filters_for
-from dashboards.forms import DashboardFilterForm
-from teams.scope import can_lead
 
 # The URLconf the bench swaps in (override_settings(ROOT_URLCONF=URLCONF)) for the floor.
 URLCONF = __name__
@@ -57,14 +54,15 @@ def floor_rows(dash: Dashboard) -> list[tuple]:
 
 @login_required
 def floor(request: HttpRequest) -> HttpResponse:
-    """The dashboard's filters and access, its summary reads, plain rows."""
-    if not can_lead(request.user):
-        raise PermissionDenied
-    today = timezone.localdate()
-    form = DashboardFilterForm(request.GET, user=request.user, mine=False, today=today)
+    """The dashboard's filters and access (its own view's checks), its summary reads, plain
+    rows."""
+    views._check_role(request.user, mine=False)
+    form = views._filter_form(request, mine=False)
     if not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text())
-    filters = filters_for(cleaned=form.cleaned_data, viewer=request.user, mine=False, today=today)
+    filters = filters_for(
+        cleaned=form.cleaned_data, viewer=request.user, mine=False, today=views._today()
+    )
     return HttpResponse(_TEMPLATE.render({"rows": floor_rows(Dashboard(filters))}, request))
 
 

@@ -500,8 +500,9 @@ class Command(BaseCommand):
         )
         results["import_rows_per_s"] = round(rate)
         if import_reset:
-            results["import_peak_rss_mb"] = round(_peak_rss_mb(), 1)
-            results["import_rss_growth_mb"] = round(_peak_rss_mb() - import_base, 1)
+            import_peak = _peak_rss_mb()
+            results["import_peak_rss_mb"] = round(import_peak, 1)
+            results["import_rss_growth_mb"] = round(import_peak - import_base, 1)
         seconds, rss = self._big_import(end - dt.timedelta(days=365 * SCALES[scale][1]))
         rows.append(("import 1,000,000 rows, worker (s)", seconds * 1000, seconds * 1000, None, 0))
         results["import_1m_s"] = round(seconds, 1)
