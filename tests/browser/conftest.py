@@ -9,7 +9,7 @@ from django.core.servers.basehttp import WSGIServer
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.metrics.sample_company import build_company
 
@@ -106,3 +106,22 @@ def log_in(page: Page, live_server, user) -> None:
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
+
+
+def reveal_every_panel(page: Page) -> None:
+    """Scroll each element that loads itself when revealed (the dashboard's panels below the
+    fold, its discipline or norms panel) into view until none is left unrevealed and every
+    placeholder has been replaced; what the revealed requests fill in may still be arriving."""
+    for _ in range(30):
+        left = page.evaluate(
+            """() => {
+              const next = document.querySelector(
+                "[hx-trigger~='revealed']:not([data-hx-revealed])");
+              if (next) { next.scrollIntoView(); }
+              return !!next;
+            }"""
+        )
+        if not left:
+            break
+        page.wait_for_function("() => !document.querySelector('.lazy-panel[data-hx-revealed]')")
+    expect(page.locator(".lazy-panel")).to_have_count(0)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from channels.models import Channel
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, reveal_every_panel
 from tests.factories import make_user, write_fact
 
 # Transactional: the live server sees the data (the default channels come back through the
@@ -36,18 +36,8 @@ def open_dashboard(
 
 
 def load_every_panel(page: Page) -> None:
-    """Scroll each panel below the fold into view until none is left to load."""
-    for _ in range(20):
-        left = page.evaluate(
-            """() => { const lazy = document.querySelectorAll('.lazy-panel');
-                       if (lazy.length) { lazy[0].scrollIntoView(); } return lazy.length; }"""
-        )
-        if not left:
-            break
-        page.wait_for_function(
-            "left => document.querySelectorAll('.lazy-panel').length < left", arg=left
-        )
-    expect(page.locator(".lazy-panel")).to_have_count(0)
+    """Every panel below the fold loaded, and back to the top."""
+    reveal_every_panel(page)
     page.evaluate("window.scrollTo(0, 0)")
 
 

@@ -32,6 +32,7 @@ from dashboards.board import link_create
 from funnel.models import ImportUpload
 from plans.commitments import commitments_switch
 from teams.models import User
+from tests.browser.conftest import reveal_every_panel
 from tests.factories import make_user, write_fact
 from tests.security.test_permission_matrix import our_routes
 
@@ -236,19 +237,10 @@ def _visit(page: Page, url: str, errors: list[str]):
     errors.clear()
     response = page.goto(url)
     page.wait_for_function("() => window.__htmxPending <= 0")
-    # Panels below the fold load when scrolled to (the dashboard): all of them, so that
-    # the whole page is measured and audited.
-    for _ in range(20):
-        left = page.evaluate(
-            """() => { const p = document.querySelector('.lazy-panel');
-                       if (p) { p.scrollIntoView(); } return !!p; }"""
-        )
-        if not left:
-            break
-        page.wait_for_function(
-            "() => window.__htmxPending <= 0"
-            " && !document.querySelector('.lazy-panel[data-hx-revealed]')"
-        )
+    # Panels load when scrolled to (the dashboard's below the fold, its discipline panel):
+    # all of them, so that the whole page is measured and audited.
+    reveal_every_panel(page)
+    page.wait_for_function("() => window.__htmxPending <= 0")
     return response
 
 
