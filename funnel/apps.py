@@ -7,6 +7,8 @@ class FunnelConfig(AppConfig):
     verbose_name = _("Funnel and daily facts")
 
     def ready(self) -> None:
+        from funnel import catalogue
         from funnel.summaries.signals import connect_signals
 
         connect_signals()
+        catalogue.connect_signals()

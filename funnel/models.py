@@ -269,3 +269,19 @@ class ImportUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class CatalogueVersion(models.Model):
+    """One row: a random token that every change of the channel catalogue (channels, their
+    indicators, the maxima per day) replaces in its own transaction, so that each process
+    can keep the catalogue in memory and know with one query whether it still holds
+    (funnel.catalogue)."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -7,9 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
-
 from channels.models import Channel
+from funnel.catalogue import catalogue
 from funnel.models import (
     MONEY_CODES,
     MONEY_DECIMAL_CODES,
@@ -57,23 +56,22 @@ def money_rows() -> list[EntryRow]:
 def entry_channels(manager: User) -> list[ChannelBlock]:
     """The active channels the manager reports on: stages in funnel order, activities, money.
 
-    Labels are resolved in the active language, so call this inside the request.
+    Labels are resolved in the active language, so call this inside the request. Two
+    queries: the manager's channels and the catalogue's token (funnel.catalogue).
     """
-    channels = (
-        manager.channels.filter(is_active=True)
-        .order_by("display_order", "code")
-        .prefetch_related(
-            Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id"))
+    mine = set(
+        User.channels.through.objects.filter(user_id=manager.pk).values_list(
+            "channel_id", flat=True
         )
     )
+    known = catalogue()
     blocks = []
-    for channel in channels:
-        indicators = list(channel.indicators.all())
+    for channel in known.channels.values():  # in display order
+        if channel.pk not in mine or not channel.is_active:
+            continue
         rows = [
             EntryRow(code=i.code, label=i.name, kind=i.kind)
-            for kind in (Indicator.Kind.STAGE, Indicator.Kind.ACTIVITY)
-            for i in indicators
-            if i.kind == kind
+            for i in known.indicators.get(channel.pk, ())
         ]
         blocks.append(ChannelBlock(channel=channel, rows=rows + money_rows()))
     return blocks

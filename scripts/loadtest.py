@@ -43,6 +43,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu_meter import CpuMeter  # noqa: E402
 from faults import PrivatePostgres, PrivateRedis, fault_plan  # noqa: E402
 from serving import HOST, Browser, free_port, gunicorn, production_env, stop  # noqa: E402
 
@@ -326,6 +327,32 @@ def check_writes(cells: dict[tuple, Cell]) -> tuple[int, int, list[str]]:
     return checked, len(problems), problems
 
 
+def cpu_meter(server_pid: int, database: str) -> CpuMeter:
+    """The run's CPU by part: gunicorn (its master and workers), the PostgreSQL backends
+    of the load-test database (their process title names it), and this process."""
+    me = os.getpid()
+    return CpuMeter(
+        {
+            "app": lambda pid, _name, ppid, _cmd: server_pid in (pid, ppid),
+            "database": lambda _pid, name, _ppid, cmd: (
+                name == "postgres" and f" {database} " in cmd
+            ),
+            "load generator": lambda pid, _name, _ppid, _cmd: pid == me,
+        }
+    )
+
+
+def cpu_line(seconds: dict[str, float], requests: int) -> str:
+    """CPU milliseconds a request by part, and the requests/s that much CPU allows on this
+    machine's cores if nothing else ran: the measure of the app that other load moves least."""
+    each = {part: 1000 * total / max(requests, 1) for part, total in seconds.items()}
+    total = sum(each.values())
+    cores = os.cpu_count() or 1
+    parts = ", ".join(f"{part} {ms:.1f}" for part, ms in each.items())
+    bound = f"{1000 * cores / total:.0f}" if total else "—"
+    return f"  CPU ms a request: {parts}; all {total:.1f} → at most {bound} req/s on {cores} cores"
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
@@ -421,12 +448,15 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
             threads.append(
                 threading.Thread(target=fault_plan, args=(postgres, redis, args.seconds, print))
             )
+        meter = cpu_meter(server.pid, name)
+        meter.start()
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=args.seconds + 120)
         elapsed = time.monotonic() - started
+        meter.stop()
         stop(server)
         server = None
 
@@ -451,6 +481,7 @@ def run(args, postgres: PrivatePostgres | None, redis: PrivateRedis | None) -> i
                 f"  {kind:<18} {len(values):>8} {percentile(values, 0.5):>8.1f} "
                 f"{percentile(values, 0.95):>8.1f} {max(values) * 1000:>8.1f}"
             )
+        print(cpu_line(meter.seconds(), requests))
         for message in (stats.errors + problems)[:20]:
             print(f"  ! {message}")
         print(
