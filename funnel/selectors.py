@@ -13,7 +13,6 @@ from funnel.models import (
     MONEY_CODES,
     MONEY_DECIMAL_CODES,
     MONEY_LABELS,
-    DailyCount,
     DailyFact,
     FactChange,
     Indicator,
@@ -90,21 +89,21 @@ class StoredValues:
 
 
 def entry_values(manager: User, start: dt.date, end: dt.date) -> StoredValues:
-    """Every stored value of the manager between two dates (both included), in 2 queries."""
+    """Every stored value of the manager between two dates (both included), in one query:
+    each fact with its counts (a fact without counts comes once, with None for them)."""
     stored = StoredValues()
-    facts = DailyFact.objects.filter(manager=manager, date__range=(start, end)).values_list(
-        "date", "channel_id", "updated_at", *MONEY_CODES
+    rows = DailyFact.objects.filter(manager=manager, date__range=(start, end)).values_list(
+        "date", "channel_id", "updated_at", *MONEY_CODES, "counts__indicator__code", "counts__value"
     )
-    for day, channel_id, updated_at, *money in facts:
-        for code, value in zip(MONEY_CODES, money, strict=True):
-            stored.values[(day, channel_id, code)] = Decimal(value)
-        if day not in stored.last_saved or updated_at > stored.last_saved[day]:
-            stored.last_saved[day] = updated_at
-    counts = DailyCount.objects.filter(
-        fact__manager=manager, fact__date__range=(start, end)
-    ).values_list("fact__date", "fact__channel_id", "indicator__code", "value")
-    for day, channel_id, code, value in counts:
-        stored.values[(day, channel_id, code)] = Decimal(value)
+    values = stored.values
+    for day, channel_id, updated_at, *money, code, count in rows:
+        if (day, channel_id, MONEY_CODES[0]) not in values:  # the fact's first row
+            for money_code, value in zip(MONEY_CODES, money, strict=True):
+                values[(day, channel_id, money_code)] = Decimal(value)
+            if day not in stored.last_saved or updated_at > stored.last_saved[day]:
+                stored.last_saved[day] = updated_at
+        if code is not None:
+            values[(day, channel_id, code)] = Decimal(count)
     return stored
 
 
