@@ -71,6 +71,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=None, help="threads a worker (default: gunicorn.conf.py)"
     )
+    parser.add_argument(
+        "--keep-alive", type=int, default=None, help="seconds (default: gunicorn.conf.py)"
+    )
     parser.add_argument("--think-ms", type=int, default=50, help="mean pause between requests")
     parser.add_argument("--keep", action="store_true", help="keep the load-test database")
     parser.add_argument("--no-redis", action="store_true", help="run without a Redis cache")
@@ -92,6 +95,8 @@ def gunicorn_options(args: argparse.Namespace) -> list[str]:
         options += ["--workers", str(args.workers)]
     if args.threads is not None:
         options += ["--threads", str(args.threads)]
+    if args.keep_alive is not None:
+        options += ["--keep-alive", str(args.keep_alive)]
     return options
 
 

@@ -111,6 +111,8 @@ def test_the_server_counts_come_from_gunicorn_conf_unless_given():
     assert loadtest.gunicorn_options(loadtest.parse_args([])) == []
     args = loadtest.parse_args(["--workers", "3", "--threads", "2"])
     assert loadtest.gunicorn_options(args) == ["--workers", "3", "--threads", "2"]
+    args = loadtest.parse_args(["--keep-alive", "0"])
+    assert loadtest.gunicorn_options(args) == ["--keep-alive", "0"]
     assert loadtest.parse_args([]).think_ms == 50
 
 
