@@ -14,6 +14,8 @@ per column and whose history goes in by COPY.
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,8 +34,8 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.plausibility_checks import UnusualValues, hard_check, soft_check
-from funnel.summaries.bulk import insert_rows, pg_array
+from funnel.plausibility_checks import UnusualValues, hard_check, soft_check, values_history
+from funnel.summaries.bulk import insert_rows, pg_array, pg_insert
 from funnel.summaries.units import stored_units, team_key
 from funnel.summaries.write import managers_lock, totals_add
 from funnel.values import value_check
@@ -41,6 +43,9 @@ from teams.membership import TeamCalendar
 
 # Keeps every IN (...) list below SQLite's bound-parameter limit.
 CHUNK = 900
+# A write of this many values or more inserts in the background (`_Writer`), this many
+# counts a statement.
+BACKGROUND_VALUES = 5_000
 
 FactKey = tuple[dt.date, int, int]  # (date, manager_id, channel_id)
 # A fact travels as a list of its concrete fields' values, in this order.
@@ -324,6 +329,16 @@ def _write(
         sorted({facts[key][F_ID] for key, code in latest if code not in MONEY_CODES})
     )
 
+    # A large write on PostgreSQL inserts in the background (_Writer) as its rows are ready,
+    # the counts while this loop still runs: the history the plausibility check reads is read
+    # first, for every value that could be unusual (those above the floor).
+    writer = _Writer(background=len(latest) >= BACKGROUND_VALUES)
+    history = values_history(latest, channel_indicators) if writer.background else None
+    count_upsert = (
+        DailyCount,
+        ("fact_id", "indicator_id", "value"),
+        "ON CONFLICT (fact_id, indicator_id) DO UPDATE SET value = excluded.value",
+    )
     by_id = getattr(by, "pk", None)
     count_rows: list[tuple] = []
     history_rows: list[tuple] = []
@@ -331,76 +346,78 @@ def _write(
     deltas: list[tuple] = []
     unchanged = 0
     changing: dict[tuple[FactKey, str], Decimal | int] = {}
-    for (key, code), new in latest.items():
-        row = facts[key]
-        fact_id = row[F_ID]
-        column = F_MONEY.get(code)
-        if column is not None:
-            old = row[column]
-            if old == new:
-                unchanged += 1
-                continue
-            if code in MONEY_DECIMAL_CODES:
-                row[column] = new
-                change = stored_units(code, new) - stored_units(code, old)
+    teams: dict[FactKey, int] = {}  # each fact's team key, once a fact
+    with writer:
+        for pair, new in latest.items():
+            key, code = pair
+            row = facts[key]
+            fact_id = row[F_ID]
+            column = F_MONEY.get(code)
+            if column is not None:
+                old = row[column]
+                if old == new:
+                    unchanged += 1
+                    continue
+                if code in MONEY_DECIMAL_CODES:
+                    row[column] = new
+                    change = stored_units(code, new) - stored_units(code, old)
+                else:
+                    row[column] = new = int(new)
+                    change = new - old
             else:
-                row[column] = new = int(new)
-                change = new - old
-        else:
-            indicator_id = indicator_ids[(key[2], code)]
-            old = existing.get((fact_id, indicator_id))
-            new = int(new)
-            if old == new:
-                unchanged += 1
-                continue
-            count_rows.append((fact_id, indicator_id, new))
-            change = new - (old or 0)
-        changing[(key, code)] = new
-        history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
-        deltas.append((team_key(row[F_TEAM]), *key, code, change))
-        changed_facts.add(key)
+                indicator_id = indicator_ids[(key[2], code)]
+                old = existing.get((fact_id, indicator_id))
+                if type(new) is not int:
+                    new = int(new)
+                if old == new:
+                    unchanged += 1
+                    continue
+                count_rows.append((fact_id, indicator_id, new))
+                if writer.background and len(count_rows) >= BACKGROUND_VALUES:
+                    writer.add(*count_upsert[:2], count_rows, count_upsert[2])
+                    count_rows = []
+                change = new if old is None else new - old
+            changing[pair] = new
+            history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
+            team = teams.get(key)
+            if team is None:
+                team = teams[key] = team_key(row[F_TEAM])
+                changed_facts.add(key)
+            deltas.append((team, *key, code, change))
 
-    unusual = _plausibility(changing, facts, existing, channel_indicators, confirm=confirm)
-    marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
-    insert_rows(
-        DailyCount,
-        ("fact_id", "indicator_id", "value"),
-        count_rows,
-        tail="ON CONFLICT (fact_id, indicator_id) DO UPDATE SET value = excluded.value",
-    )
-    fact_rows = []
-    for key in changed_facts:
-        row = facts[key]
-        row[F_UPDATED_AT], row[F_UPDATED_BY] = now, by_id
-        money = [row[F_MONEY[code]] for code in MONEY_CODES]
-        fact_rows.append((row[F_ID], *key, *money, db_now, db_now, by_id))
-    fact_rows.sort()
-    # Every fact exists by now: the upsert updates, created_at is only there for NOT NULL.
-    changed_columns = (*MONEY_CODES, "updated_at", "updated_by_id")
-    insert_rows(
-        DailyFact,
-        ("id", "date", "manager_id", "channel_id", *MONEY_CODES)
-        + ("created_at", "updated_at", "updated_by_id"),
-        fact_rows,
-        tail="ON CONFLICT (id) DO UPDATE SET "
-        + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
-    )
-    history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
-    history_columns += ("changed_at", "source", "source_name")
-    if marked:  # the column has a database default: the usual rows go without it
-        insert_rows(
-            FactChange,
-            (*history_columns, "confirmed_unusual"),
-            [(*row, True) for row in history_rows if (row[0], row[1]) in marked],
+        unusual = _plausibility(
+            changing, facts, existing, channel_indicators, confirm=confirm, history=history
         )
-    insert_rows(
-        FactChange,
-        history_columns,
-        [row for row in history_rows if (row[0], row[1]) not in marked] if marked else history_rows,
-    )
-    touched = totals_add(deltas)
+        marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
+        writer.add(*count_upsert[:2], count_rows, count_upsert[2])
+        fact_rows = []
+        for key in changed_facts:
+            row = facts[key]
+            row[F_UPDATED_AT], row[F_UPDATED_BY] = now, by_id
+            money = [row[F_MONEY[code]] for code in MONEY_CODES]
+            fact_rows.append((row[F_ID], *key, *money, db_now, db_now, by_id))
+        fact_rows.sort()
+        # Every fact exists by now: the upsert updates, created_at is only there for NOT NULL.
+        changed_columns = (*MONEY_CODES, "updated_at", "updated_by_id")
+        writer.add(
+            DailyFact,
+            ("id", "date", "manager_id", "channel_id", *MONEY_CODES)
+            + ("created_at", "updated_at", "updated_by_id"),
+            fact_rows,
+            "ON CONFLICT (id) DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
+        )
+        history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
+        history_columns += ("changed_at", "source", "source_name")
+        if marked:  # the column has a database default: the usual rows go without it
+            confirmed = [(*row, True) for row in history_rows if (row[0], row[1]) in marked]
+            writer.add(FactChange, (*history_columns, "confirmed_unusual"), confirmed, "")
+            history_rows = [row for row in history_rows if (row[0], row[1]) not in marked]
+        writer.add(FactChange, history_columns, history_rows, "")
+        changed = len(changing)
+        touched = totals_add(deltas)
     return WriteResult(
-        changed=len(history_rows),
+        changed=changed,
         unchanged=unchanged,
         facts=_Facts(facts, changed_facts, by),
         totals=touched,
@@ -408,9 +425,63 @@ def _write(
     )
 
 
-def _plausibility(changing, facts, existing, channel_indicators, *, confirm: bool) -> list:
+class _Writer:
+    """The write's inserts (funnel.summaries.bulk.insert_rows arguments), run in the order
+    added: at once, or — `background`, on PostgreSQL — by a thread of their own on the
+    transaction's connection while the caller goes on preparing (the server inserts while
+    Python adds). psycopg connections are thread-safe: each statement (a COPY as a whole)
+    holds the connection, so the caller's own statements run between the thread's. Leaving
+    the `with` block waits for the thread and raises its error, if any (the transaction then
+    rolls back). The thread's statements bypass Django's cursor: not in its query log."""
+
+    def __init__(self, *, background: bool):
+        self.background = background and connection.vendor == "postgresql"
+        self.error: BaseException | None = None
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = None
+
+    def add(self, model, columns, rows, tail: str) -> None:
+        if not self.background:
+            insert_rows(model, columns, rows, tail)
+            return
+        if self.thread is None:
+            raw = connection.connection
+            self.thread = threading.Thread(target=self._run, args=(raw,), daemon=True)
+            self.thread.start()
+        self.queue.put((model, columns, rows, tail))
+
+    def _run(self, raw) -> None:
+        with raw.cursor() as cursor:
+            while (insert := self.queue.get()) is not None:
+                if self.error is None:  # after an error, only empty the queue
+                    try:
+                        pg_insert(cursor, *insert)
+                    except BaseException as error:  # raised again in the caller's thread
+                        self.error = error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            # As Django's cursor would: psycopg's error as django.db's.
+            with connection.wrap_database_errors:
+                raise self.error
+
+
+def _plausibility(
+    changing, facts, existing, channel_indicators, *, confirm: bool, history=None
+) -> list:
     """Check the values that change (funnel.plausibility_checks): ValidationError above a
-    maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones."""
+    maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones. `history`:
+    values_history read before any write, or None to read it here."""
     if not changing:
         return []
     hard_check(changing, channel_indicators)
@@ -430,7 +501,7 @@ def _plausibility(changing, facts, existing, channel_indicators, *, confirm: boo
         for (fact_id, indicator_id), value in existing.items():
             if fact_id in keys and indicator_id in codes:
                 stored[(keys[fact_id], codes[indicator_id])] = value
-    unusual = soft_check(changing, channel_indicators, stored, monotonic=monotonic)
+    unusual = soft_check(changing, channel_indicators, stored, monotonic=monotonic, history=history)
     if unusual and not confirm:
         raise UnusualValues(unusual)
     return unusual

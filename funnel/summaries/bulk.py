@@ -87,20 +87,30 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple], tail: str 
     if connection.vendor != "postgresql":
         _insert_rows_sqlite(model, columns, rows, tail)
         return
+    with connection.cursor() as cursor:
+        pg_insert(cursor, model, columns, rows, tail)
+
+
+def pg_insert(cursor, model, columns: Sequence[str], rows: Sequence[tuple], tail: str = "") -> None:
+    """insert_rows on PostgreSQL through `cursor`: Django's (its statements counted and
+    logged) or a psycopg cursor (funnel.services' background writer, whose thread has no
+    Django connection of its own)."""
+    if not rows:
+        return
     table = _q(model._meta.db_table)
     names = ", ".join(map(_q, columns))
     copy = not tail and len(rows) >= COPY_FROM
     texts = [_texts(column, copy=copy) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        if copy:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
-                stream.write(
-                    "".join([f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))])
-                )
-            return
-        fields = {field.column: field for field in model._meta.concrete_fields}
-        arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-            ["{" + ",".join(column) + "}" for column in texts],
-        )
+    if copy:
+        # COPY is psycopg's own: from Django's cursor wrapper, its wrapped cursor.
+        with getattr(cursor, "cursor", cursor).copy(f"COPY {table} ({names}) FROM STDIN") as stream:
+            stream.write(
+                "".join([f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))])
+            )
+        return
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+    cursor.execute(
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
+        ["{" + ",".join(column) + "}" for column in texts],
+    )
