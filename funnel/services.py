@@ -441,6 +441,8 @@ class _Writer:
         self.thread = None
 
     def add(self, model, columns, rows, tail: str) -> None:
+        if not rows:
+            return
         if not self.background:
             insert_rows(model, columns, rows, tail)
             return
