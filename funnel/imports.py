@@ -426,8 +426,11 @@ def _check_pass(
         days: dict[object, tuple] = {}
         for raw in raw_rows:
             rows += 1
-            if progress and not rows % PROGRESS_ROWS:
-                progress(int(meter.fraction * WRITING))
+            if not rows % PROGRESS_ROWS:
+                if progress:
+                    progress(int(meter.fraction * WRITING))
+                if rows * meter.fraction and rows > 2 * KEEP_VALUES * meter.fraction:
+                    kept = None  # twice too large by the first rows' size: keep nothing
             cell, day = cells.get(raw_cell := (raw.manager, raw.channel, raw.indicator)), None
             if cell is not None and (day := days.get(raw.date)) is not None:
                 value = _value_fast(raw.value, money=cell[0])

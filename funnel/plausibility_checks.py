@@ -273,7 +273,7 @@ def _ids(channel_indicators: Mapping[int, Mapping[str, Indicator]]) -> dict[tupl
     }
 
 
-def _above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
+def above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
     """The values that may be unusual: those above the floor."""
     floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
     return [
@@ -283,11 +283,10 @@ def _above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
     ]
 
 
-def values_history(latest, channel_indicators):
-    """The history soft_check reads for any of `latest`'s values that change, read now: a
-    write that starts writing before it knows which values change reads it first. None
-    when no value is above the floor."""
-    candidates = _above_floor(latest)
+def values_history(candidates: list[tuple[FactKey, str]], channel_indicators):
+    """The history soft_check reads for `candidates` (the values above the floor that
+    change, or more), read now: for a write that starts writing before it checks. None
+    without candidates."""
     return _history(candidates, _ids(channel_indicators)) if candidates else None
 
 
@@ -302,9 +301,9 @@ def soft_check(
     """The unusual values of a write, in the order written. `stored`: the counts stored now
     of the facts written, by (fact key, code); `monotonic`: the channels whose stages never
     grow. Reads the history only for values above the floor, unless given `history`
-    (values_history of a superset of `latest`, read before the write)."""
+    (values_history of them or more, read before the write)."""
     indicator_ids = _ids(channel_indicators)
-    candidates = _above_floor(latest)
+    candidates = above_floor(latest)
     found: dict[tuple[FactKey, str], Unusual] = {}
     labels: dict[tuple[int, str], str] = {}  # a name in the language: once per channel and code
     if candidates:

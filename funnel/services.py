@@ -14,8 +14,6 @@ per column and whose history goes in by COPY.
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +32,14 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.plausibility_checks import UnusualValues, hard_check, soft_check, values_history
-from funnel.summaries.bulk import insert_rows, pg_array, pg_insert
+from funnel.plausibility_checks import (
+    UnusualValues,
+    above_floor,
+    hard_check,
+    soft_check,
+    values_history,
+)
+from funnel.summaries.bulk import InsertWriter, insert_rows, pg_array
 from funnel.summaries.units import stored_units, team_key
 from funnel.summaries.write import managers_lock, totals_add
 from funnel.values import value_check
@@ -43,8 +47,8 @@ from teams.membership import TeamCalendar
 
 # Keeps every IN (...) list below SQLite's bound-parameter limit.
 CHUNK = 900
-# A write of this many values or more inserts in the background (`_Writer`), this many
-# counts a statement.
+# A write of this many values or more inserts in the background (bulk.InsertWriter), this
+# many counts a statement.
 BACKGROUND_VALUES = 5_000
 
 FactKey = tuple[dt.date, int, int]  # (date, manager_id, channel_id)
@@ -329,11 +333,16 @@ def _write(
         sorted({facts[key][F_ID] for key, code in latest if code not in MONEY_CODES})
     )
 
-    # A large write on PostgreSQL inserts in the background (_Writer) as its rows are ready,
+    # A large write on PostgreSQL inserts in the background (InsertWriter) as its rows are ready,
     # the counts while this loop still runs: the history the plausibility check reads is read
     # first, for every value that could be unusual (those above the floor).
-    writer = _Writer(background=len(latest) >= BACKGROUND_VALUES)
-    history = values_history(latest, channel_indicators) if writer.background else None
+    writer = InsertWriter(background=len(latest) >= BACKGROUND_VALUES)
+    history = None
+    if writer.background:
+        history = values_history(
+            _changing(above_floor(latest), latest, facts, existing, indicator_ids),
+            channel_indicators,
+        )
     count_upsert = (
         DailyCount,
         ("fact_id", "indicator_id", "value"),
@@ -425,57 +434,19 @@ def _write(
     )
 
 
-class _Writer:
-    """The write's inserts (funnel.summaries.bulk.insert_rows arguments), run in the order
-    added: at once, or — `background`, on PostgreSQL — by a thread of their own on the
-    transaction's connection while the caller goes on preparing (the server inserts while
-    Python adds). psycopg connections are thread-safe: each statement (a COPY as a whole)
-    holds the connection, so the caller's own statements run between the thread's. Leaving
-    the `with` block waits for the thread and raises its error, if any (the transaction then
-    rolls back). The thread's statements bypass Django's cursor: not in its query log."""
-
-    def __init__(self, *, background: bool):
-        self.background = background and connection.vendor == "postgresql"
-        self.error: BaseException | None = None
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.thread = None
-
-    def add(self, model, columns, rows, tail: str) -> None:
-        if not rows:
-            return
-        if not self.background:
-            insert_rows(model, columns, rows, tail)
-            return
-        if self.thread is None:
-            raw = connection.connection
-            self.thread = threading.Thread(target=self._run, args=(raw,), daemon=True)
-            self.thread.start()
-        self.queue.put((model, columns, rows, tail))
-
-    def _run(self, raw) -> None:
-        with raw.cursor() as cursor:
-            while (insert := self.queue.get()) is not None:
-                if self.error is None:  # after an error, only empty the queue
-                    try:
-                        pg_insert(cursor, *insert)
-                    except BaseException as error:  # raised again in the caller's thread
-                        self.error = error
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
-            self.thread = None
-        if self.error is not None:
-            # As Django's cursor would: psycopg's error as django.db's.
-            with connection.wrap_database_errors:
-                raise self.error
+def _changing(pairs, latest, facts, existing, indicator_ids) -> list:
+    """Those of `pairs` ((fact key, code) of `latest`) whose value differs from the stored one."""
+    found = []
+    for pair in pairs:
+        key, code = pair
+        row, column = facts[key], F_MONEY.get(code)
+        if column is not None:
+            old = row[column]
+        else:
+            old = existing.get((row[F_ID], indicator_ids[(key[2], code)]))
+        if old is None or old != latest[pair]:
+            found.append(pair)
+    return found
 
 
 def _plausibility(

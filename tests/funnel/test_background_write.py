@@ -1,7 +1,8 @@
-"""A large write on PostgreSQL inserts in a background thread (funnel.services._Writer), the
-counts while its loop still runs: the same result as inline, the history the plausibility
-check reads as stored before the write, and all or nothing when the thread fails. Here the
-threshold is lowered so that a handful of values takes that path (on SQLite it is inline)."""
+"""A large write on PostgreSQL inserts in a background thread (funnel.summaries.bulk's
+InsertWriter), the counts while its loop still runs: the same result as inline, the history
+the plausibility check reads as stored before the write, and all or nothing when the thread
+fails. Here the threshold is lowered so that a handful of values takes that path (on SQLite
+it is inline)."""
 
 import datetime as dt
 import threading
@@ -17,6 +18,7 @@ from funnel.imports import kpi_import
 from funnel.models import DailyCount, DailyFact, FactChange
 from funnel.plausibility_checks import UnusualValues
 from funnel.services import ValueWrite, facts_write
+from funnel.summaries import bulk
 from funnel.summaries.models import DailyTotal, ManagerTotal, MonthTotal
 from tests.factories import channel
 
@@ -30,13 +32,13 @@ def background(monkeypatch):
     threads that ran the inserts."""
     monkeypatch.setattr(services, "BACKGROUND_VALUES", 2)
     threads: list[str] = []
-    insert = services.pg_insert
+    insert = bulk.pg_insert
 
     def spy(cursor, model, *args):
         threads.append(threading.current_thread().name)
         return insert(cursor, model, *args)
 
-    monkeypatch.setattr(services, "pg_insert", spy)
+    monkeypatch.setattr(bulk, "pg_insert", spy)
     return threads
 
 
@@ -115,15 +117,15 @@ def test_an_error_in_the_background_rolls_everything_back(manager_a, background,
     counts = set(DailyCount.objects.values_list("fact_id", "indicator_id", "value"))
     history = FactChange.objects.count()
     totals = set(DailyTotal.objects.values_list("team_key", "date", "code", "value"))
-    insert = services.pg_insert
+    insert = bulk.pg_insert
 
     def failing(cursor, model, columns, rows, tail):
         if model is FactChange:  # a broken history row: the CHECK of the counts' table
             model, columns, rows = DailyCount, ("fact_id", "indicator_id", "value"), [(0, 0, -1)]
         return insert(cursor, model, columns, rows, tail)
 
-    monkeypatch.setattr(services, "pg_insert", failing)
-    monkeypatch.setattr(services, "insert_rows", _inline(failing))
+    monkeypatch.setattr(bulk, "pg_insert", failing)
+    monkeypatch.setattr(bulk, "insert_rows", _inline(failing))
     rows = [(day, "first_contacts", 7) for day in DAYS]
     with pytest.raises(IntegrityError):  # psycopg's error as Django's, on either database
         kpi_import(csv(rows), by=None, accept_unusual=True)
@@ -136,7 +138,7 @@ def test_an_error_in_the_background_rolls_everything_back(manager_a, background,
 
 def _inline(failing):
     """insert_rows (SQLite's path) through `failing`."""
-    insert = services.insert_rows
+    insert = bulk.insert_rows
 
     def rows(model, columns, rows, tail=""):
         if model is FactChange:
