@@ -29,13 +29,14 @@ DAYS = [DAY + dt.timedelta(days=n) for n in range(10)]
 @pytest.fixture
 def background(monkeypatch):
     """A write of 2 values or more goes to the background, 2 counts a statement; → the
-    threads that ran the inserts."""
+    models inserted by other threads than this one, in order."""
     monkeypatch.setattr(services, "BACKGROUND_VALUES", 2)
-    threads: list[str] = []
+    threads: list = []
     insert = bulk.pg_insert
 
     def spy(cursor, model, *args):
-        threads.append(threading.current_thread().name)
+        if threading.current_thread() is not threading.main_thread():
+            threads.append(model)
         return insert(cursor, model, *args)
 
     monkeypatch.setattr(bulk, "pg_insert", spy)
@@ -58,8 +59,7 @@ def test_an_import_written_in_the_background_equals_the_inline_write(manager_a, 
     assert (report.ok, report.changed, report.unchanged) == (True, 20, 0)
     if connection.vendor == "postgresql":
         # Counts two a statement while the loop runs, then facts and history: all threaded.
-        assert len(background) == 5 + 1 + 1
-        assert threading.current_thread().name not in background
+        assert background == [DailyCount] * 5 + [DailyFact, FactChange]
     else:
         assert background == []  # SQLite writes inline
     counts = DailyCount.objects.filter(indicator__code="first_contacts")
