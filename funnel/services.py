@@ -145,13 +145,18 @@ def _facts_lock(keys: Collection[FactKey]) -> dict[FactKey, list]:
     if connection.vendor == "postgresql":
         ordered = sorted(keys, key=lambda k: (k[1], k[0], k[2]))
         columns = ", ".join(f"f.{_q(DailyFact._meta.get_field(n).column)}" for n in FACT_FIELDS)
+        dates = [k[0] for k in ordered]
         with connection.cursor() as cursor:
+            # The ranges are redundant but let the planner read only the facts in them
+            # (an index scan) rather than hash the whole table.
             cursor.execute(
                 f"SELECT {columns} FROM {_q(DailyFact._meta.db_table)} f "
                 f"JOIN unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(m, c, d) "
                 f"ON f.manager_id = k.m AND f.channel_id = k.c AND f.date = k.d "
+                f"WHERE f.date BETWEEN %s AND %s AND f.manager_id BETWEEN %s AND %s "
                 f"ORDER BY f.manager_id, f.id FOR UPDATE OF f",
-                [pg_array([k[i] for k in ordered]) for i in (1, 2, 0)],
+                [pg_array([k[i] for k in ordered]) for i in (1, 2, 0)]
+                + [min(dates), max(dates), ordered[0][1], ordered[-1][1]],
             )
             for row in cursor.fetchall():
                 found[(row[F_DATE], row[F_MANAGER], row[F_CHANNEL])] = list(row)
@@ -210,10 +215,11 @@ def _counts_read(fact_ids: list[int]) -> dict[tuple[int, int], int]:
         return {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # The range is redundant, for the planner (an index scan, not the whole table).
             cursor.execute(
                 f"SELECT fact_id, indicator_id, value FROM {_q(DailyCount._meta.db_table)} "
-                f"WHERE fact_id = ANY(%s::bigint[])",
-                [pg_array(fact_ids)],
+                f"WHERE fact_id = ANY(%s::bigint[]) AND fact_id BETWEEN %s AND %s",
+                [pg_array(fact_ids), min(fact_ids), max(fact_ids)],
             )
             rows = cursor.fetchall()
         return {(fact_id, indicator_id): value for fact_id, indicator_id, value in rows}
