@@ -283,6 +283,23 @@ def above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
     ]
 
 
+def unusual_possible(channel_indicators):
+    """→ whether soft_check could find (pair, value) unusual: a value above the floor, or any
+    on a channel whose stages never grow. A write streams the history of the others."""
+    monotonic = {
+        channel_id
+        for channel_id, indicators in channel_indicators.items()
+        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
+    }
+    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
+
+    def possible(pair: tuple[FactKey, str], value: Decimal | int) -> bool:
+        floor = floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count
+        return value > floor or pair[0][2] in monotonic
+
+    return possible
+
+
 def values_history(candidates: list[tuple[FactKey, str]], channel_indicators):
     """The history soft_check reads for `candidates` (the values above the floor that
     change, or more), read now: for a write that starts writing before it checks. None

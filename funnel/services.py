@@ -37,6 +37,7 @@ from funnel.plausibility_checks import (
     above_floor,
     hard_check,
     soft_check,
+    unusual_possible,
     values_history,
 )
 from funnel.summaries.bulk import InsertWriter, insert_rows, pg_array
@@ -354,6 +355,12 @@ def _write(
         ("fact_id", "indicator_id", "value"),
         "ON CONFLICT (fact_id, indicator_id) DO UPDATE SET value = excluded.value",
     )
+    # The history rows of values that cannot be unusual stream like the counts; the others
+    # wait for the check, which marks the confirmed unusual ones.
+    possible = unusual_possible(channel_indicators) if writer.background else None
+    history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
+    history_columns += ("changed_at", "source", "source_name")
+    streamed: list[tuple] = []
     by_id = getattr(by, "pk", None)
     count_rows: list[tuple] = []
     history_rows: list[tuple] = []
@@ -393,7 +400,14 @@ def _write(
                     count_rows = []
                 change = new if old is None else new - old
             changing[pair] = new
-            history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
+            entry = (fact_id, code, old, new, by_id, db_now, source, source_name)
+            if possible is None or possible(pair, new):
+                history_rows.append(entry)
+            else:
+                streamed.append(entry)
+                if len(streamed) >= BACKGROUND_VALUES:
+                    writer.add(FactChange, history_columns, streamed, "")
+                    streamed = []
             team = teams.get(key)
             if team is None:
                 team = teams[key] = team_key(row[F_TEAM])
@@ -422,17 +436,15 @@ def _write(
             "ON CONFLICT (id) DO UPDATE SET "
             + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
         )
-        history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
-        history_columns += ("changed_at", "source", "source_name")
+        writer.add(FactChange, history_columns, streamed, "")
         if marked:  # the column has a database default: the usual rows go without it
             confirmed = [(*row, True) for row in history_rows if (row[0], row[1]) in marked]
             writer.add(FactChange, (*history_columns, "confirmed_unusual"), confirmed, "")
             history_rows = [row for row in history_rows if (row[0], row[1]) not in marked]
         writer.add(FactChange, history_columns, history_rows, "")
-        changed = len(changing)
         touched = totals_add(deltas)
     return WriteResult(
-        changed=changed,
+        changed=len(changing),
         unchanged=unchanged,
         facts=_Facts(facts, changed_facts, by),
         totals=touched,
