@@ -86,6 +86,8 @@ def _upload_read(upload_id: int, binary) -> None:
             .values_list(Substr("data", start, READ_SLICE, output_field=BinaryField()), flat=True)
             .get()
         )
+        if not piece:  # the end (SQLite: NULL for an empty file)
+            break
         binary.write(piece)
         if len(piece) < READ_SLICE:
             break

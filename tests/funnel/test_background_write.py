@@ -173,3 +173,34 @@ def test_an_unusual_value_in_the_last_chunk_leaves_nothing_of_the_earlier_ones(
     refused = kpi_import(csv(rows), by=None, accept_unusual=True)
     assert [(b.line, b.column) for b in refused.bad_rows] == [(5, ""), (13, "indicator")]
     assert not DailyCount.objects.exists()
+
+
+def test_an_upload_is_read_in_slices_whatever_their_size(manager_a, head1, monkeypatch):
+    from funnel import uploads
+    from funnel.models import ImportUpload
+
+    rows = [(day, "first_contacts", n + 1) for n, day in enumerate(DAYS)]
+    data = csv(rows)
+    # Slices of 7 bytes: the file is read in many queries and written whole.
+    monkeypatch.setattr(uploads, "READ_SLICE", 7)
+    upload = ImportUpload.objects.create(
+        uploaded_by=head1, name="kpi.csv", data=data, size=len(data)
+    )
+    uploads.upload_run(upload.pk, dry_run=False)
+    upload.refresh_from_db()
+    assert (upload.status, upload.result["rows"], upload.result["changed"]) == ("done", 10, 10)
+    counts = DailyCount.objects.filter(indicator__code="first_contacts")
+    assert sorted(counts.values_list("fact__date", "value")) == [
+        (day, n + 1) for n, day in enumerate(DAYS)
+    ]
+    # A file of exactly one slice, and an empty one, end as they should.
+    monkeypatch.setattr(uploads, "READ_SLICE", len(data))
+    exact = ImportUpload.objects.create(uploaded_by=head1, name="k.csv", data=data, size=len(data))
+    uploads.upload_run(exact.pk, dry_run=True)
+    exact.refresh_from_db()
+    assert (exact.status, exact.result["unchanged"]) == ("checked", 10)
+    empty = ImportUpload.objects.create(uploaded_by=head1, name="e.csv", data=b"", size=0)
+    uploads.upload_run(empty.pk, dry_run=True)
+    empty.refresh_from_db()
+    assert empty.status == "failed"
+    assert empty.result["bad_rows"][0][2] == "The file is empty."
