@@ -184,7 +184,8 @@ def _value_fast(raw, *, money: bool) -> Decimal | int | None:
         return None
     if money:
         return Decimal(raw).quantize(CENT) if MONEY_TEXT.fullmatch(raw) else None
-    return int(raw) if COUNT_TEXT.fullmatch(raw) else None
+    # As COUNT_TEXT.fullmatch, cheaper: ASCII digits only.
+    return int(raw) if len(raw) <= 9 and raw.isdigit() and raw.isascii() else None
 
 
 class RowChecker:
@@ -417,24 +418,45 @@ def _check_pass(
         detected, raw_rows = file_rows(binary, meter)
         report.detected = str(detected)
         checker = RowChecker(by=by)
+        check, places = checker.check, seen.places
+        # The checker's fast path without a ValueWrite a row: what its caches proved, with
+        # the parts of seen.key — (manager, channel, indicator) as written → (money, maximum,
+        # key bits, manager_id, channel_id, code); the date as written → (day, key bits).
+        cells: dict[tuple, tuple] = {}
+        days: dict[object, tuple] = {}
         for raw in raw_rows:
             rows += 1
-            if progress and not rows % PROGRESS_ROWS:
-                progress(int(meter.fraction * WRITING))
-            result = checker.check(raw)
-            if type(result) is list:
-                bad_rows.extend(result)
-                continue
-            key = seen.key(result)
-            if (place := seen.places.get(key)) is not None:
+            if not rows % PROGRESS_ROWS:
+                if progress:
+                    progress(int(meter.fraction * WRITING))
+                if rows * meter.fraction and rows > 2 * KEEP_VALUES * meter.fraction:
+                    kept = None  # twice too large by the first rows' size: keep nothing
+            cell, day = cells.get(raw_cell := (raw.manager, raw.channel, raw.indicator)), None
+            if cell is not None and (day := days.get(raw.date)) is not None:
+                value = _value_fast(raw.value, money=cell[0])
+                if value is None or value > cell[1]:
+                    day = None
+            if day is None:
+                result = check(raw)
+                if type(result) is list:
+                    bad_rows.extend(result)
+                    continue
+                value = result.value
+                day = days.get(raw.date) or days.setdefault(
+                    raw.date, (result.date, result.date.toordinal() << 72)
+                )
+                if cell is None:
+                    m, c, money, code, limit = checker.good_cells[raw_cell]
+                    bits = m << 40 | c << 16 | seen.codes.setdefault(code, len(seen.codes))
+                    cell = cells[raw_cell] = (money, limit, bits, m, c, code)
+            key = day[1] | cell[2]
+            if (place := places.get(key)) is not None:
                 reason = _("Same value as %(where)s.") % {"where": seen.where(place)}
                 bad_rows.append(checker.bad(raw, None, reason))
                 continue
-            seen.places[key] = seen.place(raw)
+            places[key] = seen.place(raw) if raw.sheet else raw.line
             if kept is not None:
-                kept[((result.date, result.manager_id, result.channel_id), result.code)] = (
-                    result.value
-                )
+                kept[((day[0], cell[3], cell[4]), cell[5])] = value
                 if len(kept) > KEEP_VALUES:
                     kept = None
     except FileRejected as error:

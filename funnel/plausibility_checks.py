@@ -265,31 +265,68 @@ def _medians(history, candidates, indicator_ids) -> dict[tuple[FactKey, str], De
     return result
 
 
+def _ids(channel_indicators: Mapping[int, Mapping[str, Indicator]]) -> dict[tuple[int, str], int]:
+    return {
+        (channel_id, code): indicator.pk
+        for channel_id, indicators in channel_indicators.items()
+        for code, indicator in indicators.items()
+    }
+
+
+def above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
+    """The values that may be unusual: those above the floor."""
+    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
+    return [
+        pair
+        for pair, value in latest.items()
+        if value > (floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count)
+    ]
+
+
+def unusual_possible(channel_indicators):
+    """→ whether soft_check could find (pair, value) unusual: a value above the floor, or any
+    on a channel whose stages never grow. A write streams the history of the others."""
+    monotonic = {
+        channel_id
+        for channel_id, indicators in channel_indicators.items()
+        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
+    }
+    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
+
+    def possible(pair: tuple[FactKey, str], value: Decimal | int) -> bool:
+        floor = floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count
+        return value > floor or pair[0][2] in monotonic
+
+    return possible
+
+
+def values_history(candidates: list[tuple[FactKey, str]], channel_indicators):
+    """The history soft_check reads for `candidates` (the values above the floor that
+    change, or more), read now: for a write that starts writing before it checks. None
+    without candidates."""
+    return _history(candidates, _ids(channel_indicators)) if candidates else None
+
+
 def soft_check(
     latest: Mapping[tuple[FactKey, str], Decimal | int],
     channel_indicators: Mapping[int, Mapping[str, Indicator]],
     stored: Mapping[tuple[FactKey, str], int],
     *,
     monotonic: set[int],
+    history=None,
 ) -> list[Unusual]:
     """The unusual values of a write, in the order written. `stored`: the counts stored now
     of the facts written, by (fact key, code); `monotonic`: the channels whose stages never
-    grow. Reads the history only for values above the floor."""
-    indicator_ids = {
-        (channel_id, code): indicator.pk
-        for channel_id, indicators in channel_indicators.items()
-        for code, indicator in indicators.items()
-    }
-    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
-    candidates = [
-        pair
-        for pair, value in latest.items()
-        if value > (floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count)
-    ]
+    grow. Reads the history only for values above the floor, unless given `history`
+    (values_history of them or more, read before the write)."""
+    indicator_ids = _ids(channel_indicators)
+    candidates = above_floor(latest)
     found: dict[tuple[FactKey, str], Unusual] = {}
     labels: dict[tuple[int, str], str] = {}  # a name in the language: once per channel and code
     if candidates:
-        usual_of = _medians(_history(candidates, indicator_ids), candidates, indicator_ids)
+        if history is None:
+            history = _history(candidates, indicator_ids)
+        usual_of = _medians(history, candidates, indicator_ids)
         for key, code in candidates:
             value, usual = latest[(key, code)], usual_of[(key, code)]
             if value <= SOFT_FACTOR * usual:  # within the limit whatever the floor

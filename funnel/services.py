@@ -32,8 +32,15 @@ from funnel.models import (
     FactChange,
     Indicator,
 )
-from funnel.plausibility_checks import UnusualValues, hard_check, soft_check
-from funnel.summaries.bulk import insert_rows, pg_array
+from funnel.plausibility_checks import (
+    UnusualValues,
+    above_floor,
+    hard_check,
+    soft_check,
+    unusual_possible,
+    values_history,
+)
+from funnel.summaries.bulk import InsertWriter, insert_rows, pg_array
 from funnel.summaries.units import stored_units, team_key
 from funnel.summaries.write import managers_lock, totals_add
 from funnel.values import value_check
@@ -41,6 +48,9 @@ from teams.membership import TeamCalendar
 
 # Keeps every IN (...) list below SQLite's bound-parameter limit.
 CHUNK = 900
+# A write of this many values or more inserts in the background (bulk.InsertWriter), this
+# many counts a statement.
+BACKGROUND_VALUES = 5_000
 
 FactKey = tuple[dt.date, int, int]  # (date, manager_id, channel_id)
 # A fact travels as a list of its concrete fields' values, in this order.
@@ -136,13 +146,18 @@ def _facts_lock(keys: Collection[FactKey]) -> dict[FactKey, list]:
     if connection.vendor == "postgresql":
         ordered = sorted(keys, key=lambda k: (k[1], k[0], k[2]))
         columns = ", ".join(f"f.{_q(DailyFact._meta.get_field(n).column)}" for n in FACT_FIELDS)
+        dates = [k[0] for k in ordered]
         with connection.cursor() as cursor:
+            # The ranges are redundant but let the planner read only the facts in them
+            # (an index scan) rather than hash the whole table.
             cursor.execute(
                 f"SELECT {columns} FROM {_q(DailyFact._meta.db_table)} f "
                 f"JOIN unnest(%s::bigint[], %s::bigint[], %s::date[]) AS k(m, c, d) "
                 f"ON f.manager_id = k.m AND f.channel_id = k.c AND f.date = k.d "
+                f"WHERE f.date BETWEEN %s AND %s AND f.manager_id BETWEEN %s AND %s "
                 f"ORDER BY f.manager_id, f.id FOR UPDATE OF f",
-                [pg_array([k[i] for k in ordered]) for i in (1, 2, 0)],
+                [pg_array([k[i] for k in ordered]) for i in (1, 2, 0)]
+                + [min(dates), max(dates), ordered[0][1], ordered[-1][1]],
             )
             for row in cursor.fetchall():
                 found[(row[F_DATE], row[F_MANAGER], row[F_CHANNEL])] = list(row)
@@ -201,10 +216,11 @@ def _counts_read(fact_ids: list[int]) -> dict[tuple[int, int], int]:
         return {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # The range is redundant, for the planner (an index scan, not the whole table).
             cursor.execute(
                 f"SELECT fact_id, indicator_id, value FROM {_q(DailyCount._meta.db_table)} "
-                f"WHERE fact_id = ANY(%s::bigint[])",
-                [pg_array(fact_ids)],
+                f"WHERE fact_id = ANY(%s::bigint[]) AND fact_id BETWEEN %s AND %s",
+                [pg_array(fact_ids), min(fact_ids), max(fact_ids)],
             )
             rows = cursor.fetchall()
         return {(fact_id, indicator_id): value for fact_id, indicator_id, value in rows}
@@ -324,6 +340,27 @@ def _write(
         sorted({facts[key][F_ID] for key, code in latest if code not in MONEY_CODES})
     )
 
+    # A large write on PostgreSQL inserts in the background (InsertWriter) as its rows are ready,
+    # the counts while this loop still runs: the history the plausibility check reads is read
+    # first, for every value that could be unusual (those above the floor).
+    writer = InsertWriter(background=len(latest) >= BACKGROUND_VALUES)
+    history = None
+    if writer.background:
+        history = values_history(
+            _changing(above_floor(latest), latest, facts, existing, indicator_ids),
+            channel_indicators,
+        )
+    count_upsert = (
+        DailyCount,
+        ("fact_id", "indicator_id", "value"),
+        "ON CONFLICT (fact_id, indicator_id) DO UPDATE SET value = excluded.value",
+    )
+    # The history rows of values that cannot be unusual stream like the counts; the others
+    # wait for the check, which marks the confirmed unusual ones.
+    possible = unusual_possible(channel_indicators) if writer.background else None
+    history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
+    history_columns += ("changed_at", "source", "source_name")
+    streamed: list[tuple] = []
     by_id = getattr(by, "pk", None)
     count_rows: list[tuple] = []
     history_rows: list[tuple] = []
@@ -331,76 +368,83 @@ def _write(
     deltas: list[tuple] = []
     unchanged = 0
     changing: dict[tuple[FactKey, str], Decimal | int] = {}
-    for (key, code), new in latest.items():
-        row = facts[key]
-        fact_id = row[F_ID]
-        column = F_MONEY.get(code)
-        if column is not None:
-            old = row[column]
-            if old == new:
-                unchanged += 1
-                continue
-            if code in MONEY_DECIMAL_CODES:
-                row[column] = new
-                change = stored_units(code, new) - stored_units(code, old)
+    teams: dict[FactKey, int] = {}  # each fact's team key, once a fact
+    with writer:
+        for pair, new in latest.items():
+            key, code = pair
+            row = facts[key]
+            fact_id = row[F_ID]
+            column = F_MONEY.get(code)
+            if column is not None:
+                old = row[column]
+                if old == new:
+                    unchanged += 1
+                    continue
+                if code in MONEY_DECIMAL_CODES:
+                    row[column] = new
+                    change = stored_units(code, new) - stored_units(code, old)
+                else:
+                    row[column] = new = int(new)
+                    change = new - old
             else:
-                row[column] = new = int(new)
-                change = new - old
-        else:
-            indicator_id = indicator_ids[(key[2], code)]
-            old = existing.get((fact_id, indicator_id))
-            new = int(new)
-            if old == new:
-                unchanged += 1
-                continue
-            count_rows.append((fact_id, indicator_id, new))
-            change = new - (old or 0)
-        changing[(key, code)] = new
-        history_rows.append((fact_id, code, old, new, by_id, db_now, source, source_name))
-        deltas.append((team_key(row[F_TEAM]), *key, code, change))
-        changed_facts.add(key)
+                indicator_id = indicator_ids[(key[2], code)]
+                old = existing.get((fact_id, indicator_id))
+                if type(new) is not int:
+                    new = int(new)
+                if old == new:
+                    unchanged += 1
+                    continue
+                count_rows.append((fact_id, indicator_id, new))
+                if writer.background and len(count_rows) >= BACKGROUND_VALUES:
+                    writer.add(*count_upsert[:2], count_rows, count_upsert[2])
+                    count_rows = []
+                change = new if old is None else new - old
+            changing[pair] = new
+            entry = (fact_id, code, old, new, by_id, db_now, source, source_name)
+            if possible is None or possible(pair, new):
+                history_rows.append(entry)
+            else:
+                streamed.append(entry)
+                if len(streamed) >= BACKGROUND_VALUES:
+                    writer.add(FactChange, history_columns, streamed, "")
+                    streamed = []
+            team = teams.get(key)
+            if team is None:
+                team = teams[key] = team_key(row[F_TEAM])
+                changed_facts.add(key)
+            deltas.append((team, *key, code, change))
 
-    unusual = _plausibility(changing, facts, existing, channel_indicators, confirm=confirm)
-    marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
-    insert_rows(
-        DailyCount,
-        ("fact_id", "indicator_id", "value"),
-        count_rows,
-        tail="ON CONFLICT (fact_id, indicator_id) DO UPDATE SET value = excluded.value",
-    )
-    fact_rows = []
-    for key in changed_facts:
-        row = facts[key]
-        row[F_UPDATED_AT], row[F_UPDATED_BY] = now, by_id
-        money = [row[F_MONEY[code]] for code in MONEY_CODES]
-        fact_rows.append((row[F_ID], *key, *money, db_now, db_now, by_id))
-    fact_rows.sort()
-    # Every fact exists by now: the upsert updates, created_at is only there for NOT NULL.
-    changed_columns = (*MONEY_CODES, "updated_at", "updated_by_id")
-    insert_rows(
-        DailyFact,
-        ("id", "date", "manager_id", "channel_id", *MONEY_CODES)
-        + ("created_at", "updated_at", "updated_by_id"),
-        fact_rows,
-        tail="ON CONFLICT (id) DO UPDATE SET "
-        + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
-    )
-    history_columns = ("fact_id", "code", "old_value", "new_value", "changed_by_id")
-    history_columns += ("changed_at", "source", "source_name")
-    if marked:  # the column has a database default: the usual rows go without it
-        insert_rows(
-            FactChange,
-            (*history_columns, "confirmed_unusual"),
-            [(*row, True) for row in history_rows if (row[0], row[1]) in marked],
+        unusual = _plausibility(
+            changing, facts, existing, channel_indicators, confirm=confirm, history=history
         )
-    insert_rows(
-        FactChange,
-        history_columns,
-        [row for row in history_rows if (row[0], row[1]) not in marked] if marked else history_rows,
-    )
-    touched = totals_add(deltas)
+        marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
+        writer.add(*count_upsert[:2], count_rows, count_upsert[2])
+        fact_rows = []
+        for key in changed_facts:
+            row = facts[key]
+            row[F_UPDATED_AT], row[F_UPDATED_BY] = now, by_id
+            money = [row[F_MONEY[code]] for code in MONEY_CODES]
+            fact_rows.append((row[F_ID], *key, *money, db_now, db_now, by_id))
+        fact_rows.sort()
+        # Every fact exists by now: the upsert updates, created_at is only there for NOT NULL.
+        changed_columns = (*MONEY_CODES, "updated_at", "updated_by_id")
+        writer.add(
+            DailyFact,
+            ("id", "date", "manager_id", "channel_id", *MONEY_CODES)
+            + ("created_at", "updated_at", "updated_by_id"),
+            fact_rows,
+            "ON CONFLICT (id) DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in changed_columns),
+        )
+        writer.add(FactChange, history_columns, streamed, "")
+        if marked:  # the column has a database default: the usual rows go without it
+            confirmed = [(*row, True) for row in history_rows if (row[0], row[1]) in marked]
+            writer.add(FactChange, (*history_columns, "confirmed_unusual"), confirmed, "")
+            history_rows = [row for row in history_rows if (row[0], row[1]) not in marked]
+        writer.add(FactChange, history_columns, history_rows, "")
+        touched = totals_add(deltas)
     return WriteResult(
-        changed=len(history_rows),
+        changed=len(changing),
         unchanged=unchanged,
         facts=_Facts(facts, changed_facts, by),
         totals=touched,
@@ -408,9 +452,27 @@ def _write(
     )
 
 
-def _plausibility(changing, facts, existing, channel_indicators, *, confirm: bool) -> list:
+def _changing(pairs, latest, facts, existing, indicator_ids) -> list:
+    """Those of `pairs` ((fact key, code) of `latest`) whose value differs from the stored one."""
+    found = []
+    for pair in pairs:
+        key, code = pair
+        row, column = facts[key], F_MONEY.get(code)
+        if column is not None:
+            old = row[column]
+        else:
+            old = existing.get((row[F_ID], indicator_ids[(key[2], code)]))
+        if old is None or old != latest[pair]:
+            found.append(pair)
+    return found
+
+
+def _plausibility(
+    changing, facts, existing, channel_indicators, *, confirm: bool, history=None
+) -> list:
     """Check the values that change (funnel.plausibility_checks): ValidationError above a
-    maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones."""
+    maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones. `history`:
+    values_history read before any write, or None to read it here."""
     if not changing:
         return []
     hard_check(changing, channel_indicators)
@@ -430,7 +492,7 @@ def _plausibility(changing, facts, existing, channel_indicators, *, confirm: boo
         for (fact_id, indicator_id), value in existing.items():
             if fact_id in keys and indicator_id in codes:
                 stored[(keys[fact_id], codes[indicator_id])] = value
-    unusual = soft_check(changing, channel_indicators, stored, monotonic=monotonic)
+    unusual = soft_check(changing, channel_indicators, stored, monotonic=monotonic, history=history)
     if unusual and not confirm:
         raise UnusualValues(unusual)
     return unusual

@@ -6,16 +6,20 @@ with its preview, or the import — goes inline for a small file and as a backgr
 from __future__ import annotations
 
 import datetime as dt
-import io
+import tempfile
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import BinaryField
+from django.db.models.functions import Substr
 from django.utils import timezone, translation
 
 from funnel.imports import ImportReport, kpi_import
 from funnel.models import ImportUpload
 
 KEPT_FOR = dt.timedelta(days=1)
+# An upload is read from the database this many bytes a query (_upload_file).
+READ_SLICE = 8 * 1024 * 1024
 # The report keeps this many problems; the import_kpi command lists every one.
 KEPT_BAD_ROWS = 1000
 
@@ -37,14 +41,16 @@ def upload_run(upload_id: int, *, dry_run: bool, accept_unusual: bool = False) -
     """The run itself, in the user's language; its report lands in `result`."""
     upload = ImportUpload.objects.select_related("uploaded_by").defer("data").get(pk=upload_id)
     user = upload.uploaded_by
-    # One copy of the file in memory, read from there as a stream.
-    binary = io.BytesIO(ImportUpload.objects.values_list("data", flat=True).get(pk=upload_id))
 
     def progress(percent: int) -> None:
         ImportUpload.objects.filter(pk=upload_id).update(progress=percent)
 
     language = user.language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    with (
+        tempfile.SpooledTemporaryFile(max_size=READ_SLICE) as binary,
+        translation.override(language),
+    ):
+        _upload_read(upload_id, binary)
         try:
             report = kpi_import(
                 binary,
@@ -67,6 +73,26 @@ def upload_run(upload_id: int, *, dry_run: bool, accept_unusual: bool = False) -
     ImportUpload.objects.filter(pk=upload_id).update(
         status=status, progress=100, result=report_json(report)
     )
+
+
+def _upload_read(upload_id: int, binary) -> None:
+    """The uploaded file into `binary`, READ_SLICE bytes a query: read whole, the value would
+    be in memory twice over and more (the driver's copy — as hex on PostgreSQL — and then
+    the bytes) for the whole import."""
+    start = 1  # SQL counts from 1
+    while True:
+        piece = (
+            ImportUpload.objects.filter(pk=upload_id)
+            .values_list(Substr("data", start, READ_SLICE, output_field=BinaryField()), flat=True)
+            .get()
+        )
+        if not piece:  # the end (SQLite: NULL for an empty file)
+            break
+        binary.write(piece)
+        if len(piece) < READ_SLICE:
+            break
+        start += READ_SLICE
+    binary.seek(0)
 
 
 def report_json(report: ImportReport) -> dict:

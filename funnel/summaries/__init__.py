@@ -68,5 +68,8 @@ recomputed from a snapshot. Locks are taken in one order everywhere so that writ
 deadlock: the managers' user rows (FOR NO KEY UPDATE, sorted; this also serialises a write
 with a team move of the same manager, so a delta never lands on a team the manager just
 left), then the facts, then total rows sorted by key. A rebuild locks the table against
-writers (PostgreSQL; SQLite writers are serial anyway).
+writers (PostgreSQL; SQLite writers are serial anyway). A large write's inserts of counts,
+facts and history may run in a background thread on the same connection (bulk.InsertWriter),
+between the statements of the totals: they take no new lock on a fact (all locked before)
+and lock only count rows of those facts, so the order above still holds.
 """

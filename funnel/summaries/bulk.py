@@ -4,6 +4,8 @@ facts (funnel.services) and the summaries."""
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -87,20 +89,83 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple], tail: str 
     if connection.vendor != "postgresql":
         _insert_rows_sqlite(model, columns, rows, tail)
         return
+    with connection.cursor() as cursor:
+        pg_insert(cursor, model, columns, rows, tail)
+
+
+def pg_insert(cursor, model, columns: Sequence[str], rows: Sequence[tuple], tail: str = "") -> None:
+    """insert_rows on PostgreSQL through `cursor`: Django's (its statements counted and
+    logged) or a psycopg cursor (funnel.services' background writer, whose thread has no
+    Django connection of its own)."""
+    if not rows:
+        return
     table = _q(model._meta.db_table)
     names = ", ".join(map(_q, columns))
     copy = not tail and len(rows) >= COPY_FROM
     texts = [_texts(column, copy=copy) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        if copy:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as stream:
-                stream.write(
-                    "".join([f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))])
-                )
+    if copy:
+        # COPY is psycopg's own: from Django's cursor wrapper, its wrapped cursor.
+        with getattr(cursor, "cursor", cursor).copy(f"COPY {table} ({names}) FROM STDIN") as stream:
+            stream.write(
+                "".join([f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))])
+            )
+        return
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+    cursor.execute(
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
+        ["{" + ",".join(column) + "}" for column in texts],
+    )
+
+
+class InsertWriter:
+    """Inserts (insert_rows' arguments) run in the order added: at once, or — `background`,
+    on PostgreSQL — by a thread of their own on the transaction's connection while the
+    caller goes on preparing (the server inserts while Python adds: funnel.services).
+    psycopg connections are thread-safe: each statement (a COPY as a whole) holds the
+    connection, so the caller's own statements run between the thread's. Leaving the `with`
+    block waits for the thread and raises its error, if any (the transaction then rolls
+    back). The thread's statements bypass Django's cursor: not in its query log."""
+
+    def __init__(self, *, background: bool):
+        self.background = background and connection.vendor == "postgresql"
+        self.error: BaseException | None = None
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = None
+
+    def add(self, model, columns, rows, tail: str) -> None:
+        if not rows:
             return
-        fields = {field.column: field for field in model._meta.concrete_fields}
-        arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-            ["{" + ",".join(column) + "}" for column in texts],
-        )
+        if not self.background:
+            insert_rows(model, columns, rows, tail)
+            return
+        if self.thread is None:
+            raw = connection.connection
+            self.thread = threading.Thread(target=self._run, args=(raw,), daemon=True)
+            self.thread.start()
+        self.queue.put((model, columns, rows, tail))
+
+    def _run(self, raw) -> None:
+        with raw.cursor() as cursor:
+            while (insert := self.queue.get()) is not None:
+                if self.error is None:  # after an error, only empty the queue
+                    try:
+                        pg_insert(cursor, *insert)
+                    except BaseException as error:  # raised again in the caller's thread
+                        self.error = error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            # As Django's cursor would: psycopg's error as django.db's.
+            with connection.wrap_database_errors:
+                raise self.error

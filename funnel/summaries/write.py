@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import add
 
 from django.db import connection, transaction
 
@@ -93,19 +94,19 @@ def pivot_add(deltas: Iterable[Delta]) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {_q(ManagerTotal._meta.db_table)} IN ROW EXCLUSIVE MODE")
     channels = {d[3] for d in deltas}
-    # (channel, code) → column; activities (and stages beyond the sixth) have none.
-    columns = {
-        key: position
-        for key, position in stage_positions(channels).items()
-        if position < len(STAGE_COLUMNS)
-    }
-    columns |= {(c, code): column for c in channels for code, column in MONEY_COLUMN.items()}
+    # channel → code → column; activities (and stages beyond the sixth) have none.
+    columns: dict[int, dict[str, int]] = {c: {} for c in channels}
+    for (channel_id, code), position in stage_positions(channels).items():
+        if position < len(STAGE_COLUMNS):
+            columns[channel_id][code] = position
+    for by_code in columns.values():
+        by_code.update(MONEY_COLUMN)
     width = len(VALUE_COLUMNS)
     # First one vector per fact (date, manager, channel), then each vector into its four
     # buckets: an import's 100,000 values are ~10,000 facts.
     facts: dict[tuple, list[int]] = {}
     for team, date, manager_id, channel_id, code, change in deltas:
-        column = columns.get((channel_id, code))
+        column = columns[channel_id].get(code)
         if column is None:
             continue
         key = (date, manager_id, channel_id, team)
@@ -123,9 +124,9 @@ def pivot_add(deltas: Iterable[Delta]) -> int:
             key = (period, start, manager_id, channel_id, team)
             found = rows.get(key)
             if found is None:
-                rows[key] = list(values)
-            else:
-                rows[key] = [a + b for a, b in zip(found, values, strict=True)]
+                rows[key] = values
+            else:  # a new list: `values` may be another bucket's row as well
+                rows[key] = list(map(add, found, values))
     ordered = sorted((*key, *values) for key, values in rows.items() if any(values))
     insert_rows(ManagerTotal, (*KEY_COLUMNS, *VALUE_COLUMNS), ordered, tail=pivot_upsert_tail())
     return len(ordered)
