@@ -170,10 +170,14 @@ def hard_message(value: Decimal | int, limit: Decimal, *, money: bool) -> str:
 def hard_check(
     latest: Mapping[tuple[FactKey, str], Decimal | int],
     channel_indicators: Mapping[int, Mapping[str, Indicator]],
+    *,
+    limits: Mapping[tuple[int, str], Decimal] | None = None,
 ) -> None:
-    """Implausible (a ValidationError) naming every value above its maximum per day (one
+    """Implausible (a ValidationError) naming every value above its maximum per day;
+    `limits`: the maxima by (channel id, code) when the caller has them, else read (one
     query)."""
-    limits = limits_load(channel_indicators)
+    if limits is None:
+        limits = limits_load(channel_indicators)
     items, problems = [], []
     known: dict[tuple[int, str], Decimal] = {}  # 100,000 values, a few dozen maxima
     for (key, code), value in latest.items():

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funnel.catalogue import Catalogue, catalogue
 from funnel.models import (
     MONEY_CODES,
     MONEY_DECIMAL_CODES,
@@ -111,13 +112,14 @@ def chunked(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-def indicators_by_channel(channel_ids: Iterable[int]) -> dict[int, dict[str, Indicator]]:
-    result: dict[int, dict[str, Indicator]] = defaultdict(dict)
-    # With their channel: its flag `stages_monotonic` is read by the plausibility check.
-    indicators = Indicator.objects.filter(channel_id__in=set(channel_ids)).select_related("channel")
-    for indicator in indicators:
-        result[indicator.channel_id][indicator.code] = indicator
-    return result
+def indicators_by_channel(
+    channel_ids: Iterable[int], known: Catalogue | None = None
+) -> dict[int, dict[str, Indicator]]:
+    """{channel id: {code: indicator}} of the channels that have indicators, from the
+    catalogue (funnel.catalogue: one query, or none with `known`); each indicator carries its
+    channel, whose `stages_monotonic` the plausibility check reads. Read-only instances."""
+    known = known or catalogue()
+    return {cid: known.codes(cid) for cid in set(channel_ids) if known.indicators.get(cid)}
 
 
 def _normalise(code: str, value: Decimal | int) -> Decimal:
@@ -255,7 +257,10 @@ def facts_write(
     unusual for its manager (funnel.plausibility_checks) unless `confirm`, with which they
     are written and their history rows marked confirmed-unusual.
     """
-    channel_indicators = indicators_by_channel({w.channel_id for w in writes})
+    if not writes:
+        return WriteResult(changed=0, unchanged=0, facts={})
+    known = catalogue()
+    channel_indicators = indicators_by_channel({w.channel_id for w in writes}, known)
     latest: dict[tuple[FactKey, str], Decimal] = {}
     for write in writes:
         # Every channel has stages; one without indicators does not exist.
@@ -273,6 +278,7 @@ def facts_write(
         source=source,
         source_name=source_name,
         channel_indicators=channel_indicators,
+        limits=known.limits,
         confirm=confirm,
     )
 
@@ -293,7 +299,10 @@ def values_write(
     here, in the transaction (ValidationError, nothing written), and so is plausibility
     (ValidationError or UnusualValues, as `facts_write`)."""
     pairs = {(key[2], code) for key, code in values}
-    channel_indicators = indicators_by_channel({channel_id for channel_id, _code in pairs})
+    if not values:
+        return WriteResult(changed=0, unchanged=0, facts={})
+    known = catalogue()
+    channel_indicators = indicators_by_channel({channel_id for channel_id, _code in pairs}, known)
     for channel_id, code in sorted(pairs):
         if channel_id not in channel_indicators:
             raise ValidationError(_("Unknown channel."))
@@ -307,6 +316,7 @@ def values_write(
         source=source,
         source_name=source_name,
         channel_indicators=channel_indicators,
+        limits=known.limits,
         confirm=confirm,
     )
 
@@ -317,6 +327,7 @@ def _write(
     by,
     source: str,
     channel_indicators: dict[int, dict[str, Indicator]],
+    limits: Mapping[tuple[int, str], Decimal] | None = None,
     source_name: str = "",
     confirm: bool = False,
 ) -> WriteResult:
@@ -415,7 +426,13 @@ def _write(
             deltas.append((team, *key, code, change))
 
         unusual = _plausibility(
-            changing, facts, existing, channel_indicators, confirm=confirm, history=history
+            changing,
+            facts,
+            existing,
+            channel_indicators,
+            confirm=confirm,
+            history=history,
+            limits=limits,
         )
         marked = {(facts[u.date, u.manager_id, u.channel_id][F_ID], u.code) for u in unusual}
         writer.add(*count_upsert[:2], count_rows, count_upsert[2])
@@ -468,14 +485,14 @@ def _changing(pairs, latest, facts, existing, indicator_ids) -> list:
 
 
 def _plausibility(
-    changing, facts, existing, channel_indicators, *, confirm: bool, history=None
+    changing, facts, existing, channel_indicators, *, confirm: bool, history=None, limits=None
 ) -> list:
     """Check the values that change (funnel.plausibility_checks): ValidationError above a
     maximum, UnusualValues for unusual ones unless `confirm`; → the unusual ones. `history`:
     values_history read before any write, or None to read it here."""
     if not changing:
         return []
-    hard_check(changing, channel_indicators)
+    hard_check(changing, channel_indicators, limits=limits)
     monotonic = {
         channel_id
         for channel_id, indicators in channel_indicators.items()

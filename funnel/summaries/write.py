@@ -10,10 +10,11 @@ from operator import add
 
 from django.db import connection, transaction
 
+from funnel.catalogue import catalogue
 from funnel.models import MONEY_CODES, DailyFact
 from funnel.summaries.buckets import KEY_COLUMNS, STAGE_COLUMNS, VALUE_COLUMNS, buckets, month_start
 from funnel.summaries.bulk import insert_rows
-from funnel.summaries.fresh import fact_values, stage_positions
+from funnel.summaries.fresh import fact_values
 from funnel.summaries.models import DailyTotal, ManagerTotal, MonthTotal
 from funnel.summaries.rebuild import pivot_upsert_tail
 from funnel.summaries.units import ALL_TEAMS, team_key
@@ -96,7 +97,8 @@ def pivot_add(deltas: Iterable[Delta]) -> int:
     channels = {d[3] for d in deltas}
     # channel → code → column; activities (and stages beyond the sixth) have none.
     columns: dict[int, dict[str, int]] = {c: {} for c in channels}
-    for (channel_id, code), position in stage_positions(channels).items():
+    # The catalogue's token is read after the lock, so its stage order is the committed one.
+    for (channel_id, code), position in catalogue().stage_positions(channels).items():
         if position < len(STAGE_COLUMNS):
             columns[channel_id][code] = position
     for by_code in columns.values():

@@ -692,9 +692,9 @@ def test_a_cell_save_costs_a_fixed_number_of_queries(
     data["value"] = "4"
     # Session, user, the manager, the manager's channels and the catalogue's token
     # (funnel.catalogue), the head's teams, the week's values (one query, read once: the old
-    # value and, after the save, the totals the answer carries), the write (facts_write: 13
-    # with the daily maxima, PostgreSQL also locks the pivot's table).
+    # value and, after the save, the totals the answer carries), the write (facts_write: 12,
+    # PostgreSQL also locks the pivot's table).
     pivot_lock = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(21 + pivot_lock):
+    with django_assert_num_queries(20 + pivot_lock):
         response = client.post(reverse("funnel:cell"), data, headers={"HX-Request": "true"})
     assert response.status_code == 200
