@@ -314,13 +314,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-docs", action="store_true", help="Do not write the docs.")
         parser.add_argument(
             "--import-upload",
-            metavar="FILE",
-            help="(internal) import FILE as an uploaded file the way the worker does, and exit.",
+            metavar="ID",
+            help="(internal) run the stored upload ID the way the worker does, and exit.",
         )
 
     def handle(self, *args, scale: str, rebuild: bool, runs: int, no_docs: bool, **options):
         if options.get("import_upload"):
-            self._import_upload(Path(options["import_upload"]))
+            self._import_upload(int(options["import_upload"]))
             return
         if runs < 1:
             raise CommandError("--runs must be at least 1.")
@@ -543,21 +543,34 @@ class Command(BaseCommand):
         return save
 
     def _big_import(self, before: dt.date) -> tuple[float, float]:
-        """A 1,000,000-row CSV imported in a child process through the background path
-        (an ImportUpload run by funnel.uploads.upload_run, as the task does): (seconds, the
-        child's peak RSS in MB)."""
+        """A 1,000,000-row CSV imported in a child process through the background path (an
+        ImportUpload run by funnel.uploads.upload_run, as the task does): (seconds, the
+        child's peak RSS in MB). The upload is stored here, as the web process stores it:
+        the child, like the worker, starts from its id."""
         import resource
         import subprocess
         import sys
         import tempfile
 
+        from funnel.models import ImportUpload
+
         with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as out:
             self._write_rows(out, before, BIG_IMPORT_ROWS, variant=3)
         path = Path(out.name)
         try:
+            upload_id = ImportUpload.objects.create(
+                uploaded_by=User.objects.get(username="bench-director"),
+                name=path.name,
+                data=path.read_bytes(),
+                size=path.stat().st_size,
+            ).pk
+        finally:
+            path.unlink()
+        gc.collect()
+        try:
             start = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "manage.py", "bench", "--import-upload", str(path)],
+                [sys.executable, "manage.py", "bench", "--import-upload", str(upload_id)],
                 cwd=settings.BASE_DIR,
                 # As a production worker runs: DEBUG off (no query log).
                 env={**os.environ, "DEBUG": "false"},
@@ -567,27 +580,19 @@ class Command(BaseCommand):
             )
             seconds = time.perf_counter() - start
         finally:
-            path.unlink()
+            ImportUpload.objects.filter(pk=upload_id).delete()
         if done.returncode != 0 or "status=done" not in done.stdout:
             raise CommandError(f"the 1,000,000-row import failed: {done.stdout} {done.stderr}")
         return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
-    def _import_upload(self, path: Path) -> None:
+    def _import_upload(self, upload_id: int) -> None:
         from funnel.models import ImportUpload
         from funnel.uploads import upload_run
 
-        upload_id = ImportUpload.objects.create(
-            uploaded_by=User.objects.get(username="bench-director"),
-            name=path.name,
-            data=path.read_bytes(),
-            size=path.stat().st_size,
-        ).pk
-        # As the worker: only the upload's id in memory before the run.
-        gc.collect()
         upload_run(upload_id, dry_run=False, accept_unusual=True)
-        upload = ImportUpload.objects.get(pk=upload_id)
+        # The report only: the file's bytes stay in the database.
+        upload = ImportUpload.objects.defer("data").get(pk=upload_id)
         result = upload.result
-        upload.delete()
         self.stdout.write(
             f"status={upload.status} rows={result.get('rows')} bad={result.get('bad_rows', [])[:3]}"
         )
