@@ -1,0 +1,12 @@
+"""The dashboard's long tables' rows, written in Python (dashboards.rows)."""
+
+from django import template
+
+from dashboards import rows
+
+register = template.Library()
+
+
+@register.simple_tag
+def conversion_rows(block, shown_rows, query):
+    return rows.conversion_rows(block, shown_rows, query)
