@@ -74,3 +74,71 @@ def conversion_rows(block, rows, query: str) -> SafeString:
             )
         parts.append("</tr>\n      ")
     return _safe(parts)
+
+
+# --- badges shared by the tables ------------------------------------------------------------
+def pace_badge(status: str | None, value) -> str:
+    """dashboards/_pace.html: a pace badge (on_track, behind, far_behind, or none)."""
+    if not status:
+        title = gettext("No pace until a working day of the period has passed")
+        return f'<span class="muted" title="{title}">—</span>\n'
+    shown = pct(value)
+    title = gettext("Done before today, against what the plan expects by then")
+    if status == "on_track":
+        badge = f'<span aria-hidden="true">✓</span> {gettext("On track")}'
+    elif status == "behind":
+        badge = f'<span\n    aria-hidden="true">▽</span> {gettext("Behind")}'
+    else:
+        badge = f'<span aria-hidden="true">▼</span> {gettext("Far behind")}'
+    return (
+        f'<span\n    class="pace pace-{escape(status)}" title="{title}: {shown}"\n    >{badge}\n'
+        f'  <span class="pace-pct">{shown}</span></span>\n'
+    )
+
+
+def commitment_badge(accuracy) -> str:
+    """dashboards/_commitment.html: how well a manager's commitments came true."""
+    if not accuracy:
+        return "—\n"
+    leaning = ""
+    if accuracy.leaning == "over":
+        text = gettext("over-promises by %(size)s") % {"size": pct(accuracy.bias_size)}
+        leaning = f'\n  <span class="small">{text}</span>'
+    elif accuracy.leaning == "under":
+        text = gettext("under-promises by %(size)s") % {"size": pct(accuracy.bias_size)}
+        leaning = f'\n  <span class="small">{text}</span>'
+    return f'<span class="commitment">{pct(accuracy.accuracy)}{leaning}</span>\n'
+
+
+# --- "Managers by revenue plan completion" --------------------------------------------------
+def leaderboard_rows(rows, query: str, *, commitments_on: bool) -> SafeString:
+    """The leaderboard's rows (dashboard.html#leaderboard)."""
+    q = escape(query)
+    one_to_one = escape(reverse("metrics:one_to_one", args=[0])[:-2])
+    sheet = gettext("One-to-one sheet")
+    parts = []
+    for row in rows:
+        manager = row.manager
+        pk = manager.pk
+        team = manager.team.name if manager.team else ""
+        commitment = ""
+        if commitments_on:
+            commitment = f'\n        <td class="num">{commitment_badge(row.commitment)}</td>'
+        conversions = "".join(f'<td class="num">{pct(c)}</td>' for c in row.conversions)
+        parts.append(
+            f'<tr data-manager="{escape(manager.username)}">\n'
+            f'        <td class="num">{row.rank}</td><td><span class="name">'
+            f'{escape(manager.board_name)}</span> <a class="small one-to-one-link"\n'
+            f'            href="{one_to_one}{pk}/" title="{sheet}">1:1</a></td>'
+            f"<td>{escape(team or '—')}</td>\n"
+            f'        <td class="num">{money(row.plan)}</td>\n'
+            f'        <td class="num"><a href="?{q}&amp;d_code=revenue&amp;d_manager={pk}#drill"\n'
+            f'            hx-get="?{q}&amp;panel=drill&amp;d_code=revenue&amp;d_manager={pk}"\n'
+            f'            hx-target="#drill" hx-swap="outerHTML">{money(row.revenue)}</a></td>\n'
+            f'        <td class="num">{pct(row.completion)}</td>'
+            f'<td class="num">{money(row.expected)}</td>\n'
+            f'        <td class="num">{pace_badge(row.pace_status, row.pace)}</td>\n'
+            f'        <td class="num">{money(row.forecast)}</td>{commitment}\n'
+            f"        {conversions}\n      </tr>"
+        )
+    return _safe(parts)

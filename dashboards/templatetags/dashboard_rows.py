@@ -10,3 +10,8 @@ register = template.Library()
 @register.simple_tag
 def conversion_rows(block, shown_rows, query):
     return rows.conversion_rows(block, shown_rows, query)
+
+
+@register.simple_tag
+def leaderboard_rows(board_rows, query, commitments_on):
+    return rows.leaderboard_rows(board_rows, query, commitments_on=commitments_on)
