@@ -142,3 +142,22 @@ def leaderboard_rows(rows, query: str, *, commitments_on: bool) -> SafeString:
             f"        {conversions}\n      </tr>"
         )
     return _safe(parts)
+
+
+# --- the numbers behind the trend charts ----------------------------------------------------
+def trend_head(buckets) -> SafeString:
+    """The trend table's period headers (dashboards/_trend_numbers.html)."""
+    return _safe([f'<th scope="col" class="num">{escape(b.label)}</th>' for b in buckets])
+
+
+def trend_body(series, *, in_money: bool) -> SafeString:
+    """A channel per row: its revenue (`in_money`) or its stage counts per period."""
+    parts = []
+    for line in series:
+        parts.append(f'<tr><th scope="row">{escape(line.channel.name)}</th>')
+        if in_money:
+            parts += [f'<td\n        class="num">{money(v)}</td>' for v in line.revenue]
+        else:
+            parts += [f'<td class="num">{count(v)}</td>' for v in line.stage]
+        parts.append("</tr>")
+    return _safe(parts)

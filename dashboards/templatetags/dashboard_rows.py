@@ -15,3 +15,13 @@ def conversion_rows(block, shown_rows, query):
 @register.simple_tag
 def leaderboard_rows(board_rows, query, commitments_on):
     return rows.leaderboard_rows(board_rows, query, commitments_on=commitments_on)
+
+
+@register.simple_tag
+def trend_head(buckets):
+    return rows.trend_head(buckets)
+
+
+@register.simple_tag
+def trend_body(series, in_money):
+    return rows.trend_body(series, in_money=in_money)
