@@ -161,3 +161,33 @@ def trend_body(series, *, in_money: bool) -> SafeString:
             parts += [f'<td class="num">{count(v)}</td>' for v in line.stage]
         parts.append("</tr>")
     return _safe(parts)
+
+
+# --- "Margin and profitability by manager" --------------------------------------------------
+def _negative(value) -> bool:
+    return value is not None and value < 0
+
+
+def margin_rows(rows, query: str, *, mine: bool) -> SafeString:
+    """The margin table's manager × channel rows (dashboards/_margin.html)."""
+    q = escape(query)
+    parts = []
+    for row in rows:
+        m, channel = row.money, row.channel
+        keys = f"d_channel={channel.pk}&amp;d_manager={row.manager.pk}"
+        name = "" if mine else f"<td>{escape(row.manager.board_name)}</td>"
+        links = [
+            f'<td class="num"><a href="?{q}&amp;d_code={code}&amp;{keys}#drill"\n'
+            f'          hx-get="?{q}&amp;panel=drill&amp;d_code={code}&amp;{keys}"\n'
+            f'          hx-target="#drill" hx-swap="outerHTML">{money(value)}</a></td>\n'
+            for code, value in (("revenue", m.revenue), ("variable_costs", m.variable_costs))
+        ]
+        parts.append(
+            f"<tr>\n      {name}<td><span class=\"dot\" style=\"background: "
+            f'{escape(channel.colour)}"></span>{escape(channel.name)}</td>\n'
+            f"      {links[0]}      {links[1]}"
+            f'      <td class="num{" bad" if _negative(m.margin) else ""}">{money(m.margin)}</td>\n'
+            f'      <td class="num{" bad" if _negative(m.profitability) else ""}">'
+            f"{pct(m.profitability)}</td>\n    </tr>"
+        )
+    return _safe(parts)

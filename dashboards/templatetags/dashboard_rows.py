@@ -25,3 +25,8 @@ def trend_head(buckets):
 @register.simple_tag
 def trend_body(series, in_money):
     return rows.trend_body(series, in_money=in_money)
+
+
+@register.simple_tag
+def margin_rows(shown_rows, query, mine):
+    return rows.margin_rows(shown_rows, query, mine=mine)
