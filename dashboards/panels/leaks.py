@@ -152,6 +152,7 @@ class LeakPanels:
                     team_revenue=team_revenue,
                     team_margin=team_margin,
                     references=references,
+                    gaps_only=True,  # the rest lose nothing: no row
                 )
                 for leak in found:
                     if leak.money <= 0 and leak.margin <= 0:
