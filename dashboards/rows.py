@@ -191,3 +191,58 @@ def margin_rows(rows, query: str, *, mine: bool) -> SafeString:
             f"{pct(m.profitability)}</td>\n    </tr>"
         )
     return _safe(parts)
+
+
+# --- a channel's funnel card (dashboards/_funnel_card.html) ---------------------------------
+def _drill_link(q: str, keys: str, shown: str, indent: str = "        ") -> str:
+    return (
+        f'<a\n{indent}href="?{q}&amp;{keys}#drill"\n'
+        f'{indent}hx-get="?{q}&amp;panel=drill&amp;{keys}"\n'
+        f'{indent}hx-target="#drill" hx-swap="outerHTML">{shown}</a>'
+    )
+
+
+def funnel_activities(funnel, query: str) -> SafeString:
+    """The list items of a funnel card's activities."""
+    q, channel = escape(query), funnel.channel.pk
+    per_day = gettext("per manager per day")
+    parts = []
+    for activity in funnel.activities:
+        main = ' class="is-main"' if activity.is_main else ""
+        keys = f"d_code={escape(activity.code)}&amp;d_channel={channel}"
+        link = _drill_link(q, keys, f"<strong>{count(activity.count)}</strong>")
+        rate = ""
+        if activity.per_day is not None:
+            rate = f'\n      <span class="muted">({decimal1(activity.per_day)} {per_day})</span>'
+        parts.append(f"<li{main}>{escape(activity.name)}: {link}{rate}</li>")
+    return _safe(parts)
+
+
+def funnel_numbers(funnel, query: str) -> SafeString:
+    """The rows of a funnel card's numbers table: its stages, then its activities."""
+    q, channel = escape(query), funnel.channel.pk
+    sample = gettext("Sample size: the count at the previous stage")
+    parts = []
+    for stage in funnel.stages:
+        main = ' class="is-main"' if stage.is_main else ""
+        keys = f"d_code={escape(stage.code)}&amp;d_channel={channel}"
+        n = ""
+        if stage.previous is not None:
+            n = f'\n        <span class="n" title="{sample}">n={count(stage.previous)}</span>'
+        parts.append(
+            f'<tr{main}><td>{escape(stage.name)}</td><td class="num">'
+            f"{_drill_link(q, keys, count(stage.count))}</td><td\n"
+            f'        class="num{" small-n" if stage.small_sample else ""}">'
+            f"{pct(stage.conversion)}{n}</td><td\n"
+            f'        class="num">{pct(stage.share_of_first)}</td>'
+            f'<td class="num">{decimal1(stage.per_day)}</td></tr>'
+        )
+    parts.append("\n    ")
+    word = gettext("activity")
+    for activity in funnel.activities:
+        parts.append(
+            f"<tr class=\"activity\"><td>{escape(activity.name)} <span class=\"muted\">({word})"
+            f'</span></td><td\n        class="num">{count(activity.count)}</td><td></td><td></td>'
+            f'<td class="num">{decimal1(activity.per_day)}</td></tr>'
+        )
+    return _safe(parts)

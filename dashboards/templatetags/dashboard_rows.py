@@ -30,3 +30,13 @@ def trend_body(series, in_money):
 @register.simple_tag
 def margin_rows(shown_rows, query, mine):
     return rows.margin_rows(shown_rows, query, mine=mine)
+
+
+@register.simple_tag
+def funnel_activities(funnel, query):
+    return rows.funnel_activities(funnel, query)
+
+
+@register.simple_tag
+def funnel_numbers(funnel, query):
+    return rows.funnel_numbers(funnel, query)
