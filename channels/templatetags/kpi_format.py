@@ -100,6 +100,14 @@ def points(value) -> str:
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
+def _json_script_escape(text: str) -> str:
+    """text.translate(_JSON_SCRIPT_ESCAPES), in a few C passes instead of a lookup per
+    character (a trend figure is tens of kilobytes)."""
+    for char, escaped in _JSON_SCRIPT_ESCAPES.items():
+        text = text.replace(chr(char), escaped)
+    return text
+
+
 @register.filter(is_safe=True)
 def figure_json(value, element_id: str):
     """A chart's figure as `json_script` writes it, but compact: UTF-8 text as it is (a
@@ -109,5 +117,5 @@ def figure_json(value, element_id: str):
     return format_html(
         '<script id="{}" type="application/json">{}</script>',
         element_id,
-        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),
+        mark_safe(_json_script_escape(text)),
     )
