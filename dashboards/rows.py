@@ -193,7 +193,7 @@ def margin_rows(rows, query: str, *, mine: bool) -> SafeString:
     return _safe(parts)
 
 
-# --- a channel's funnel card (dashboards/_funnel_card.html) ---------------------------------
+# --- the tables of a channel's funnel card (dashboards.funnel_html) -------------------------
 def _drill_link(q: str, keys: str, shown: str, indent: str = "        ") -> str:
     return (
         f'<a\n{indent}href="?{q}&amp;{keys}#drill"\n'

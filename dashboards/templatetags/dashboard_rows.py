@@ -2,7 +2,7 @@
 
 from django import template
 
-from dashboards import rows
+from dashboards import funnel_html, rows
 
 register = template.Library()
 
@@ -40,3 +40,8 @@ def funnel_activities(funnel, query):
 @register.simple_tag
 def funnel_numbers(funnel, query):
     return rows.funnel_numbers(funnel, query)
+
+
+@register.simple_tag(takes_context=True)
+def funnel_card(context, funnel, figure, figure_id):
+    return funnel_html.funnel_card(funnel, figure, figure_id, context["query"], context["dash"])
