@@ -3,6 +3,7 @@
 from django import template
 
 from dashboards import funnel_html, rows
+from dashboards.forms import label_html
 
 register = template.Library()
 
@@ -45,3 +46,8 @@ def funnel_numbers(funnel, query):
 @register.simple_tag(takes_context=True)
 def funnel_card(context, funnel, figure, figure_id):
     return funnel_html.funnel_card(funnel, figure, figure_id, context["query"], context["dash"])
+
+
+@register.simple_tag
+def field_label(field):
+    return label_html(field)
