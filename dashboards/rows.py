@@ -9,18 +9,28 @@ footer, the "Show all" link) stay in the templates.
 
 from __future__ import annotations
 
+from html import escape as _escape
+
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from channels.templatetags.kpi_format import count, decimal1, pct
-from channels.templatetags.kpi_format import money as _money
+from channels.templatetags.kpi_format import Numbers
 
 
-def money(value) -> str:
-    """kpi_format's money, escaped as the templates escape it (the currency is a setting)."""
-    return escape(_money(value))
+def escape(value) -> str:
+    """django.utils.html.escape's text (without its lazy-string wrapper: called per cell)."""
+    return _escape(str(value))
+
+
+class Formats(Numbers):
+    """kpi_format's filters for one table, the money escaped as the templates escape it
+    (the currency is a setting)."""
+
+    def __init__(self):
+        super().__init__()
+        unescaped = self.money
+        self.money = lambda value: escape(unescaped(value))
 
 
 def _safe(parts: list[str]) -> SafeString:
@@ -33,28 +43,32 @@ class _ConvWords:
 
     def __init__(self):
         above, below = gettext("above the channel"), gettext("below the channel")
-        self.above = (
-            f'<span class="signal" title="{above}">▲</span><span\n    class="sr-only">{above}</span>'
-        )
-        self.below = (
-            f'<span class="signal" title="{below}">▼</span><span\n    class="sr-only">{below}</span>'
-        )
+        self.above, self.below = self._signal(above, "▲"), self._signal(below, "▼")
         self.sample = gettext("Sample size: the count at the previous stage")
 
+    @staticmethod
+    def _signal(words: str, arrow: str) -> str:
+        return (
+            f'<span class="signal" title="{words}">{arrow}</span><span\n'
+            f'    class="sr-only">{words}</span>'
+        )
 
-def conv_pct(cell, words: _ConvWords | None = None) -> str:
+
+def conv_pct(cell, words: _ConvWords | None = None, num: Formats | None = None) -> str:
     """dashboards/_conv_pct.html: a cell's conversion, its signal and its sample size."""
-    words = words or _ConvWords()
-    signal = words.above if cell.signal == "above" else words.below if cell.signal == "below" else ""
+    words, num = words or _ConvWords(), num or Formats()
+    signal = (
+        words.above if cell.signal == "above" else words.below if cell.signal == "below" else ""
+    )
     n = ""
     if cell.previous is not None:
-        n = f'\n  <span class="n" title="{words.sample}">n={count(cell.previous)}</span>'
-    return f'<span class="conv-pct">{signal}{pct(cell.conversion)}{n}</span>\n'
+        n = f'\n  <span class="n" title="{words.sample}">n={num.count(cell.previous)}</span>'
+    return f'<span class="conv-pct">{signal}{num.pct(cell.conversion)}{n}</span>\n'
 
 
 def conversion_rows(block, rows, query: str) -> SafeString:
     """The manager rows of a channel's conversion table (dashboard.html#conversions)."""
-    words = _ConvWords()
+    words, num = _ConvWords(), Formats()
     q = escape(query)
     channel = block.channel.pk
     parts = []
@@ -69,20 +83,20 @@ def conversion_rows(block, rows, query: str) -> SafeString:
                 f'<td\n          class="num conv{small}" style="{escape(cell.style)}"><a\n'
                 f'          href="?{q}&amp;{keys}#drill"\n'
                 f'          hx-get="?{q}&amp;panel=drill&amp;{keys}"\n'
-                f'          hx-target="#drill" hx-swap="outerHTML">{count(cell.count)}</a>'
-                f"{conv_pct(cell, words)}</td>"
+                f'          hx-target="#drill" hx-swap="outerHTML">{num.count(cell.count)}</a>'
+                f"{conv_pct(cell, words, num)}</td>"
             )
         parts.append("</tr>\n      ")
     return _safe(parts)
 
 
 # --- badges shared by the tables ------------------------------------------------------------
-def pace_badge(status: str | None, value) -> str:
+def pace_badge(status: str | None, value, num: Formats | None = None) -> str:
     """dashboards/_pace.html: a pace badge (on_track, behind, far_behind, or none)."""
     if not status:
         title = gettext("No pace until a working day of the period has passed")
         return f'<span class="muted" title="{title}">—</span>\n'
-    shown = pct(value)
+    shown = (num or Formats()).pct(value)
     title = gettext("Done before today, against what the plan expects by then")
     if status == "on_track":
         badge = f'<span aria-hidden="true">✓</span> {gettext("On track")}'
@@ -96,24 +110,25 @@ def pace_badge(status: str | None, value) -> str:
     )
 
 
-def commitment_badge(accuracy) -> str:
+def commitment_badge(accuracy, num: Formats | None = None) -> str:
     """dashboards/_commitment.html: how well a manager's commitments came true."""
     if not accuracy:
         return "—\n"
+    num = num or Formats()
     leaning = ""
     if accuracy.leaning == "over":
-        text = gettext("over-promises by %(size)s") % {"size": pct(accuracy.bias_size)}
+        text = gettext("over-promises by %(size)s") % {"size": num.pct(accuracy.bias_size)}
         leaning = f'\n  <span class="small">{text}</span>'
     elif accuracy.leaning == "under":
-        text = gettext("under-promises by %(size)s") % {"size": pct(accuracy.bias_size)}
+        text = gettext("under-promises by %(size)s") % {"size": num.pct(accuracy.bias_size)}
         leaning = f'\n  <span class="small">{text}</span>'
-    return f'<span class="commitment">{pct(accuracy.accuracy)}{leaning}</span>\n'
+    return f'<span class="commitment">{num.pct(accuracy.accuracy)}{leaning}</span>\n'
 
 
 # --- "Managers by revenue plan completion" --------------------------------------------------
 def leaderboard_rows(rows, query: str, *, commitments_on: bool) -> SafeString:
     """The leaderboard's rows (dashboard.html#leaderboard)."""
-    q = escape(query)
+    q, num = escape(query), Formats()
     one_to_one = escape(reverse("metrics:one_to_one", args=[0])[:-2])
     sheet = gettext("One-to-one sheet")
     parts = []
@@ -123,22 +138,23 @@ def leaderboard_rows(rows, query: str, *, commitments_on: bool) -> SafeString:
         team = manager.team.name if manager.team else ""
         commitment = ""
         if commitments_on:
-            commitment = f'\n        <td class="num">{commitment_badge(row.commitment)}</td>'
-        conversions = "".join(f'<td class="num">{pct(c)}</td>' for c in row.conversions)
+            commitment = f'\n        <td class="num">{commitment_badge(row.commitment, num)}</td>'
+        conversions = "".join(f'<td class="num">{num.pct(c)}</td>' for c in row.conversions)
         parts.append(
             f'<tr data-manager="{escape(manager.username)}">\n'
             f'        <td class="num">{row.rank}</td><td><span class="name">'
             f'{escape(manager.board_name)}</span> <a class="small one-to-one-link"\n'
             f'            href="{one_to_one}{pk}/" title="{sheet}">1:1</a></td>'
             f"<td>{escape(team or '—')}</td>\n"
-            f'        <td class="num">{money(row.plan)}</td>\n'
+            f'        <td class="num">{num.money(row.plan)}</td>\n'
             f'        <td class="num"><a href="?{q}&amp;d_code=revenue&amp;d_manager={pk}#drill"\n'
             f'            hx-get="?{q}&amp;panel=drill&amp;d_code=revenue&amp;d_manager={pk}"\n'
-            f'            hx-target="#drill" hx-swap="outerHTML">{money(row.revenue)}</a></td>\n'
-            f'        <td class="num">{pct(row.completion)}</td>'
-            f'<td class="num">{money(row.expected)}</td>\n'
-            f'        <td class="num">{pace_badge(row.pace_status, row.pace)}</td>\n'
-            f'        <td class="num">{money(row.forecast)}</td>{commitment}\n'
+            f'            hx-target="#drill" hx-swap="outerHTML">'
+            f"{num.money(row.revenue)}</a></td>\n"
+            f'        <td class="num">{num.pct(row.completion)}</td>'
+            f'<td class="num">{num.money(row.expected)}</td>\n'
+            f'        <td class="num">{pace_badge(row.pace_status, row.pace, num)}</td>\n'
+            f'        <td class="num">{num.money(row.forecast)}</td>{commitment}\n'
             f"        {conversions}\n      </tr>"
         )
     return _safe(parts)
@@ -152,13 +168,13 @@ def trend_head(buckets) -> SafeString:
 
 def trend_body(series, *, in_money: bool) -> SafeString:
     """A channel per row: its revenue (`in_money`) or its stage counts per period."""
-    parts = []
+    num, parts = Formats(), []
     for line in series:
         parts.append(f'<tr><th scope="row">{escape(line.channel.name)}</th>')
         if in_money:
-            parts += [f'<td\n        class="num">{money(v)}</td>' for v in line.revenue]
+            parts += [f'<td\n        class="num">{num.money(v)}</td>' for v in line.revenue]
         else:
-            parts += [f'<td class="num">{count(v)}</td>' for v in line.stage]
+            parts += [f'<td class="num">{num.count(v)}</td>' for v in line.stage]
         parts.append("</tr>")
     return _safe(parts)
 
@@ -170,7 +186,7 @@ def _negative(value) -> bool:
 
 def margin_rows(rows, query: str, *, mine: bool) -> SafeString:
     """The margin table's manager × channel rows (dashboards/_margin.html)."""
-    q = escape(query)
+    q, num = escape(query), Formats()
     parts = []
     for row in rows:
         m, channel = row.money, row.channel
@@ -179,16 +195,17 @@ def margin_rows(rows, query: str, *, mine: bool) -> SafeString:
         links = [
             f'<td class="num"><a href="?{q}&amp;d_code={code}&amp;{keys}#drill"\n'
             f'          hx-get="?{q}&amp;panel=drill&amp;d_code={code}&amp;{keys}"\n'
-            f'          hx-target="#drill" hx-swap="outerHTML">{money(value)}</a></td>\n'
+            f'          hx-target="#drill" hx-swap="outerHTML">{num.money(value)}</a></td>\n'
             for code, value in (("revenue", m.revenue), ("variable_costs", m.variable_costs))
         ]
         parts.append(
-            f"<tr>\n      {name}<td><span class=\"dot\" style=\"background: "
+            f'<tr>\n      {name}<td><span class="dot" style="background: '
             f'{escape(channel.colour)}"></span>{escape(channel.name)}</td>\n'
             f"      {links[0]}      {links[1]}"
-            f'      <td class="num{" bad" if _negative(m.margin) else ""}">{money(m.margin)}</td>\n'
+            f'      <td class="num{" bad" if _negative(m.margin) else ""}">'
+            f"{num.money(m.margin)}</td>\n"
             f'      <td class="num{" bad" if _negative(m.profitability) else ""}">'
-            f"{pct(m.profitability)}</td>\n    </tr>"
+            f"{num.pct(m.profitability)}</td>\n    </tr>"
         )
     return _safe(parts)
 
@@ -202,25 +219,27 @@ def _drill_link(q: str, keys: str, shown: str, indent: str = "        ") -> str:
     )
 
 
-def funnel_activities(funnel, query: str) -> SafeString:
+def funnel_activities(funnel, query: str, num: Formats | None = None) -> SafeString:
     """The list items of a funnel card's activities."""
-    q, channel = escape(query), funnel.channel.pk
+    q, channel, num = escape(query), funnel.channel.pk, num or Formats()
     per_day = gettext("per manager per day")
     parts = []
     for activity in funnel.activities:
         main = ' class="is-main"' if activity.is_main else ""
         keys = f"d_code={escape(activity.code)}&amp;d_channel={channel}"
-        link = _drill_link(q, keys, f"<strong>{count(activity.count)}</strong>")
+        link = _drill_link(q, keys, f"<strong>{num.count(activity.count)}</strong>")
         rate = ""
         if activity.per_day is not None:
-            rate = f'\n      <span class="muted">({decimal1(activity.per_day)} {per_day})</span>'
+            rate = (
+                f'\n      <span class="muted">({num.decimal1(activity.per_day)} {per_day})</span>'
+            )
         parts.append(f"<li{main}>{escape(activity.name)}: {link}{rate}</li>")
     return _safe(parts)
 
 
-def funnel_numbers(funnel, query: str) -> SafeString:
+def funnel_numbers(funnel, query: str, num: Formats | None = None) -> SafeString:
     """The rows of a funnel card's numbers table: its stages, then its activities."""
-    q, channel = escape(query), funnel.channel.pk
+    q, channel, num = escape(query), funnel.channel.pk, num or Formats()
     sample = gettext("Sample size: the count at the previous stage")
     parts = []
     for stage in funnel.stages:
@@ -228,21 +247,22 @@ def funnel_numbers(funnel, query: str) -> SafeString:
         keys = f"d_code={escape(stage.code)}&amp;d_channel={channel}"
         n = ""
         if stage.previous is not None:
-            n = f'\n        <span class="n" title="{sample}">n={count(stage.previous)}</span>'
+            n = f'\n        <span class="n" title="{sample}">n={num.count(stage.previous)}</span>'
         parts.append(
             f'<tr{main}><td>{escape(stage.name)}</td><td class="num">'
-            f"{_drill_link(q, keys, count(stage.count))}</td><td\n"
+            f"{_drill_link(q, keys, num.count(stage.count))}</td><td\n"
             f'        class="num{" small-n" if stage.small_sample else ""}">'
-            f"{pct(stage.conversion)}{n}</td><td\n"
-            f'        class="num">{pct(stage.share_of_first)}</td>'
-            f'<td class="num">{decimal1(stage.per_day)}</td></tr>'
+            f"{num.pct(stage.conversion)}{n}</td><td\n"
+            f'        class="num">{num.pct(stage.share_of_first)}</td>'
+            f'<td class="num">{num.decimal1(stage.per_day)}</td></tr>'
         )
     parts.append("\n    ")
     word = gettext("activity")
     for activity in funnel.activities:
         parts.append(
-            f"<tr class=\"activity\"><td>{escape(activity.name)} <span class=\"muted\">({word})"
-            f'</span></td><td\n        class="num">{count(activity.count)}</td><td></td><td></td>'
-            f'<td class="num">{decimal1(activity.per_day)}</td></tr>'
+            f'<tr class="activity"><td>{escape(activity.name)} <span class="muted">({word})'
+            f'</span></td><td\n        class="num">{num.count(activity.count)}</td>'
+            "<td></td><td></td>"
+            f'<td class="num">{num.decimal1(activity.per_day)}</td></tr>'
         )
     return _safe(parts)
