@@ -8,7 +8,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from channels.inputs import BoundedDateField
@@ -224,6 +224,11 @@ class DrillForm(forms.Form):
     d_to = BoundedDateField(required=False)
 
 
+# Django's own message, from its catalogue, as BoundField.label_tag reads it (a name
+# makemessages does not collect: the message is not this app's).
+_label_ends = gettext
+
+
 def label_html(field) -> str:
     """A bound field's `label_tag()` (its label with the form's suffix, for its id) without
     a template render: the filter bar has six."""
@@ -231,7 +236,7 @@ def label_html(field) -> str:
     suffix = field.field.label_suffix
     if suffix is None:
         suffix = field.form.label_suffix
-    if suffix and contents and contents[-1] not in _(":?.!"):
+    if suffix and contents and contents[-1] not in _label_ends(":?.!"):
         contents = format_html("{}{}", contents, suffix)
     widget = field.field.widget
     return format_html(

@@ -13,12 +13,36 @@ from dashboards import charts
 from dashboards.rows import Formats, escape, funnel_activities, funnel_numbers
 
 
-def _t(message: str) -> str:
-    """`{% translate "…" %}` of a literal with a percent sign: looked up doubled, shown single."""
-    return gettext(message.replace("%", "%%")).replace("%%", "%")
+def _percent(translated: str) -> str:
+    """A `{% translate "…" %}` of a literal with a percent sign: the catalogue has it
+    doubled (as makemessages writes a template's), the page shows it single."""
+    return translated.replace("%%", "%")
 
 
-def _main(funnel, q: str, num: Formats) -> str:
+class _Words:
+    """The card's fixed words, translated (outside the f-strings, where makemessages finds
+    them)."""
+
+    def __init__(self):
+        self.per_working_day_each = gettext("per manager per working day")
+        self.main = gettext("Main indicator")
+        self.velocity = gettext("Sales velocity")
+        self.per_working_day = gettext("per working day")
+        self.first_stage_per_day = gettext("first-stage per day")
+        self.conversion = gettext("Funnel conversion")
+        self.revenue = gettext("revenue")
+        self.margin = gettext("margin")
+        self.no_numbers = gettext("No funnel numbers in this period yet.")
+        self.activities = gettext("Activities")
+        self.numbers = gettext("Numbers")
+        self.stage = gettext("Stage")
+        self.count = gettext("Count")
+        self.of_previous = _percent(gettext("%% of previous stage"))
+        self.of_first = _percent(gettext("%% of first stage"))
+        self.per_day_header = gettext("Per manager per working day")
+
+
+def _main(funnel, q: str, num: Formats, w: _Words) -> str:
     main = funnel.main
     if not main:
         return ""
@@ -27,10 +51,10 @@ def _main(funnel, q: str, num: Formats) -> str:
     if main.per_day is not None:
         rate = (
             f'\n    <span class="muted">· {num.decimal1(main.per_day)} '
-            f"{gettext('per manager per working day')}</span>"
+            f"{w.per_working_day_each}</span>"
         )
     return (
-        f'<p class="main-indicator"><span class="badge">{gettext("Main indicator")}</span>\n'
+        f'<p class="main-indicator"><span class="badge">{w.main}</span>\n'
         f'    {escape(main.name)}: <strong><a href="?{q}&amp;{keys}#drill"\n'
         f'      hx-get="?{q}&amp;panel=drill&amp;{keys}"\n'
         f'      hx-target="#drill" hx-swap="outerHTML">{num.count(main.count)}</a></strong>'
@@ -38,7 +62,7 @@ def _main(funnel, q: str, num: Formats) -> str:
     )
 
 
-def _velocity(funnel, compared_label: str, num: Formats) -> str:
+def _velocity(funnel, compared_label: str, num: Formats, w: _Words) -> str:
     v = funnel.velocity
     if not v or v.now.value is None:
         return ""
@@ -54,10 +78,10 @@ def _velocity(funnel, compared_label: str, num: Formats) -> str:
     check = "" if v.check_change is None else f" ({num.pct(v.check_change)})"
     return (
         f'<p class="velocity" title="{escape(compared_label)}">\n'
-        f"    {gettext('Sales velocity')}: <strong>{num.money(v.now.value)}</strong> "
-        f"{gettext('per working day')}{change}<br>\n"
+        f"    {w.velocity}: <strong>{num.money(v.now.value)}</strong> "
+        f"{w.per_working_day}{change}<br>\n"
         f'    <span class="muted small">= {num.decimal1(v.now.per_day)} '
-        f"{gettext('first-stage per day')}{per_day}\n"
+        f"{w.first_stage_per_day}{per_day}\n"
         f"      × {num.pct(v.now.conversion)}{conversion}\n"
         f"      × {num.money(v.now.average_check)}{check}</span></p>"
     )
@@ -66,18 +90,18 @@ def _velocity(funnel, compared_label: str, num: Formats) -> str:
 def funnel_card(funnel, figure, figure_id: str, query: str, dash) -> SafeString:
     """One channel's card: main indicator, conversion and money, velocity, the funnel chart
     (a still preview and its figure), activities and the numbers table."""
-    q, num = escape(query), Formats()
+    q, num, w = escape(query), Formats(), _Words()
     channel = funnel.channel
     code, name = escape(channel.code), escape(channel.name)
     parts = [
         f'<article class="card funnel-card" id="funnel-{code}">\n'
         f'  <h3><span class="dot" style="background: {escape(channel.colour)}"></span>'
-        f"{name}</h3>\n  {_main(funnel, q, num)}\n  \n"
-        f'  <p class="muted">{gettext("Funnel conversion")}: '
-        f"<strong>{num.pct(funnel.funnel_conversion)}</strong> · {gettext('revenue')} "
+        f"{name}</h3>\n  {_main(funnel, q, num, w)}\n  \n"
+        f'  <p class="muted">{w.conversion}: '
+        f"<strong>{num.pct(funnel.funnel_conversion)}</strong> · {w.revenue} "
         f"<strong>{num.money(funnel.money.revenue)}</strong>\n"
-        f"    · {gettext('margin')} <strong>{num.money(funnel.money.margin)}</strong></p>\n  \n"
-        f"  {_velocity(funnel, dash.compared_label, num)}\n  "
+        f"    · {w.margin} <strong>{num.money(funnel.money.margin)}</strong></p>\n  \n"
+        f"  {_velocity(funnel, dash.compared_label, num, w)}\n  "
     ]
     if figure:
         label = gettext("Funnel of %(channel)s; the numbers are in the table below") % {
@@ -91,21 +115,21 @@ def funnel_card(funnel, figure, figure_id: str, query: str, dash) -> SafeString:
             f"  {figure_json(figure, figure_id)}\n  "
         )
     else:
-        parts.append(f'<p class="empty">{gettext("No funnel numbers in this period yet.")}</p>')
+        parts.append(f'<p class="empty">{w.no_numbers}</p>')
     parts.append("\n  ")
     if funnel.activities:
         parts.append(
-            f'\n  <div class="activities"><h4>{gettext("Activities")}</h4>\n'
+            f'\n  <div class="activities"><h4>{w.activities}</h4>\n'
             f"    <ul>{funnel_activities(funnel, query, num)}</ul>\n  </div>\n  "
         )
     parts.append(
-        f'\n  <details class="numbers"><summary>{gettext("Numbers")}</summary>\n'
+        f'\n  <details class="numbers"><summary>{w.numbers}</summary>\n'
         f'    <div class="table-wrap" tabindex="0"><table class="funnel-numbers" '
         f'id="numbers-funnel-{code}">\n'
-        f'      <thead><tr><th>{gettext("Stage")}</th><th class="num">{gettext("Count")}</th><th\n'
-        f'        class="num">{_t("% of previous stage")}</th><th class="num">'
-        f"{_t('% of first stage')}</th><th\n"
-        f'        class="num">{gettext("Per manager per working day")}</th></tr></thead>\n'
+        f'      <thead><tr><th>{w.stage}</th><th class="num">{w.count}</th><th\n'
+        f'        class="num">{w.of_previous}</th><th class="num">'
+        f"{w.of_first}</th><th\n"
+        f'        class="num">{w.per_day_header}</th></tr></thead>\n'
         f"    <tbody>{funnel_numbers(funnel, query, num)}</tbody></table></div>\n    "
     )
     if funnel.people:

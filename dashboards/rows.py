@@ -99,11 +99,14 @@ def pace_badge(status: str | None, value, num: Formats | None = None) -> str:
     shown = (num or Formats()).pct(value)
     title = gettext("Done before today, against what the plan expects by then")
     if status == "on_track":
-        badge = f'<span aria-hidden="true">✓</span> {gettext("On track")}'
+        word = gettext("On track")
+        badge = f'<span aria-hidden="true">✓</span> {word}'
     elif status == "behind":
-        badge = f'<span\n    aria-hidden="true">▽</span> {gettext("Behind")}'
+        word = gettext("Behind")
+        badge = f'<span\n    aria-hidden="true">▽</span> {word}'
     else:
-        badge = f'<span aria-hidden="true">▼</span> {gettext("Far behind")}'
+        word = gettext("Far behind")
+        badge = f'<span aria-hidden="true">▼</span> {word}'
     return (
         f'<span\n    class="pace pace-{escape(status)}" title="{title}: {shown}"\n    >{badge}\n'
         f'  <span class="pace-pct">{shown}</span></span>\n'
