@@ -8,6 +8,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from channels.inputs import BoundedDateField
@@ -78,22 +79,24 @@ class QuickSelect(forms.Select):
 
     Django's Select renders every option through a template: with 500 managers the filter
     bar cost more than all the dashboard's numbers. Same markup, same attributes. With
-    `label_fields`, a model choice reads only (pk, *label_fields) from the database and is
-    labelled by the first non-empty one (no model instance per option).
+    `label_fields` (or a function returning them, read at render time), a model choice
+    reads only (pk, *label_fields) from the database and is labelled by the first non-empty
+    one (no model instance per option).
     """
 
-    def __init__(self, attrs=None, label_fields: tuple[str, ...] = ()):
+    def __init__(self, attrs=None, label_fields=()):
         super().__init__(attrs)
         self.label_fields = label_fields
 
     def _options(self):
         queryset = getattr(self.choices, "queryset", None)
-        if queryset is None or not self.label_fields:
+        fields = self.label_fields() if callable(self.label_fields) else self.label_fields
+        if queryset is None or not fields:
             yield from ((str(value), label) for value, label in self.choices)
             return
         if self.choices.field.empty_label is not None:
             yield "", self.choices.field.empty_label
-        for pk, *labels in queryset.values_list("pk", *self.label_fields):
+        for pk, *labels in queryset.values_list("pk", *fields):
             yield str(pk), next((label for label in labels if label), "")
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -109,18 +112,43 @@ class QuickSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))
 
 
+class QuickDateInput(forms.DateInput):
+    """A date input written in Python: the markup of Django's input template, without a
+    template render per field."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = widget["value"]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            "" if shown is None else format_html(' value="{}"', str(shown)),
+            flatatt(widget["attrs"]),
+        )
+
+
+def channel_label_fields() -> tuple[str, ...]:
+    """A channel's name in the active language (TranslatedName.name): the Russian name
+    where it has one, else the English one."""
+    return ("name_ru", "name_en") if (get_language() or "en")[:2] == "ru" else ("name_en",)
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         label=_("Period"), choices=PRESETS, required=False, widget=QuickSelect
     )
     date_from = BoundedDateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     date_to = BoundedDateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.none(), required=False, widget=QuickSelect
+        label=_("Channel"),
+        queryset=Channel.objects.none(),
+        required=False,
+        widget=QuickSelect(label_fields=channel_label_fields),  # Channel.__str__
     )
     team = forms.ModelChoiceField(
         label=_("Team"),
@@ -194,3 +222,25 @@ class DrillForm(forms.Form):
     d_manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     d_from = BoundedDateField(required=False)
     d_to = BoundedDateField(required=False)
+
+
+# Django's own message, from its catalogue, as BoundField.label_tag reads it (a name
+# makemessages does not collect: the message is not this app's).
+_label_ends = gettext
+
+
+def label_html(field) -> str:
+    """A bound field's `label_tag()` (its label with the form's suffix, for its id) without
+    a template render: the filter bar has six."""
+    contents = field.label
+    suffix = field.field.label_suffix
+    if suffix is None:
+        suffix = field.form.label_suffix
+    if suffix and contents and contents[-1] not in _label_ends(":?.!"):
+        contents = format_html("{}{}", contents, suffix)
+    widget = field.field.widget
+    return format_html(
+        '<label for="{}">{}</label>',
+        widget.id_for_label(widget.attrs.get("id") or field.auto_id),
+        contents,
+    )

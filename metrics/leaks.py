@@ -123,9 +123,11 @@ def stage_leaks(
     team_revenue: Decimal,
     team_margin: Decimal,
     references: Sequence[tuple[Decimal | None, str]],
+    gaps_only: bool = False,
 ) -> list[Leak]:
     """A manager's leaks at each stage after the first of one channel. `references[i]` is the
-    reference of stage i (index 0 unused); stages without a previous count are skipped."""
+    reference of stage i (index 0 unused); stages without a previous count are skipped, and
+    with `gaps_only` so are stages at or above their reference (nothing lost there)."""
     result = []
     for i in range(1, len(counts)):
         previous, count = counts[i - 1], counts[i]
@@ -133,6 +135,8 @@ def stage_leaks(
             continue
         conversion = Decimal(count) / Decimal(previous)
         reference, source = references[i]
+        if gaps_only and (reference is None or reference <= conversion):
+            continue
         revenue_unit, team_used = per_unit(
             revenue, count, team_value=team_revenue, team_count=team_counts[i]
         )

@@ -123,8 +123,12 @@ class LeakPanels:
             return groups[key]
 
         rows = []
+        plans = self.leak_plans
+        planned_for = {(manager_id, channel_id) for manager_id, channel_id, _code in plans}
         for channel in self.catalogue:
             stages = channel.stage_list
+            # (code, name) of each stage, looked up once (a name follows the language).
+            names = [(stage.code, stage.name) for stage in stages]
             for manager_id, person in people.items():
                 own = peers.get((manager_id, channel.id))
                 if own is None or (self.f.mine and manager_id != self.f.viewer.pk):
@@ -132,16 +136,18 @@ class LeakPanels:
                 team_counts, team_revenue, team_margin, medians = group_of(
                     teams.get(manager_id), channel, len(stages)
                 )
-                references = [(None, "")]
-                for i in range(1, len(stages)):
-                    planned = (
-                        self.leak_plans.get((manager_id, channel.id, stages[i - 1].code)),
-                        self.leak_plans.get((manager_id, channel.id, stages[i].code)),
-                    )
-                    reference = medians[i]
-                    if planned[0] and planned[1] is not None:
-                        reference = reference_conversion(planned=planned)
-                    references.append(reference)
+                references = medians  # without a stage plan of theirs: the team's medians
+                if (manager_id, channel.id) in planned_for:
+                    references = [(None, "")]
+                    for i in range(1, len(stages)):
+                        planned = (
+                            plans.get((manager_id, channel.id, names[i - 1][0])),
+                            plans.get((manager_id, channel.id, names[i][0])),
+                        )
+                        reference = medians[i]
+                        if planned[0] and planned[1] is not None:
+                            reference = reference_conversion(planned=planned)
+                        references.append(reference)
                 found = stage_leaks(
                     manager_id=manager_id,
                     channel_id=channel.id,
@@ -152,13 +158,14 @@ class LeakPanels:
                     team_revenue=team_revenue,
                     team_margin=team_margin,
                     references=references,
+                    gaps_only=True,  # the rest lose nothing: no row
                 )
                 for leak in found:
                     if leak.money <= 0 and leak.margin <= 0:
                         continue
                     i = leak.stage_index
-                    names = (stages[i].code, stages[i].name, stages[i - 1].name)
-                    rows.append(LeakRow(person, channel, *names, leak))
+                    code, name = names[i]
+                    rows.append(LeakRow(person, channel, code, name, names[i - 1][1], leak))
         rows.sort(
             key=lambda r: (
                 r.leak.small_sample,

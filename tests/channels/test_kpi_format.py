@@ -73,3 +73,20 @@ def test_figure_json_is_compact_utf8_and_cannot_close_its_script():
     }
     # Half the bytes of Django's json_script for a Russian label.
     assert len(html.encode()) < len(json_script(figure, "fig-x").encode()) * 0.7
+
+
+@given(
+    value=st.one_of(
+        st.none(),
+        st.decimals(min_value=-(10**12), max_value=10**12, allow_nan=False, places=4),
+        st.integers(min_value=-(10**12), max_value=10**12),
+    ),
+    language=st.sampled_from(["en", "ru"]),
+)
+def test_numbers_read_once_format_as_the_filters(value, language):
+    with translation.override(language):
+        numbers = kpi_format.Numbers()
+        assert numbers.money(value) == money(value)
+        assert numbers.pct(value) == pct(value)
+        assert numbers.count(value) == count(value)
+        assert numbers.decimal1(value) == kpi_format.decimal1(value)

@@ -50,6 +50,27 @@ def test_the_documented_example():
     assert (first.money, first.margin) == (0, 0)
 
 
+def test_gaps_only_leaves_out_the_stages_that_lose_nothing():
+    arguments = {
+        "manager_id": 1,
+        "channel_id": 1,
+        "counts": [400, 100, 20, 20],
+        "revenue": Decimal("200000.00"),
+        "margin": Decimal("80000.00"),
+        "team_counts": [1000, 300, 90, 90],
+        "team_revenue": Decimal("900000.00"),
+        "team_margin": Decimal("300000.00"),
+        # At the reference, below it, and without one.
+        "references": [(None, ""), (Decimal("0.25"), "team"), (Decimal("0.3"), "team"), (None, "")],
+    }
+    every = stage_leaks(**arguments)
+    assert [leak.stage_index for leak in every] == [1, 2, 3]
+    (gap,) = stage_leaks(**arguments, gaps_only=True)
+    assert gap == every[1]
+    assert (gap.stage_index, gap.money) == (2, Decimal("100000.00"))
+    assert all(leak.money == leak.margin == 0 for leak in (every[0], every[2]))
+
+
 def test_a_thin_stage_is_priced_at_the_teams_revenue_per_unit():
     # 5 negotiations (< MIN_SAMPLE): the team's 900 000.00 over 90 is 10 000.00 each.
     (leak,) = stage_leaks(
