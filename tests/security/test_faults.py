@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from funnel import services
 from funnel.models import FactChange, ImportUpload
+from funnel.summaries import bulk
 from kpi_project.cache import FailSafeRedisCache
 from tests.factories import channel, write_fact
 from tests.security.helpers import HX, assert_totals_exact, fact_rows, fact_state
@@ -36,14 +37,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _fail_after_history(monkeypatch):
     """The history rows are written, then the connection "drops" before the commit."""
-    real = services.insert_rows
+    real = bulk.insert_rows
 
     def insert_rows(model, columns, rows, tail=""):
         real(model, columns, rows, tail)
         if model is FactChange:
             raise OperationalError("server closed the connection unexpectedly")
 
+    # The history goes in through the write's InsertWriter (funnel.summaries.bulk).
     monkeypatch.setattr(services, "insert_rows", insert_rows)
+    monkeypatch.setattr(bulk, "insert_rows", insert_rows)
 
 
 def _fail_in_totals(monkeypatch):
@@ -236,6 +239,7 @@ import sys, time
 import django; django.setup()
 from django.core.management import call_command
 from funnel import services
+from funnel.summaries import bulk
 from funnel.models import FactChange
 from funnel.summaries import bulk
 real = bulk.insert_rows
