@@ -111,17 +111,34 @@ def log_in(page: Page, live_server, user) -> None:
 def reveal_every_panel(page: Page) -> None:
     """Scroll each element that loads itself when revealed (the dashboard's panels below the
     fold, its discipline or norms panel) into view until none is left unrevealed and every
-    placeholder has been replaced; what the revealed requests fill in may still be arriving."""
+    placeholder has been replaced; what the revealed requests fill in may still be arriving.
+
+    One element at a time: htmx notices a scroll on its own (throttled) clock, so each element
+    is waited for until htmx has marked it revealed (or replaced it) before the next; a fast
+    loop would otherwise scroll the same unmarked element again without any scroll event."""
     for _ in range(30):
         left = page.evaluate(
             """() => {
               const next = document.querySelector(
                 "[hx-trigger~='revealed']:not([data-hx-revealed])");
-              if (next) { next.scrollIntoView(); }
+              if (next) {
+                next.setAttribute("data-test-revealing", "");
+                next.scrollIntoView();
+              }
               return !!next;
             }"""
         )
         if not left:
             break
+        page.wait_for_function(
+            """() => {
+              const element = document.querySelector("[data-test-revealing]");
+              return !element || element.hasAttribute("data-hx-revealed");
+            }"""
+        )
+        page.evaluate(
+            """() => document.querySelectorAll("[data-test-revealing]").forEach(
+              (element) => element.removeAttribute("data-test-revealing"))"""
+        )
         page.wait_for_function("() => !document.querySelector('.lazy-panel[data-hx-revealed]')")
     expect(page.locator(".lazy-panel")).to_have_count(0)
