@@ -119,7 +119,8 @@ def indicators_by_channel(
     catalogue (funnel.catalogue: one query, or none with `known`); each indicator carries its
     channel, whose `stages_monotonic` the plausibility check reads. Read-only instances."""
     known = known or catalogue()
-    return {cid: known.codes(cid) for cid in set(channel_ids) if known.indicators.get(cid)}
+    # Copies of the catalogue's dicts: a caller adding to one cannot change the snapshot.
+    return {cid: dict(known.codes(cid)) for cid in set(channel_ids) if known.indicators.get(cid)}
 
 
 def _normalise(code: str, value: Decimal | int) -> Decimal:
