@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from funnel.catalogue import catalogue
 from funnel.models import (
     MONEY_CODES,
     MONEY_DECIMAL_CODES,
@@ -32,7 +33,6 @@ from funnel.models import (
     DailyCount,
     DailyFact,
     Indicator,
-    ValueLimit,
 )
 from funnel.plausibility import (
     HISTORY_DAYS,
@@ -146,13 +146,9 @@ class Implausible(ValidationError):
 
 
 def limits_load(channel_ids: Iterable[int]) -> dict[tuple[int, str], Decimal]:
-    """The maxima set in the admin for these channels by (channel_id, code): one query."""
-    return {
-        (channel_id, code): limit
-        for channel_id, code, limit in ValueLimit.objects.filter(
-            channel_id__in=set(channel_ids)
-        ).values_list("channel_id", "code", "max_per_day")
-    }
+    """The maxima set in the admin for these channels by (channel_id, code), from the
+    catalogue (funnel.catalogue: one query)."""
+    return catalogue().limits_of(channel_ids)
 
 
 def hard_max(limits: Mapping[tuple[int, str], Decimal], channel_id: int, code: str) -> Decimal:

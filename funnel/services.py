@@ -299,9 +299,9 @@ def values_write(
     so 100,000 values are not checked twice. Channels, codes and managers are still checked
     here, in the transaction (ValidationError, nothing written), and so is plausibility
     (ValidationError or UnusualValues, as `facts_write`)."""
-    pairs = {(key[2], code) for key, code in values}
     if not values:
         return WriteResult(changed=0, unchanged=0, facts={})
+    pairs = {(key[2], code) for key, code in values}
     known = catalogue()
     channel_indicators = indicators_by_channel({channel_id for channel_id, _code in pairs}, known)
     for channel_id, code in sorted(pairs):

@@ -9,7 +9,7 @@ aggregate over a UNION ALL) are in rebuild.py and verify.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.db import connection
 from django.db.models import Case, CharField, F, QuerySet, Sum, Value, When
@@ -111,21 +111,6 @@ def fresh_totals(*, months: bool = False) -> QuerySet:
 
 
 # ---- the per-manager pivot (ManagerTotal) --------------------------------------------------
-
-
-def stage_positions(channel_ids: Iterable[int] | None = None) -> dict[tuple[int, str], int]:
-    """{(channel_id, stage code): column index 0…} by funnel order (order, id). One query."""
-    positions: dict[tuple[int, str], int] = {}
-    seen: dict[int, int] = defaultdict(int)
-    stages = Indicator.objects.filter(kind=Indicator.Kind.STAGE)
-    if channel_ids is not None:
-        stages = stages.filter(channel_id__in=set(channel_ids))
-    for channel_id, code in stages.order_by("channel_id", "order", "id").values_list(
-        "channel_id", "code"
-    ):
-        positions[(channel_id, code)] = seen[channel_id]
-        seen[channel_id] += 1
-    return positions
 
 
 def _stage_ids(channel_id: int | None) -> list[list[int]]:

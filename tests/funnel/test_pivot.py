@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
+from funnel.catalogue import catalogue
 from funnel.models import Indicator, ManagerTotal
 from funnel.summaries import buckets as pivot
-from funnel.summaries.fresh import stage_positions
 from tests.factories import channel, write_fact
 from tests.funnel.test_totals import assert_totals_exact
 
@@ -91,7 +91,7 @@ def test_a_write_fills_the_day_week_and_month_rows(manager_a):
         (r.period, r.start): (r.stage_1, r.stage_2, r.revenue)
         for r in ManagerTotal.objects.filter(manager=manager_a)
     }
-    positions = stage_positions([channel("active").pk])
+    positions = catalogue().stage_positions([channel("active").pk])
     assert positions[(channel("active").pk, "first_contacts")] == 0
     assert positions[(channel("active").pk, "meetings_set")] == 1
     assert rows[(pivot.DAY, DAY)][0] == 10
@@ -107,7 +107,7 @@ def test_reordering_the_stages_rebuilds_the_channels_rows(manager_a):
     first.order = 99  # now the last stage
     first.save()
     row = ManagerTotal.objects.get(manager=manager_a, period=pivot.DAY, start=DAY)
-    positions = stage_positions([first.channel_id])
+    positions = catalogue().stage_positions([first.channel_id])
     assert positions[(first.channel_id, "first_contacts")] == len(positions) - 1
     assert getattr(row, f"stage_{len(positions)}") == 10
     assert_totals_exact()
