@@ -273,29 +273,34 @@ def _ids(channel_indicators: Mapping[int, Mapping[str, Indicator]]) -> dict[tupl
     }
 
 
+FLOOR_COUNT = Decimal(SOFT_FLOOR_COUNT)
+
+
+def _above_floor(pair: tuple[FactKey, str], value: Decimal | int) -> bool:
+    return value > (SOFT_FLOOR_MONEY if pair[1] in MONEY_DECIMAL_CODES else FLOOR_COUNT)
+
+
 def above_floor(latest: Mapping[tuple[FactKey, str], Decimal | int]) -> list:
     """The values that may be unusual: those above the floor."""
-    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
-    return [
-        pair
-        for pair, value in latest.items()
-        if value > (floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count)
-    ]
+    return [pair for pair, value in latest.items() if _above_floor(pair, value)]
+
+
+def monotonic_channels(channel_indicators: Mapping[int, Mapping[str, Indicator]]) -> set[int]:
+    """The channels whose stages never grow (Channel.stages_monotonic)."""
+    return {
+        channel_id
+        for channel_id, indicators in channel_indicators.items()
+        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
+    }
 
 
 def unusual_possible(channel_indicators):
     """→ whether soft_check could find (pair, value) unusual: a value above the floor, or any
     on a channel whose stages never grow. A write streams the history of the others."""
-    monotonic = {
-        channel_id
-        for channel_id, indicators in channel_indicators.items()
-        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
-    }
-    floor_count, floor_money = Decimal(SOFT_FLOOR_COUNT), SOFT_FLOOR_MONEY
+    monotonic = monotonic_channels(channel_indicators)
 
     def possible(pair: tuple[FactKey, str], value: Decimal | int) -> bool:
-        floor = floor_money if pair[1] in MONEY_DECIMAL_CODES else floor_count
-        return value > floor or pair[0][2] in monotonic
+        return _above_floor(pair, value) or pair[0][2] in monotonic
 
     return possible
 
@@ -414,10 +419,6 @@ def writes_check(writes) -> list[Unusual]:
         if stored.get((key, w.code)) != Decimal(w.value):
             changing[(key, w.code)] = Decimal(w.value)
     hard_check(changing, channel_indicators)
-    monotonic = {
-        channel_id
-        for channel_id, indicators in channel_indicators.items()
-        if any(i.channel.stages_monotonic for i in indicators.values())
-    }
+    monotonic = monotonic_channels(channel_indicators)
     counts = {pair: value for pair, value in stored.items() if pair[1] not in MONEY_CODES}
     return soft_check(changing, channel_indicators, counts, monotonic=monotonic)

@@ -37,6 +37,7 @@ from funnel.plausibility_checks import (
     UnusualValues,
     above_floor,
     hard_check,
+    monotonic_channels,
     soft_check,
     unusual_possible,
     values_history,
@@ -494,11 +495,7 @@ def _plausibility(
     if not changing:
         return []
     hard_check(changing, channel_indicators, limits=limits)
-    monotonic = {
-        channel_id
-        for channel_id, indicators in channel_indicators.items()
-        if any(indicator.channel.stages_monotonic for indicator in indicators.values())
-    }
+    monotonic = monotonic_channels(channel_indicators)
     stored: dict[tuple[FactKey, str], int] = {}
     if monotonic:
         codes = {
