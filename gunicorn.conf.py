@@ -2,10 +2,17 @@
 `gunicorn kpi_project.wsgi --bind ADDRESS` (README, Deployment; `make serve`; the load test).
 
 Threaded workers: a request waiting on PostgreSQL (a row lock of the totals, a round trip)
-leaves its worker's other threads to serve, and a kept-alive connection is served again
-without a new TCP handshake. 2 × cores + 1 processes, each with its own database connections
-(one per thread, kept CONN_MAX_AGE seconds): mind PostgreSQL's max_connections. The app is
-loaded once before the fork. WEB_CONCURRENCY and GUNICORN_THREADS override the counts.
+leaves its worker's other threads to serve. 2 × cores + 1 processes, each with its own
+database connections (one per thread, kept CONN_MAX_AGE seconds): mind PostgreSQL's
+max_connections. The app is loaded once before the fork. WEB_CONCURRENCY and
+GUNICORN_THREADS override the counts.
+
+One queue for all workers: a worker accepts a connection only while it has a free thread
+(worker_connections = threads) and closes it after the answer (no keep-alive), so a request
+waits in the listening socket's backlog for the first free worker, in arrival order. With
+keep-alive a connection stays with the worker that accepted it, busy or not: under the load
+test some clients waited three times longer than others (p95 2.6 × p50; one queue: 1.5 ×,
+docs/benchmarks.md). A proxy in front (TLS) opens a connection per request anyway.
 """
 
 import os
@@ -15,4 +22,5 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 preload_app = True
 timeout = 60
-keepalive = 5
+worker_connections = threads
+keepalive = 0

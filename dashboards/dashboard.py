@@ -76,7 +76,7 @@ class Dashboard(
     @cached_property
     def channels_all(self) -> list[Channel]:
         """The channels in scope, switched-off ones too (the report lists those with
-        facts). Two queries."""
+        facts). One query while the process's catalogue holds (funnel.catalogue)."""
         return channel_catalogue(self.f.channel_ids, include_inactive=True)
 
     @cached_property

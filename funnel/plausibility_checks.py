@@ -8,8 +8,8 @@ against the database, set-based so that an import of 100,000 values costs a few 
   whose stages never grow, is unusual; the write raises UnusualValues listing them unless the
   caller confirms, and then the history marks them confirmed-unusual.
 
-Only values above the floor can be unusual against the history, so only those read it: two
-queries (facts, then their counts) for all of them, none when no value is that large.
+Only values above the floor can be unusual against the history, so only those read it: one
+query (the facts with their counts) for all of them, none when no value is that large.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import FilteredRelation, Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -191,16 +192,17 @@ def hard_check(
 
 def _history(candidates: list[tuple[FactKey, str]], indicator_ids: Mapping[tuple[int, str], int]):
     """The stored values of the candidates' managers and channels over the HISTORY_DAYS before
-    their days: (manager, channel) → (sorted dates, {date: {code: value}}); two queries for
-    up to CHUNK managers (facts, then the counts of the candidates' indicators)."""
+    their days: (manager, channel) → (sorted dates, {date: {code: value}}); one query for up
+    to CHUNK managers: each fact with its counts of the candidates' indicators (a fact
+    without them comes once, with None for them)."""
     first = min(key[0] for key, _code in candidates) - dt.timedelta(days=HISTORY_DAYS)
     last = max(key[0] for key, _code in candidates)
     managers = sorted({key[1] for key, _code in candidates})
     channels = {key[2] for key, _code in candidates}
     money = sorted({code for _key, code in candidates if code in MONEY_CODES})
     wanted = {indicator_ids[(key[2], code)] for key, code in candidates if code not in MONEY_CODES}
+    counted = ("wanted__indicator_id", "wanted__value") if wanted else ()
     days: dict[tuple[int, int], dict[dt.date, dict]] = defaultdict(dict)
-    fact_days: dict[int, dict] = {}
     for start in range(0, len(managers), CHUNK):
         facts = DailyFact.objects.filter(
             manager_id__in=managers[start : start + CHUNK],
@@ -208,26 +210,20 @@ def _history(candidates: list[tuple[FactKey, str]], indicator_ids: Mapping[tuple
             date__gte=first,
             date__lt=last,
         )
-        for fact_id, manager_id, channel_id, day, *values in facts.order_by().values_list(
-            "id", "manager_id", "channel_id", "date", *money
-        ):
-            # A reported day without a count of an indicator counts 0 for it.
-            fact_days[fact_id] = days[(manager_id, channel_id)][day] = dict(
-                zip(money, values, strict=True)
-            )
         if wanted:
-            counts = DailyCount.objects.filter(
-                fact__manager_id__in=managers[start : start + CHUNK],
-                fact__channel_id__in=channels,
-                fact__date__gte=first,
-                fact__date__lt=last,
-                indicator_id__in=wanted,
+            facts = facts.annotate(
+                wanted=FilteredRelation("counts", condition=Q(counts__indicator_id__in=wanted))
             )
-            for fact_id, indicator_id, value in counts.order_by().values_list(
-                "fact_id", "indicator_id", "value"
-            ):
-                if (found := fact_days.get(fact_id)) is not None:
-                    found[indicator_id] = value
+        for manager_id, channel_id, day, *values in facts.order_by().values_list(
+            "manager_id", "channel_id", "date", *money, *counted
+        ):
+            by_day = days[(manager_id, channel_id)]
+            found = by_day.get(day)
+            if found is None:
+                # A reported day without a count of an indicator counts 0 for it.
+                found = by_day[day] = dict(zip(money, values[: len(money)], strict=True))
+            if wanted and values[-2] is not None:
+                found[values[-2]] = values[-1]
     return {pair: (sorted(by_day), by_day) for pair, by_day in days.items()}
 
 

@@ -88,11 +88,17 @@ class StoredValues:
         return self.values.get((day, channel_id, code))
 
 
-def entry_values(manager: User, start: dt.date, end: dt.date) -> StoredValues:
-    """Every stored value of the manager between two dates (both included), in one query:
-    each fact with its counts (a fact without counts comes once, with None for them)."""
+def entry_values(
+    manager: User, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> StoredValues:
+    """Every stored value of the manager between two dates (both included), of one channel
+    when given, in one query: each fact with its counts (a fact without counts comes once,
+    with None for them)."""
     stored = StoredValues()
-    rows = DailyFact.objects.filter(manager=manager, date__range=(start, end)).values_list(
+    facts = DailyFact.objects.filter(manager=manager, date__range=(start, end))
+    if channel_id is not None:
+        facts = facts.filter(channel_id=channel_id)
+    rows = facts.values_list(
         "date", "channel_id", "updated_at", *MONEY_CODES, "counts__indicator__code", "counts__value"
     )
     values = stored.values

@@ -406,9 +406,10 @@ def cell(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("value", "")
     confirm = request.POST.get("confirm") == "1"  # "Save anyway" of an unusual value
     grid_cell = GridCell(day=day, channel_id=channel_id, row=row, text=raw, editable=True)
-    # The week as stored, read once: the old value now, the totals once the value is saved.
+    # The channel's week as stored, read once: the old value now, the totals once the value
+    # is saved (the answer shows only this channel's).
     days = _week_days(day)
-    stored = entry_values(manager, days[0], days[-1])
+    stored = entry_values(manager, days[0], days[-1], channel_id)
     try:
         value = value_parse(code, raw)
         old = stored.get(day, channel_id, code)

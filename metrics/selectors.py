@@ -6,15 +6,17 @@ SQLite and PostgreSQL); compute.py turns these sums into metrics.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, F, Min, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Exists, F, Min, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from channels.models import Channel
+from funnel.catalogue import catalogue
 from funnel.models import MONEY_CODES, DailyCount, DailyFact, Indicator
 from funnel.summaries.buckets import STAGE_COLUMNS
 from funnel.summaries.read import pivot_rows, totals_rows
@@ -150,21 +152,32 @@ def _prefixed(expression, prefix: str):
 def channel_catalogue(
     channel_ids: tuple[int, ...] | None = None, *, include_inactive: bool = False
 ) -> list[Channel]:
-    """Active channels in display order with `stage_list` and `activity_list`. Two queries.
+    """Active channels in display order with `stage_list` and `activity_list` (each in
+    (order, id) order), read from the process's catalogue (funnel.catalogue): one query while
+    it holds.
 
-    `include_inactive` also lists switched-off channels (their past facts still count).
+    `include_inactive` also lists switched-off channels (their past facts still count). Each
+    channel and indicator is the caller's own copy (an indicator's `channel` is its copy), so
+    nothing a request sets on them reaches the process's snapshot.
     """
-    channels = Channel.objects.all() if include_inactive else Channel.objects.filter(is_active=True)
-    if channel_ids is not None:
-        channels = channels.filter(pk__in=channel_ids)
-    channels = channels.prefetch_related(
-        Prefetch("indicators", queryset=Indicator.objects.order_by("order", "id"))
-    )
-    result = list(channels)
-    for channel in result:
-        indicators = list(channel.indicators.all())
-        channel.stage_list = [i for i in indicators if i.kind == Indicator.Kind.STAGE]
-        channel.activity_list = [i for i in indicators if i.kind == Indicator.Kind.ACTIVITY]
+    known = catalogue()
+    wanted = None if channel_ids is None else set(channel_ids)
+    result = []
+    for shared in known.channels.values():  # in display order
+        if not (include_inactive or shared.is_active) or (
+            wanted is not None and shared.pk not in wanted
+        ):
+            continue
+        channel = copy.copy(shared)
+        channel.stage_list, channel.activity_list = [], []
+        for indicator in known.indicators.get(channel.pk, ()):
+            indicator = copy.copy(indicator)
+            indicator.channel = channel
+            if indicator.kind == Indicator.Kind.STAGE:
+                channel.stage_list.append(indicator)
+            else:
+                channel.activity_list.append(indicator)
+        result.append(channel)
     return result
 
 

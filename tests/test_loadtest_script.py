@@ -140,7 +140,10 @@ def test_gunicorn_conf_runs_threaded_workers_two_per_core_plus_one(monkeypatch):
     settings = runpy.run_path(str(conf))
     assert (settings["workers"], settings["worker_class"], settings["threads"]) == (5, "gthread", 4)
     assert settings["preload_app"] is True
+    # One queue: a worker takes a connection only with a thread free for it, and closes it
+    # after the answer (a kept-alive one would stay with its worker, busy or not).
+    assert (settings["worker_connections"], settings["keepalive"]) == (4, 0)
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("GUNICORN_THREADS", "8")
     settings = runpy.run_path(str(conf))
-    assert (settings["workers"], settings["threads"]) == (3, 8)
+    assert (settings["workers"], settings["threads"], settings["worker_connections"]) == (3, 8, 8)

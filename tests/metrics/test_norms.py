@@ -256,5 +256,5 @@ def test_reader_falls_back_to_the_team_for_a_new_manager(manager_a, manager_a2):
 
 def test_reader_costs_a_fixed_number_of_queries(django_assert_num_queries, team1):
     managers = [make_user(team=team1) for _ in range(3)]
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         norms_read(managers=managers, today=dt.date(2026, 3, 16))

@@ -127,7 +127,7 @@ def test_plan_page_costs_a_fixed_number_of_queries(client, head1, team1, django_
             indicator="revenue",
             value=5,
         )
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             client.get(reverse("metrics:plans"))
 
 

@@ -387,12 +387,12 @@ def test_a_report_costs_a_fixed_number_of_queries(
         person = make_user(f"extra{n}", team=team1)
         for day in range(2, 20):
             write_fact(person, "inbound", dt.date(2026, 3, day), leads_received=n, revenue="1.00")
-    # catalogue 2 + counts 1 + money 1 + plans 1, or 3 for a team (its key, and the
+    # catalogue 1 (its token) + counts 1 + money 1 + plans 1, or 3 for a team (its key, and the
     # memberships of the planned people) + holidays 1 (always: plans are prorated by working
     # days) + counts and money of the as-of month before as_of 2 (while the period holds it).
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         build_report(scope=scope(), as_of=AFTER)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         build_report(
             scope=Scope(*MARCH, teams=Team.objects.filter(pk=team1.pk).values("pk")),
             as_of=dt.date(2026, 3, 10),

@@ -180,7 +180,7 @@ def test_the_page_costs_the_same_queries_whatever_the_team(
 # Session and user (2), the eight reads of metrics.review (people, channels and their stages,
 # holidays, facts, counts, history, decisions), the filter form's choices (channels, teams,
 # managers).
-QUERIES = 13
+QUERIES = 12
 
 
 def test_the_note_on_the_day_form_names_the_indicator_not_its_code(client, manager_a, head1):

@@ -124,7 +124,7 @@ def test_scope_sums_cost_one_query_each_whatever_the_number_of_managers_and_days
         count_sums(MARCH, group_by=("manager", "week", "channel"))
     with django_assert_num_queries(1):
         money_sums(Scope(MARCH.date_from, MARCH.date_to, managers=users(manager_a, manager_b)))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # the catalogue's token (funnel.catalogue)
         channel_catalogue()
 
 
@@ -148,6 +148,26 @@ def test_the_catalogue_lists_active_channels_in_order_with_stages_and_activities
         "proposals_reviewed",
     ]
     assert [c.code for c in channel_catalogue(include_inactive=True)][-1] == "partner"
+
+
+def test_each_catalogue_is_the_callers_own_copy_and_follows_a_change(db):
+    first = channel_catalogue()
+    first[0].colour = "#000001"
+    first[0].stage_list.clear()
+    first[0].activity_list[0].order = 999
+    again = channel_catalogue()
+    # Nothing one request sets reaches the next (the catalogue is the process's).
+    assert again[0] is not first[0]
+    assert again[0].colour != "#000001"
+    assert len(again[0].stage_list) == 6
+    assert again[0].activity_list[0].order != 999
+    # An indicator's channel is the copy it is listed under.
+    assert all(i.channel is again[0] for i in (*again[0].stage_list, *again[0].activity_list))
+    # A saved change is seen by the next call.
+    inbound = channel("inbound")
+    inbound.colour = "#123456"
+    inbound.save()
+    assert channel_catalogue((inbound.pk,))[0].colour == "#123456"
 
 
 # --- plans ------------------------------------------------------------------------------

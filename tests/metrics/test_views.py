@@ -334,31 +334,30 @@ def _many_facts(team1, team2, *, managers: int, days: int) -> None:
             )
 
 
-# Page: session + user, filter choices (channel, team, manager), catalogue (2, switched-off
-# channels included: the report's too), managers (people, their teams), sums by manager ×
-# channel (one query on the per-manager pivot, money included), previous money, the money of
-# the same days a year earlier, trend (money, counts), own plans, working days (the
-# report's and the company card's too), the report (plans; its sums by month come from the
-# trend's when its steps are days or months), the company card (expenses: its money is the
-# cards' when no filter is set), drill (indicator, values); a fragment runs only what it
-# shows. The cards read the working days too (the previous period counts them); the funnel
-# reads the per-manager sums and the working days for its per-day averages, and the counts
-# and money of the previous period for its sales velocity; "missing" alone
-# also reads the per-manager sums (people who left are listed only with numbers); the
-# company card alone reads the money of the period and of the previous one. A period
-# holding today costs a few more: see test_a_period_holding_today_costs_three_queries_more.
+# Page: session + user, filter choices (channel, team, manager), the catalogue's token
+# (funnel.catalogue; switched-off channels included: the report's too), managers (people, their
+# teams), sums by manager × channel (one query on the per-manager pivot, money included), previous
+# money, the money of the same days a year earlier, trend (money, counts), own plans, working days
+# (the report's and the company card's too), the report (plans; its sums by month come from the
+# trend's when its steps are days or months), the company card (expenses: its money is the cards'
+# when no filter is set), drill (indicator, values); a fragment runs only what it shows. The cards
+# read the working days too (the previous period counts them); the funnel reads the per-manager sums
+# and the working days for its per-day averages, and the counts and money of the previous period for
+# its sales velocity; "missing" alone also reads the per-manager sums (people who left are listed
+# only with numbers); the company card alone reads the money of the period and of the previous one.
+# A period holding today costs a few more: see test_a_period_holding_today_costs_three_queries_more.
 # The leaderboard reads the morning commitments with the department's switch (one query).
 QUERIES = {
-    "": 18,  # the first response: the panels above the fold, placeholders for the rest
-    "full": 23,  # the whole page in one response (`full=1`)
-    "cards": 10,
-    "funnel": 10,
-    "money": 5,
-    "margin": 8,
-    "trend": 6,
-    "leaderboard": 10,
-    "conversions": 8,
-    "plans": 8,
+    "": 17,  # the first response: the panels above the fold, placeholders for the rest
+    "full": 22,  # the whole page in one response (`full=1`)
+    "cards": 9,
+    "funnel": 9,
+    "money": 4,
+    "margin": 7,
+    "trend": 5,
+    "leaderboard": 9,
+    "conversions": 7,
+    "plans": 7,
     "missing": 6,
     "company": 6,
     "drill": 4,
@@ -393,9 +392,9 @@ def test_my_numbers_cost_the_same_queries_whatever_the_days(
                 person, "active", dt.date(2025, 3, 1) + dt.timedelta(days=day), revenue="10.00"
             )
     client.force_login(manager_a)
-    with django_assert_num_queries(14):  # the first response
+    with django_assert_num_queries(13):  # the first response
         assert client.get(my_url()).status_code == 200
-    with django_assert_num_queries(22):  # the whole page
+    with django_assert_num_queries(21):  # the whole page
         assert client.get(my_url(full=1)).status_code == 200
 
 
