@@ -109,14 +109,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", "-c max_parallel_workers_per_gather=0 -c jit=off"
     )
-    # Parameters travel apart from the statement (psycopg's server-side binding), and a
-    # statement a connection runs for the fifth time is prepared once and then only
-    # executed: a cell save's twenty statements cost about a third less CPU in the app and
-    # the database (docs/benchmarks.md). Off for a pooler that cannot keep prepared
-    # statements (PgBouncer in transaction mode before 1.21).
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

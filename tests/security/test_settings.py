@@ -1,4 +1,3 @@
-import json
 import os
 import re
 import secrets
@@ -286,33 +285,3 @@ def test_cached_sessions_keep_the_database_as_the_source_of_truth(client, manage
     client.post(reverse("logout"))
     assert Session.objects.filter(session_key=key).count() == 0
     assert cache.get(cached) is None
-
-
-def _database_options(**env: str) -> dict:
-    result = _manage(
-        "shell",
-        "-c",
-        "import json; from django.conf import settings; "
-        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DATABASE_URL="postgres://kpi@db.example.com:5432/kpi",
-        **env,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def test_postgresql_binds_parameters_on_the_server_unless_switched_off():
-    assert _database_options()["server_side_binding"] is True
-    assert _database_options(DATABASE_SERVER_SIDE_BINDING="false")["server_side_binding"] is False
-
-
-@pytest.mark.django_db
-def test_the_suites_postgresql_connection_binds_on_the_server():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL option")
-    connection.ensure_connection()
-    # Django's cursor for server-side binding (psycopg prepares what a connection repeats).
-    assert connection.connection.cursor_factory.__name__ == "ServerBindingCursor"
