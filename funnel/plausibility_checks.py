@@ -8,8 +8,8 @@ against the database, set-based so that an import of 100,000 values costs a few 
   whose stages never grow, is unusual; the write raises UnusualValues listing them unless the
   caller confirms, and then the history marks them confirmed-unusual.
 
-Only values above the floor can be unusual against the history, so only those read it: one
-query (the facts with their counts) for all of them, none when no value is that large.
+Only values above the floor can be unusual against the history, so only those read it: two
+queries (facts, then their counts) for all of them, none when no value is that large.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import FilteredRelation, Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -191,49 +190,60 @@ def hard_check(
         raise Implausible(items, problems)
 
 
-def _history_rows(managers, channels, money, wanted, first, last):
-    """(manager_id, channel_id, date, *money, indicator_id, value) of the managers' facts in
-    the channels from `first` to the day before `last`, each with its counts of the `wanted`
-    indicators (a fact without them once, with None; without `wanted`, no count columns).
-    PostgreSQL: one statement written here (the ORM's join costs a cell save more to build
-    than to run); elsewhere the ORM's, whose converters make SQLite's decimals exact."""
+def _history_reads(managers, channels, money, wanted, first, last):
+    """The managers' facts in the channels from `first` to the day before `last` — (id,
+    manager_id, channel_id, date, *money) — and their counts of the `wanted` indicators —
+    (fact_id, indicator_id, value): two queries, the second none without `wanted`.
+    PostgreSQL: statements written here (the ORM's cost a cell save more to build than to
+    run); elsewhere the ORM's, whose converters make SQLite's decimals exact."""
     if connection.vendor == "postgresql":
         q = connection.ops.quote_name
+        facts_table = q(DailyFact._meta.db_table)
+        where = (
+            " WHERE f.manager_id = ANY(%s::bigint[]) AND f.channel_id = ANY(%s::bigint[])"
+            " AND f.date >= %s AND f.date < %s"
+        )
+        params = [list(managers), sorted(channels), first, last]
         columns = "".join(f", f.{q(DailyFact._meta.get_field(code).column)}" for code in money)
-        counts, params = "", []
-        if wanted:
-            columns += ", c.indicator_id, c.value"
-            counts = (
-                f" LEFT JOIN {q(DailyCount._meta.db_table)} c"
-                " ON c.fact_id = f.id AND c.indicator_id = ANY(%s::bigint[])"
-            )
-            params.append(sorted(wanted))
+        counts = []
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT f.manager_id, f.channel_id, f.date{columns}"
-                f" FROM {q(DailyFact._meta.db_table)} f{counts}"
-                " WHERE f.manager_id = ANY(%s::bigint[]) AND f.channel_id = ANY(%s::bigint[])"
-                " AND f.date >= %s AND f.date < %s",
-                [*params, list(managers), sorted(channels), first, last],
+                f"SELECT f.id, f.manager_id, f.channel_id, f.date{columns}"
+                f" FROM {facts_table} f{where}",
+                params,
             )
-            return cursor.fetchall()
+            facts = cursor.fetchall()
+            if wanted:
+                cursor.execute(
+                    "SELECT c.fact_id, c.indicator_id, c.value"
+                    f" FROM {q(DailyCount._meta.db_table)} c JOIN {facts_table} f"
+                    f" ON f.id = c.fact_id{where} AND c.indicator_id = ANY(%s::bigint[])",
+                    [*params, sorted(wanted)],
+                )
+                counts = cursor.fetchall()
+        return facts, counts
     facts = DailyFact.objects.filter(
         manager_id__in=managers, channel_id__in=channels, date__gte=first, date__lt=last
     )
-    counted = ()
+    counts = DailyCount.objects.none()
     if wanted:
-        facts = facts.annotate(
-            wanted=FilteredRelation("counts", condition=Q(counts__indicator_id__in=wanted))
+        counts = DailyCount.objects.filter(
+            fact__manager_id__in=managers,
+            fact__channel_id__in=channels,
+            fact__date__gte=first,
+            fact__date__lt=last,
+            indicator_id__in=wanted,
         )
-        counted = ("wanted__indicator_id", "wanted__value")
-    return facts.order_by().values_list("manager_id", "channel_id", "date", *money, *counted)
+    return (
+        facts.order_by().values_list("id", "manager_id", "channel_id", "date", *money),
+        counts.order_by().values_list("fact_id", "indicator_id", "value"),
+    )
 
 
 def _history(candidates: list[tuple[FactKey, str]], indicator_ids: Mapping[tuple[int, str], int]):
     """The stored values of the candidates' managers and channels over the HISTORY_DAYS before
-    their days: (manager, channel) → (sorted dates, {date: {code: value}}); one query for up
-    to CHUNK managers: each fact with its counts of the candidates' indicators (a fact
-    without them comes once, with None for them)."""
+    their days: (manager, channel) → (sorted dates, {date: {code: value}}); two queries for
+    up to CHUNK managers (facts, then the counts of the candidates' indicators)."""
     first = min(key[0] for key, _code in candidates) - dt.timedelta(days=HISTORY_DAYS)
     last = max(key[0] for key, _code in candidates)
     managers = sorted({key[1] for key, _code in candidates})
@@ -242,15 +252,18 @@ def _history(candidates: list[tuple[FactKey, str]], indicator_ids: Mapping[tuple
     wanted = {indicator_ids[(key[2], code)] for key, code in candidates if code not in MONEY_CODES}
     days: dict[tuple[int, int], dict[dt.date, dict]] = defaultdict(dict)
     for start in range(0, len(managers), CHUNK):
-        rows = _history_rows(managers[start : start + CHUNK], channels, money, wanted, first, last)
-        for manager_id, channel_id, day, *values in rows:
-            by_day = days[(manager_id, channel_id)]
-            found = by_day.get(day)
-            if found is None:
-                # A reported day without a count of an indicator counts 0 for it.
-                found = by_day[day] = dict(zip(money, values[: len(money)], strict=True))
-            if wanted and values[-2] is not None:
-                found[values[-2]] = values[-1]
+        facts, counts = _history_reads(
+            managers[start : start + CHUNK], channels, money, wanted, first, last
+        )
+        fact_days: dict[int, dict] = {}
+        for fact_id, manager_id, channel_id, day, *values in facts:
+            # A reported day without a count of an indicator counts 0 for it.
+            fact_days[fact_id] = days[(manager_id, channel_id)][day] = dict(
+                zip(money, values, strict=True)
+            )
+        for fact_id, indicator_id, value in counts:
+            if (found := fact_days.get(fact_id)) is not None:
+                found[indicator_id] = value
     return {pair: (sorted(by_day), by_day) for pair, by_day in days.items()}
 
 

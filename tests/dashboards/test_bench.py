@@ -178,6 +178,21 @@ def test_the_ratios_to_the_floor_are_those_of_one_run():
     }
 
 
+def test_the_page_and_its_floor_are_timed_in_turn(monkeypatch):
+    calls = []
+    clock = iter(range(1000))
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(clock))
+    times = bench.timed_together(
+        {name: (lambda name=name: calls.append(name)) for name in ("page", "full", "floor")},
+        runs=3,
+        warm=1,
+    )
+    # Warmed once each, then one of each in turn, three times over.
+    assert calls == ["page", "full", "floor"] + ["page", "full", "floor"] * 3
+    # Each timing is its own call's (the clock ticks once at its start and once at its end).
+    assert times == {name: [1000.0] * 3 for name in ("page", "full", "floor")}
+
+
 def test_the_docs_print_each_ratio_against_its_budget():
     results = {
         "floor_365d_p50_ms": 40.0,
