@@ -18,10 +18,15 @@ class TranslatedName(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def name_fields() -> tuple[str, ...]:
+        """The fields `name` reads, in order, in the active language: the first non-empty
+        one is the name (the Russian name where there is one, else the English one)."""
+        return ("name_ru", "name_en") if (get_language() or "en")[:2] == "ru" else ("name_en",)
+
     @property
     def name(self) -> str:
-        lang = (get_language() or "en")[:2]
-        return (self.name_ru if lang == "ru" else self.name_en) or self.name_en
+        return getattr(self, self.name_fields()[0]) or self.name_en
 
 
 class Channel(TranslatedName):

@@ -8,7 +8,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from channels.inputs import BoundedDateField
@@ -128,12 +128,6 @@ class QuickDateInput(forms.DateInput):
         )
 
 
-def channel_label_fields() -> tuple[str, ...]:
-    """A channel's name in the active language (TranslatedName.name): the Russian name
-    where it has one, else the English one."""
-    return ("name_ru", "name_en") if (get_language() or "en")[:2] == "ru" else ("name_en",)
-
-
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         label=_("Period"), choices=PRESETS, required=False, widget=QuickSelect
@@ -148,7 +142,7 @@ class DashboardFilterForm(forms.Form):
         label=_("Channel"),
         queryset=Channel.objects.none(),
         required=False,
-        widget=QuickSelect(label_fields=channel_label_fields),  # Channel.__str__
+        widget=QuickSelect(label_fields=Channel.name_fields),  # Channel.__str__
     )
     team = forms.ModelChoiceField(
         label=_("Team"),
