@@ -33,16 +33,6 @@ def margin_rows(shown_rows, query, mine):
     return rows.margin_rows(shown_rows, query, mine=mine)
 
 
-@register.simple_tag
-def funnel_activities(funnel, query):
-    return rows.funnel_activities(funnel, query)
-
-
-@register.simple_tag
-def funnel_numbers(funnel, query):
-    return rows.funnel_numbers(funnel, query)
-
-
 @register.simple_tag(takes_context=True)
 def funnel_card(context, funnel, figure, figure_id):
     return funnel_html.funnel_card(funnel, figure, figure_id, context["query"], context["dash"])
