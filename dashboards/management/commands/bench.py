@@ -99,14 +99,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def timed(call: Callable[[], object], runs: int, warm: int = 2) -> list[float]:
-    for _ in range(warm):
-        call()
-    result = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        result.append((time.perf_counter() - start) * 1000)
-    return result
+    return timed_together({"": call}, runs, warm)[""]
 
 
 def timed_together(
