@@ -11,8 +11,8 @@ One queue for all workers: a worker accepts a connection only while it has a fre
 (worker_connections = threads) and closes it after the answer (no keep-alive), so a request
 waits in the listening socket's backlog for the first free worker, in arrival order. With
 keep-alive a connection stays with the worker that accepted it, busy or not: under the load
-test some clients waited three times longer than others (p95 2.6 × p50; one queue: 1.5 ×,
-docs/benchmarks.md). A proxy in front (TLS) opens a connection per request anyway.
+test some clients waited two to three times longer than others (p95 2–3 × p50; one queue:
+1.4 ×, docs/benchmarks.md). A proxy in front (TLS) opens a connection per request anyway.
 """
 
 import os
