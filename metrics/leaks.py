@@ -17,11 +17,13 @@ reference loses nothing. Unrounded: round once for display.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from metrics.compute import ratio
 from metrics.pace import is_small_sample
+
+ZERO = Decimal(0)
 
 
 def median(values: Sequence[Decimal]) -> Decimal | None:
@@ -58,13 +60,36 @@ def per_unit(
     """(value per unit at a stage, whether the team's was used): the manager's own value ÷
     count, or the team's where the manager's count is below MIN_SAMPLE (or has no value);
     None when neither has one."""
+    return _per_unit(value, count, is_small_sample(count), team_value, team_count)
+
+
+def _per_unit(value, count, thin: bool, team_value, team_count) -> tuple[Decimal | None, bool]:
+    """per_unit with the count's small sample worked out by the caller (once a stage)."""
     own = ratio(value, count) if value else None
-    if own is not None and not is_small_sample(count):
+    if own is not None and not thin:
         return own, False
     team = ratio(team_value, team_count) if team_value else None
     if team is not None:
         return team, True
     return own, False
+
+
+def _gap_base(previous_count: int, conversion: Decimal | None, reference: Decimal | None):
+    """previous count × (reference − own conversion), the part of the money lost that a
+    stage's revenue and margin share; None when nothing is lost."""
+    if conversion is None or reference is None:
+        return None
+    gap = reference - conversion
+    if gap <= 0 or previous_count <= 0:
+        return None
+    return previous_count * gap
+
+
+def _priced(base, value_per_unit: Decimal | None) -> Decimal:
+    """The gap's base (`_gap_base`) × the value per unit, never below 0."""
+    if base is None or value_per_unit is None:
+        return ZERO
+    return base * max(value_per_unit, ZERO)
 
 
 def money_lost(
@@ -76,17 +101,12 @@ def money_lost(
 ) -> Decimal:
     """previous count × (reference − own conversion) × value per unit; 0 when the manager is
     at or above the reference, or when any part is undefined. Never negative."""
-    if conversion is None or reference is None or value_per_unit is None:
-        return Decimal(0)
-    gap = reference - conversion
-    if gap <= 0 or previous_count <= 0:
-        return Decimal(0)
-    return previous_count * gap * max(value_per_unit, Decimal(0))
+    return _priced(_gap_base(previous_count, conversion, reference), value_per_unit)
 
 
-@dataclass(frozen=True)
-class Leak:
-    """One manager's gap at one stage of one channel."""
+class Leak(NamedTuple):
+    """One manager's gap at one stage of one channel (a named tuple: a dashboard makes
+    thousands of them a request)."""
 
     manager_id: int
     channel_id: int
@@ -137,22 +157,10 @@ def stage_leaks(
         reference, source = references[i]
         if gaps_only and (reference is None or reference <= conversion):
             continue
-        revenue_unit, team_used = per_unit(
-            revenue, count, team_value=team_revenue, team_count=team_counts[i]
-        )
-        margin_unit, _ = per_unit(margin, count, team_value=team_margin, team_count=team_counts[i])
-        lost = money_lost(
-            previous_count=previous,
-            conversion=conversion,
-            reference=reference,
-            value_per_unit=revenue_unit,
-        )
-        margin_lost = money_lost(
-            previous_count=previous,
-            conversion=conversion,
-            reference=reference,
-            value_per_unit=margin_unit,
-        )
+        team_count, thin = team_counts[i], is_small_sample(count)
+        revenue_unit, team_used = _per_unit(revenue, count, thin, team_revenue, team_count)
+        margin_unit, _ = _per_unit(margin, count, thin, team_margin, team_count)
+        base = _gap_base(previous, conversion, reference)
         result.append(
             Leak(
                 manager_id,
@@ -163,8 +171,8 @@ def stage_leaks(
                 conversion,
                 reference,
                 source,
-                lost,
-                margin_lost,
+                _priced(base, revenue_unit),
+                _priced(base, margin_unit),
                 team_used,
             )
         )

@@ -265,12 +265,20 @@ class ManagerSums:
     @property
     def money(self) -> MoneySums:
         """The money block, as the channel's sums are kept."""
-        return MoneySums(
-            invoiced_amount=cents(self.invoiced_units),
-            payments_count=self.payments,
-            revenue=cents(self.revenue_units),
-            variable_costs=cents(self.costs_units),
+        return money_of_units(
+            self.invoiced_units, self.payments, self.revenue_units, self.costs_units
         )
+
+
+def money_of_units(invoiced: int, payments: int, revenue: int, costs: int) -> MoneySums:
+    """A money block from its sums in the summaries' units (money in whole kopecks): the
+    sum of many blocks, summed as integers first, is the same as theirs."""
+    return MoneySums(
+        invoiced_amount=cents(invoiced),
+        payments_count=payments,
+        revenue=cents(revenue),
+        variable_costs=cents(costs),
+    )
 
 
 def manager_pivot(scope: Scope, *, as_of: dt.date | None = None) -> dict[tuple, ManagerSums]:

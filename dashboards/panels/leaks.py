@@ -7,8 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from channels.models import Channel
+from funnel.summaries.units import cents
 from metrics import compute
 from metrics.leaks import Leak, reference_conversion, stage_leaks
 from metrics.plan_selectors import stage_plans
@@ -17,8 +19,9 @@ from teams.models import User
 LEAKS_ON_DASHBOARD = 3
 
 
-@dataclass(frozen=True)
-class LeakRow:
+class LeakRow(NamedTuple):
+    """A leak with what a table shows of it (a named tuple: thousands a request)."""
+
     manager: User
     channel: Channel
     stage_code: str
@@ -71,12 +74,12 @@ class LeakPanels:
             width = widths.get(channel_id)
             if width is None:
                 continue
-            money = sums.money
             counts = list(sums.stages[:width])
             if (manager_id, channel_id) in self.stages_mc and not self.f.mine:
                 counts = self.stages_mc[manager_id, channel_id]
-            margin = compute.margin(money.revenue, money.variable_costs)
-            result[manager_id, channel_id] = (counts, money.revenue, margin)
+            # compute.margin of the money block, in whole kopecks: the same Decimal.
+            margin = cents(sums.revenue_units - sums.costs_units)
+            result[manager_id, channel_id] = (counts, cents(sums.revenue_units), margin)
         return result
 
     @cached_property

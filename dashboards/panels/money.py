@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from channels.models import Channel
 from metrics import compute
 from metrics.compute import MoneyMetrics, MoneySums
+from metrics.selectors import money_of_units
 from teams.models import User
 
 # The margin table's columns a reader may sort by; "-" first means largest first.
@@ -32,13 +33,30 @@ class MoneyRow:
         return compute.ratio(self.money.revenue, self.money.invoiced_amount)
 
 
-@dataclass(frozen=True)
 class MarginRow:
-    """One manager's money in one channel (manager None: a total)."""
+    """One manager's money in one channel (manager None: a total). Its metrics are worked
+    out when first read: the table shows 20 rows of what can be thousands."""
 
-    manager: User | None
-    channel: Channel | None
-    money: MoneyMetrics
+    __slots__ = ("_money", "channel", "manager", "sums")
+
+    def __init__(self, manager: User | None, channel: Channel | None, sums: MoneySums):
+        self.manager, self.channel, self.sums = manager, channel, sums
+        self._money: MoneyMetrics | None = None
+
+    @property
+    def money(self) -> MoneyMetrics:
+        if self._money is None:
+            self._money = MoneyMetrics.from_sums(self.sums)
+        return self._money
+
+
+# The sums' own exact values order the rows as the metrics would: money with 2 places,
+# and the margin is the revenue less the variable costs (compute.margin).
+_SUM_KEYS = {
+    "revenue": lambda sums: sums.revenue,
+    "variable_costs": lambda sums: sums.variable_costs,
+    "margin": lambda sums: sums.revenue - sums.variable_costs,
+}
 
 
 @dataclass(frozen=True)
@@ -75,10 +93,16 @@ def _sorted(rows: list[MarginRow], sort: str) -> list[MarginRow]:
     if field == "channel":
         return sorted(rows, key=lambda r: (channel_order(r), name(r)), reverse=descending)
     # Figures: undefined ones (a profitability without revenue) last whichever the order.
-    present = [r for r in rows if getattr(r.money, field) is not None]
-    missing = [r for r in rows if getattr(r.money, field) is None]
+    by_sums = _SUM_KEYS.get(field)
+    if by_sums is not None:
+        present, missing = rows, []
+        value = lambda r: by_sums(r.sums)  # noqa: E731
+    else:
+        present = [r for r in rows if getattr(r.money, field) is not None]
+        missing = [r for r in rows if getattr(r.money, field) is None]
+        value = lambda r: getattr(r.money, field)  # noqa: E731
     present.sort(key=lambda r: (name(r), channel_order(r)))
-    present.sort(key=lambda r: getattr(r.money, field), reverse=descending)
+    present.sort(key=value, reverse=descending)
     return present + sorted(missing, key=lambda r: (name(r), channel_order(r)))
 
 
@@ -109,32 +133,32 @@ class MoneyPanels:
         channels = {c.pk: c for c in self.catalogue}
         rows = []
         for (manager_id, channel_id), sums in self.pivot.items():
-            money = sums.money
             if manager_id not in people or channel_id not in channels:
                 continue
-            if not (money.revenue or money.variable_costs or money.invoiced_amount):
+            if not (sums.revenue_units or sums.costs_units or sums.invoiced_units):
                 continue
-            rows.append(
-                MarginRow(people[manager_id], channels[channel_id], MoneyMetrics.from_sums(money))
-            )
+            rows.append(MarginRow(people[manager_id], channels[channel_id], sums.money))
         return _sorted(rows, self.margin_sort)
 
     @cached_property
     def margin_totals(self) -> list[MarginRow]:
         """Per channel, then all channels: the sums of the rows (of every row, shown or not)."""
-        by_channel: dict[int, MoneySums] = {}
+        units: dict[int, list[int]] = {}  # summed as integers: money in kopecks
         shown = {c.pk for c in self.catalogue}
         for (_manager_id, channel_id), sums in self.pivot.items():
             if channel_id in shown:
-                by_channel[channel_id] = by_channel.get(channel_id, MoneySums()) + sums.money
+                found = units.setdefault(channel_id, [0, 0, 0, 0])
+                found[0] += sums.invoiced_units
+                found[1] += sums.payments
+                found[2] += sums.revenue_units
+                found[3] += sums.costs_units
+        by_channel = {channel_id: money_of_units(*found) for channel_id, found in units.items()}
         totals = [
-            MarginRow(None, c, MoneyMetrics.from_sums(by_channel[c.pk]))
-            for c in self.catalogue
-            if c.pk in by_channel
+            MarginRow(None, c, by_channel[c.pk]) for c in self.catalogue if c.pk in by_channel
         ]
         grand = sum(by_channel.values(), MoneySums())
         if totals:
-            totals.append(MarginRow(None, None, MoneyMetrics.from_sums(grand)))
+            totals.append(MarginRow(None, None, grand))
         return totals
 
     @property

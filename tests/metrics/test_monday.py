@@ -5,13 +5,19 @@ apply. Exact values from the `march_facts` company (docs/metrics.md)."""
 import datetime as dt
 import io
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from dashboards import views
+from dashboards.panels import money as money_panels
+from dashboards.panels.money import MARGIN_SORTS, MarginRow
+from metrics.compute import MoneyMetrics, MoneySums
 from plans.models import Holiday, Plan
 from tests.factories import channel, write_fact
 from tests.metrics.conftest import MARCH
@@ -194,6 +200,41 @@ def test_margin_by_manager_sorts_totals_and_handles_a_negative_margin(
     unknown = make_dashboard(director)
     unknown.sort = "password"
     assert unknown.margin_sort == "-margin"
+
+
+_MONEY = st.decimals(0, 10**6, places=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sums=st.lists(st.tuples(_MONEY, _MONEY, st.integers(0, 3)), min_size=1, max_size=12),
+    sort=st.sampled_from([f"{sign}{field}" for field in MARGIN_SORTS for sign in ("", "-")]),
+)
+def test_margin_rows_sort_by_their_sums_as_by_their_metrics(sums, sort):
+    # The table sorts revenue, costs and margin by the rows' sums, without working out
+    # every row's metrics: the order must be the metrics' own, ties by name then channel.
+    people = [SimpleNamespace(display_name=f"Manager {i % 4}") for i in range(len(sums))]
+    places = [SimpleNamespace(display_order=i % 3, code=f"c{i}") for i in range(len(sums))]
+    rows = [
+        MarginRow(person, place, MoneySums(revenue=revenue, variable_costs=costs, payments_count=n))
+        for person, place, (revenue, costs, n) in zip(people, places, sums, strict=True)
+    ]
+    field = sort.removeprefix("-")
+
+    def by_name(row):
+        return (row.manager.display_name.casefold(), row.channel.display_order, row.channel.code)
+
+    metric = {id(row): getattr(MoneyMetrics.from_sums(row.sums), field, None) for row in rows}
+    if field in ("manager", "channel"):
+        expected = None  # orders by names: nothing of the metrics'
+    else:
+        present = sorted((r for r in rows if metric[id(r)] is not None), key=by_name)
+        present.sort(key=lambda r: metric[id(r)], reverse=sort.startswith("-"))
+        expected = present + sorted((r for r in rows if metric[id(r)] is None), key=by_name)
+    found = money_panels._sorted(list(rows), sort)
+    if expected is not None:
+        assert [id(r) for r in found] == [id(r) for r in expected]
+    assert all(r.money == MoneyMetrics.from_sums(r.sums) for r in found)
 
 
 def test_margin_headers_switch_the_order_on_a_second_click(director, march_facts):
