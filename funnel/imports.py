@@ -28,7 +28,7 @@ from funnel.models import MONEY_CODES, MONEY_DECIMAL_CODES, FactChange, Indicato
 from funnel.plausibility_checks import UnusualValues, hard_max, hard_message, limits_load
 from funnel.preview import Preview, import_preview
 from funnel.readers import LONG_HEADER, FileRejected, Meter, RawRow, file_rows
-from funnel.services import ValueWrite, WriteResult, values_write
+from funnel.services import ValueWrite, WriteResult, managers_lock, values_write
 from funnel.values import CENT, value_check, value_parse
 from teams.models import User
 
@@ -481,6 +481,9 @@ def _write_pass(
     if kept is not None:  # in memory already: one write, as fast as it gets
         _count(report, import_write(kept, by=checker.by, confirm=confirm))
         return
+    # Every manager of the file locked first, in one sorted pass: chunk by chunk, two large
+    # imports would take their managers in the files' orders and could wait on each other.
+    managers_lock({manager_id for manager_id, *_rest in checker.good_cells.values()})
     chunk: dict[tuple, Decimal | int] = {}
     for key, value in _checked_values(binary, checker):
         chunk[key] = value

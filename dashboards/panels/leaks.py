@@ -10,10 +10,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 from channels.models import Channel
-from funnel.summaries.units import cents
 from metrics import compute
 from metrics.leaks import Leak, reference_conversion, stage_leaks
 from metrics.plan_selectors import stage_plans
+from metrics.selectors import cents
 from teams.models import User
 
 LEAKS_ON_DASHBOARD = 3

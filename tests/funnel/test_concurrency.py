@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import threading
 from decimal import Decimal
@@ -62,3 +63,63 @@ def test_two_saves_of_one_cell_at_once_keep_one_row_and_both_changes(manager_a, 
     assert {first[1], second[1]} == {1, 2}
     assert FactChange.objects.filter(code="revenue").count() == 2
     assert DailyFact.objects.get().revenue == count.value
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_channels")
+def test_two_large_imports_of_the_same_managers_in_opposite_orders_both_land(
+    manager_a, manager_b, monkeypatch
+):
+    # Files too large to keep are written chunk by chunk. Each import locks all of its
+    # managers before its first chunk: otherwise one would hold Anna and wait for Boris
+    # while the other held Boris and waited for Anna, and PostgreSQL would kill one.
+    from funnel import imports
+
+    monkeypatch.setattr(imports, "KEEP_VALUES", 2)
+    monkeypatch.setattr(imports, "CHUNK", 3)
+    first_chunk_done = threading.Barrier(2)
+    write = imports.import_write
+
+    def import_write(values, **kwargs):
+        result = write(values, **kwargs)
+        if not getattr(local, "waited", False):
+            local.waited = True
+            # Both imports past their first chunk at once, if their locks allow it.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                first_chunk_done.wait(timeout=2)
+        return result
+
+    local = threading.local()
+    monkeypatch.setattr(imports, "import_write", import_write)
+
+    def rows(people, days) -> bytes:
+        lines = [
+            f"2026-01-{day:02};{person.username};active;first_contacts;{day}"
+            for person in people
+            for day in days
+        ]
+        return ("date;manager;channel;indicator;value\n" + "\n".join(lines)).encode()
+
+    files = [
+        rows([manager_a, manager_b], range(5, 8)),
+        rows([manager_b, manager_a], range(12, 15)),
+    ]
+    reports, errors = [], []
+
+    def run(data: bytes) -> None:
+        try:
+            reports.append(imports.kpi_import(data, by=None))
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(data,)) for data in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted((r.changed, r.ok) for r in reports) == [(6, True), (6, True)]
+    assert DailyCount.objects.count() == 12
