@@ -23,12 +23,11 @@ from funnel.models import ImportUpload
 from funnel.preview import Preview
 from funnel.tasks import upload_start
 from funnel.template import month_template
-from funnel.uploads import upload_store
+from funnel.uploads import RUNNING, upload_stopped, upload_store
 from funnel.views import SAVED_EVENT, Refusal, _database_refusal, refusals
 from teams.models import Team
 from teams.scope import can_lead, managers_visible_to
 
-RUNNING = (ImportUpload.Status.CHECKING, ImportUpload.Status.IMPORTING)
 MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,7 +118,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def import_status(request: HttpRequest, token) -> HttpResponse:
     """An upload's page: its progress while it runs (polled), then its preview or report."""
     _leader(request)
-    return _page(request, _upload_for(request, token))
+    upload = _upload_for(request, token)
+    upload_stopped(upload)  # a run whose process died: say so, and stop polling
+    return _page(request, upload)
 
 
 @login_required

@@ -2,6 +2,7 @@
 run by `manage.py db_worker`)."""
 
 from django.tasks import task
+from django.utils import timezone
 
 from funnel.models import ImportUpload
 from funnel.uploads import in_background, upload_run
@@ -10,13 +11,15 @@ from funnel.uploads import in_background, upload_run
 @task
 def upload_task(upload_id: int, dry_run: bool, accept_unusual: bool = False) -> None:
     """Check or import an uploaded file (funnel/uploads.py) in a worker."""
-    upload_run(upload_id, dry_run=dry_run, accept_unusual=accept_unusual)
+    upload_run(upload_id, dry_run=dry_run, accept_unusual=accept_unusual, heartbeat=True)
 
 
 def upload_start(upload: ImportUpload, *, dry_run: bool, accept_unusual: bool = False) -> None:
     """Check (dry_run) or import the upload: now for a small file, else in the background."""
     status = ImportUpload.Status.CHECKING if dry_run else ImportUpload.Status.IMPORTING
-    ImportUpload.objects.filter(pk=upload.pk).update(status=status, progress=0, result={})
+    ImportUpload.objects.filter(pk=upload.pk).update(
+        status=status, progress=0, result={}, updated_at=timezone.now()
+    )
     if in_background(upload):
         upload_task.enqueue(upload.pk, dry_run, accept_unusual)
     else:

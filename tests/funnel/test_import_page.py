@@ -3,6 +3,7 @@ the background with a progress bar; the upload kept in the database for any serv
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from funnel import uploads
 from funnel.imports import kpi_import
 from funnel.models import DailyFact, FactChange, ImportUpload
 from tests.factories import write_fact
@@ -202,3 +204,79 @@ def test_import_page_and_its_report_read_in_russian(client, head1, manager_a):
     assert "Значение не может быть отрицательным." in html
     assert "Найдена 1 ошибка." in html
     assert "строка 2" in html
+
+
+def _running(head, *, idle: dt.timedelta, status="checking") -> ImportUpload:
+    upload = ImportUpload.objects.create(
+        uploaded_by=head, name="kpi.csv", data=b"x", size=1, status=status, progress=37
+    )
+    ImportUpload.objects.filter(pk=upload.pk).update(updated_at=timezone.now() - idle)
+    return upload
+
+
+@pytest.mark.parametrize("status", ["checking", "importing"])
+def test_a_run_whose_process_died_says_so_and_the_page_stops_polling(
+    client, head1, manager_a, status
+):
+    # Nothing touched the upload for longer than a live run allows: its process is gone,
+    # and its transaction with it.
+    upload = _running(head1, idle=uploads.STALLED_AFTER + dt.timedelta(seconds=1), status=status)
+    client.force_login(head1)
+    page = client.get(reverse("funnel:import_status", args=[upload.token]), headers=HX)
+    html = page.content.decode()
+    assert "The run stopped before it finished" in html
+    assert 'role="alert"' in html
+    assert "every 1s" not in html
+    upload.refresh_from_db()
+    assert (upload.status, upload.result) == ("failed", {"stopped": True})
+    # A task of it that a worker takes only now does nothing: the page said so.
+    ImportUpload.objects.filter(pk=upload.pk).update(
+        data=(HEADER + f"{DAY},manager_a,active,first_contacts,4\n").encode()
+    )
+    uploads.upload_run(upload.pk, dry_run=status == "checking", heartbeat=True)
+    upload.refresh_from_db()
+    assert (upload.status, upload.result) == ("failed", {"stopped": True})
+    head1.language = "ru"
+    head1.save()
+    page = client.get(reverse("funnel:import_status", args=[upload.token]), headers=HX)
+    translation.activate("en")
+    assert "Обработка остановилась" in page.content.decode()
+    assert not DailyFact.objects.exists()
+
+
+def test_a_run_touched_within_the_limit_goes_on(client, head1):
+    upload = _running(head1, idle=uploads.STALLED_AFTER - dt.timedelta(seconds=30))
+    client.force_login(head1)
+    page = client.get(reverse("funnel:import_status", args=[upload.token]), headers=HX)
+    assert 'hx-trigger="every 1s"' in page.content.decode()
+    upload.refresh_from_db()
+    assert (upload.status, upload.progress) == ("checking", 37)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workers_run_touches_its_upload_while_it_goes_on(head1, manager_a, monkeypatch):
+    # A long run (here: an import that takes a while) keeps its upload fresh from a
+    # thread of its own, so a live run is never taken for a stopped one; after the run,
+    # nothing touches it any more.
+    monkeypatch.setattr(uploads, "HEARTBEAT", dt.timedelta(seconds=0.05))
+    data = (HEADER + f"{DAY},manager_a,active,first_contacts,4\n").encode()
+    upload = _running(head1, idle=dt.timedelta(hours=1))
+    ImportUpload.objects.filter(pk=upload.pk).update(data=data, size=len(data))
+    seen = []
+    slow_import = uploads.kpi_import
+
+    def kpi_import(*args, **kwargs):
+        time.sleep(0.5)
+        seen.append(ImportUpload.objects.get(pk=upload.pk).updated_at)
+        return slow_import(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "kpi_import", kpi_import)
+    uploads.upload_run(upload.pk, dry_run=False, heartbeat=True)
+    assert seen[0] > timezone.now() - dt.timedelta(seconds=2)
+    upload.refresh_from_db()
+    assert upload.status == "done"
+    after = upload.updated_at
+    time.sleep(0.2)
+    upload.refresh_from_db()
+    assert upload.updated_at == after
+    assert DailyFact.objects.get().counts.get().value == 4
