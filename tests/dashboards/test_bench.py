@@ -15,6 +15,8 @@ from django.utils import timezone
 from channels.models import Channel
 from dashboards.dashboard import Dashboard, filters_for
 from dashboards.forms import DashboardFilterForm
+from dashboards.management.commands import _bench_data as bench_data
+from dashboards.management.commands import _bench_docs as bench_docs
 from dashboards.management.commands import _bench_floor as floor
 from dashboards.management.commands import bench
 from dashboards.models import BenchDataset
@@ -25,7 +27,7 @@ END = dt.date(2026, 3, 4)
 
 
 def _tiny(scale: str = "S") -> BenchDataset:
-    return bench.dataset_generate(
+    return bench_data.dataset_generate(
         scale, managers=2, days=3, end=END, out=OutputWrapper(io.StringIO())
     )
 
@@ -203,7 +205,7 @@ def test_the_docs_print_each_ratio_against_its_budget():
         "dash_365d_rps": 21.3,
     }
 
-    lines = bench.render_docs(_stored(results)).splitlines()
+    lines = bench_docs.render_docs(_stored(results)).splitlines()
 
     assert "| (a) whole page / floor, same run | 1.5× ✓ (≤ 1.5×) |" in lines
     assert "| (b) whole page / floor, same run | 2.0× ✗ (≤ 1.5×) |" in lines
@@ -217,14 +219,13 @@ def test_the_docs_print_each_ratio_against_its_budget():
 
 def test_a_run_rewrites_its_numbers_and_keeps_the_notes_written_after_them(tmp_path, monkeypatch):
     docs = tmp_path / "benchmarks.md"
-    monkeypatch.setattr(bench, "DOCS", docs)
+    monkeypatch.setattr(bench_docs, "DOCS", docs)
     notes = "\n## Before and after (by hand)\n\nA table measured in one session.\n"
-    docs.write_text(bench.render_docs(_stored({"floor_365d_p50_ms": 40.0})) + notes)
-    command = bench.Command(stdout=io.StringIO())
+    docs.write_text(bench_docs.render_docs(_stored({"floor_365d_p50_ms": 40.0})) + notes)
     machine = _stored({})["postgresql-S"]["machine"]
 
-    command._write_docs("postgresql", "S", {"floor_365d_p50_ms": 35.5}, [], machine)
-    command._write_docs("sqlite", "S", {"floor_365d_p50_ms": 30.0}, [], machine)
+    bench_docs.docs_write("postgresql", "S", {"floor_365d_p50_ms": 35.5}, [], machine)
+    bench_docs.docs_write("sqlite", "S", {"floor_365d_p50_ms": 30.0}, [], machine)
 
     text = docs.read_text()
     assert text.endswith("-->\n" + notes)

@@ -20,23 +20,17 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import io
-import json
 import math
 import os
-import platform
-import random
 import statistics
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-import django
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -44,53 +38,32 @@ from django.utils import timezone
 
 from channels.models import Channel
 from dashboards.management.commands import _bench_floor as floor
+from dashboards.management.commands._bench_data import (
+    analyze,
+    dataset_current,
+    dataset_generate,
+    others_refuse,
+)
+from dashboards.management.commands._bench_docs import RPS_RUNS, docs_write, machine
 from dashboards.models import BenchDataset
 from funnel.imports import kpi_import
 from funnel.models import (
-    MONEY_CODES,
     DailyCount,
     DailyFact,
     DailyTotal,
-    FactChange,
     Indicator,
     ManagerTotal,
     MonthTotal,
 )
-from funnel.services import ValueWrite, facts_write
 from funnel.summaries.rebuild import totals_rebuild
 from teams.models import Team, User
 
 SCALES = {"S": (50, 1), "M": (500, 1), "L": (500, 3)}
-TEAM_SIZE = 10
-PREFIX = "bench-"  # every person the bench creates, and nobody else
-BATCH_VALUES = 150_000
 IMPORT_ROWS = 100_000
 IMPORT_RUNS = 5
 BIG_IMPORT_ROWS = 1_000_000
 FULL = "full=1"  # the page with every panel in one response
-RPS_RUNS = 100  # serial first responses of (b) for requests/s per worker
 PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
-DOCS = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
-RESULTS_TAG = "<!-- bench-results "
-
-# The issue's measurements (whole page through Django + gunicorn with totals): p50 ms.
-REFERENCE = {
-    "S": {"dash_30d_p50_ms": 30, "dash_365d_p50_ms": 42, "dash_team_p50_ms": 44},
-    "M": {"dash_30d_p50_ms": 34, "dash_365d_p50_ms": 56, "dash_team_p50_ms": 43},
-    "L": {"dash_30d_p50_ms": 33, "dash_365d_p50_ms": 73, "dash_team_p50_ms": 46},
-}
-TARGETS = {
-    ("postgresql", "S"): {"dash_30d_p50_ms": 60, "dash_365d_p50_ms": 80},
-    ("postgresql", "M"): {"dash_365d_p50_ms": 120},
-    ("postgresql", "L"): {
-        "dash_30d_p50_ms": 70,
-        "dash_365d_p50_ms": 150,
-        "dash_team_p50_ms": 100,
-        "save_p50_ms": 25,
-    },
-    ("sqlite", "S"): {"dash_365d_p50_ms": 120},
-}
-IMPORT_TARGET = 50_000
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -117,26 +90,6 @@ def timed_together(
             call()
             result[name].append((time.perf_counter() - start) * 1000)
     return result
-
-
-def _meminfo_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
-    except OSError:
-        pass
-    return "?"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def _peak_rss_reset() -> bool:
@@ -166,151 +119,6 @@ def _peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-# ---- the data set (functions, so that a test can make a tiny one) ---------------------------
-
-
-def others_refuse() -> None:
-    """Refuse a database that holds anyone the bench did not create."""
-    if User.objects.exclude(username__startswith=PREFIX).exists():
-        raise CommandError(
-            "This database holds other users: run the benchmark on a database of its own "
-            "(DATABASE_URL=postgres://…/kpi_bench or sqlite:////tmp/bench.sqlite3)."
-        )
-
-
-def dataset_current() -> BenchDataset | None:
-    """The data set an earlier run generated here, None without one."""
-    return BenchDataset.objects.order_by("-created_at", "-pk").first()
-
-
-def dataset_generate(
-    scale: str, *, managers: int, days: int, end: dt.date, out: OutputWrapper
-) -> BenchDataset:
-    """Wipe the bench's data and generate `managers` managers' facts of the `days` days up
-    to `end`; record it in BenchDataset. Refuses a database with other people."""
-    others_refuse()
-    started = time.perf_counter()
-    _wipe()
-    start = end - dt.timedelta(days=days - 1)
-    people = _people(managers)
-    _facts(scale, people, start, end, out)
-    analyze()
-    return BenchDataset.objects.create(
-        scale=scale, end=end, generate_seconds=round(time.perf_counter() - started, 1)
-    )
-
-
-def analyze() -> None:
-    """What autovacuum would do after a bulk load: statistics and the visibility map
-    (VACUUM cannot run inside a transaction, a test's for one: ANALYZE alone there)."""
-    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
-
-
-def _wipe() -> None:
-    # A dedicated database: raw deletes, no per-row signals (totals go with the facts).
-    for model in (FactChange, DailyCount, DailyFact, DailyTotal, MonthTotal, ManagerTotal):
-        model.objects.all()._raw_delete(connection.alias)
-    BenchDataset.objects.all().delete()
-    User.objects.filter(username__startswith=PREFIX).delete()
-    Team.objects.filter(name__startswith="Bench ").delete()
-
-
-def _people(count: int) -> list[User]:
-    password = make_password(None)
-    channels = list(Channel.objects.filter(is_active=True))
-    User.objects.create(
-        username="bench-director",
-        full_name="Bench Director",
-        role=User.Role.DIRECTOR,
-        password=password,
-    )
-    managers = []
-    for t in range(math.ceil(count / TEAM_SIZE)):
-        team = Team.objects.create(name=f"Bench team {t + 1:02d}")
-        head = User.objects.create(
-            username=f"bench-head-{t + 1:02d}",
-            full_name=f"Head {t + 1:02d}",
-            role=User.Role.HEAD,
-            password=password,
-        )
-        team.heads.add(head)
-        members = [
-            User(
-                username=f"bench-m{n + 1:04d}",
-                full_name=f"Manager {n + 1:04d}",
-                role=User.Role.MANAGER,
-                team=team,
-                password=password,
-            )
-            for n in range(t * TEAM_SIZE, min(count, (t + 1) * TEAM_SIZE))
-        ]
-        managers += User.objects.bulk_create(members)
-    for manager in managers:
-        manager.channels.set(channels)
-    return managers
-
-
-def _facts(
-    scale: str, managers: list[User], start: dt.date, end: dt.date, out: OutputWrapper
-) -> None:
-    channels = list(Channel.objects.filter(is_active=True).order_by("display_order", "pk"))
-    indicators = {c.pk: list(Indicator.objects.filter(channel=c)) for c in channels}
-    stages = {
-        c.pk: [i.code for i in sorted(indicators[c.pk], key=lambda i: i.order) if i.is_stage]
-        for c in channels
-    }
-    # The issue's data set: one count per day × manager × stage (activities left out).
-    per_day = sum(len(stages[c.pk]) + 4 for c in channels)
-    days = (end - start).days + 1
-    # Whole months of a group of managers per call: large batches, as an import would.
-    group = max(1, BATCH_VALUES // (per_day * 31))
-    first = start
-    done = 0
-    while first <= end:
-        next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        last = min(end, next_month - dt.timedelta(days=1))
-        for offset in range(0, len(managers), group):
-            writes: list[ValueWrite] = []
-            for manager in managers[offset : offset + group]:
-                rng = random.Random(f"{scale}:{manager.username}:{first}")
-                skill = 0.6 + (manager.pk % 7) / 10
-                day = first
-                while day <= last:
-                    for channel in channels:
-                        writes += _day(rng, skill, day, manager.pk, channel.pk, stages)
-                    day += dt.timedelta(days=1)
-            facts_write(writes=writes, by=None, source=FactChange.Source.DEMO, confirm=True)
-        done += (last - first).days + 1
-        out.write(f"  generated {done}/{days} days", ending="\r")
-        out.flush()
-        first = last + dt.timedelta(days=1)
-    out.write("")
-
-
-def _day(rng, skill, day, manager_id, channel_id, stages) -> list[ValueWrite]:
-    writes = []
-    count = int(rng.randint(8, 40) * skill)
-    for code in stages[channel_id]:
-        writes.append(ValueWrite(day, manager_id, channel_id, code, count))
-        count = int(count * rng.uniform(0.35, 0.8))
-    won = count
-    check = rng.randint(50, 500) * 100
-    paid = rng.randint(0, won) if won else 0
-    revenue = Decimal(paid * check + rng.randint(0, 99)) / 100 * 100
-    money = {
-        "invoiced_amount": Decimal(won * check),
-        "payments_count": paid,
-        "revenue": revenue.quantize(Decimal("0.01")),
-        "variable_costs": (revenue * Decimal("0.42")).quantize(Decimal("0.01")),
-    }
-    for code in MONEY_CODES:
-        if money[code]:
-            writes.append(ValueWrite(day, manager_id, channel_id, code, money[code]))
-    return writes
 
 
 class Command(BaseCommand):
@@ -360,9 +168,9 @@ class Command(BaseCommand):
         results["generate_s"] = round(generated_s, 1) if generated_s else None
         results["total_s"] = round(time.perf_counter() - started, 1)
         self._print(rows)
-        machine = self._machine()
         if not no_docs:
-            self._write_docs(vendor, scale, results, rows, machine)
+            path = docs_write(vendor, scale, results, rows, machine())
+            self.stdout.write(f"wrote {os.path.relpath(path, settings.BASE_DIR)}")
         line = " ".join(f"{key}={value}" for key, value in results.items() if value is not None)
         self.stdout.write(f"bench: scale={scale} db={vendor} {line}")
 
@@ -678,175 +486,3 @@ class Command(BaseCommand):
             q = "" if queries is None else str(queries)
             kb = f"{size / 1024:.0f}" if size else ""
             self.stdout.write(f"{label:<34} {p50:>9.1f} {p95:>9.1f} {q:>8} {kb:>7}")
-
-    def _machine(self) -> dict:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SHOW server_version")
-                database = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
-        else:
-            import sqlite3
-
-            database = f"SQLite {sqlite3.sqlite_version}"
-        load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
-        return {
-            "cpu": _cpu(),
-            "cores": os.cpu_count(),
-            "ram": _meminfo_gb(),
-            "database": database,
-            "python": platform.python_version(),
-            "django": django.get_version(),
-            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-            "date": timezone.now().strftime("%Y-%m-%d %H:%M"),
-        }
-
-    def _write_docs(self, vendor, scale, results, rows, machine) -> None:
-        stored: dict = {}
-        notes = ""
-        if DOCS.exists():
-            text = DOCS.read_text()
-            if RESULTS_TAG in text:
-                found, notes = text.split(RESULTS_TAG, 1)[1].split(" -->", 1)
-                stored = json.loads(found)
-        stored[f"{vendor}-{scale}"] = {
-            "results": results,
-            "rows": [list(r) for r in rows],
-            "machine": machine,
-        }
-        DOCS.parent.mkdir(exist_ok=True)
-        # The sections written by hand after the results (before-and-after notes) stay.
-        DOCS.write_text(render_docs(stored) + notes.removeprefix("\n"))
-        self.stdout.write(f"wrote {os.path.relpath(DOCS, settings.BASE_DIR)}")
-
-
-ORDER = ["sqlite-S", "postgresql-S", "postgresql-M", "postgresql-L"]
-SUMMARY_KEYS = [
-    ("dash_30d_p50_ms", "(a) page, 30 days, all managers, p50 ms"),
-    ("dash_365d_p50_ms", "(b) page, 365 days, all managers, p50 ms"),
-    ("dash_team_p50_ms", "(c) page, 365 days, one team (its head), p50 ms"),
-    ("dash_30d_p95_ms", "(a) p95 ms"),
-    ("dash_365d_p95_ms", "(b) p95 ms"),
-    ("dash_team_p95_ms", "(c) p95 ms"),
-    ("frag_30d_max_p50_ms", "slowest fragment (a), p50 ms"),
-    ("frag_365d_max_p50_ms", "slowest fragment (b), p50 ms"),
-    ("frag_team_max_p50_ms", "slowest fragment (c), p50 ms"),
-    ("dash_30d_full_p50_ms", "(a) whole page (`&full=1`), p50 ms"),
-    ("dash_365d_full_p50_ms", "(b) whole page (`&full=1`), p50 ms"),
-    ("dash_team_full_p50_ms", "(c) whole page (`&full=1`), p50 ms"),
-    ("floor_30d_p50_ms", "(a) floor (the same sums, plain rows), p50 ms"),
-    ("floor_365d_p50_ms", "(b) floor, p50 ms"),
-    ("floor_team_p50_ms", "(c) floor, p50 ms"),
-    ("ratio_30d_full", "(a) whole page / floor, same run"),
-    ("ratio_365d_full", "(b) whole page / floor, same run"),
-    ("ratio_team_full", "(c) whole page / floor, same run"),
-    ("ratio_30d_first", "(a) first response / floor, same run"),
-    ("ratio_365d_first", "(b) first response / floor, same run"),
-    ("ratio_team_first", "(c) first response / floor, same run"),
-    ("dash_365d_rps", f"requests/s per worker, dashboard alone ((b), {RPS_RUNS} serial)"),
-    ("dash_365d_queries", "queries per page"),
-    ("save_p50_ms", "week-grid cell save, p50 ms"),
-    ("report_p50_ms", "kpi_report for a year, p50 ms"),
-    ("import_rows_per_s", "import, rows/s (100,000 rows)"),
-    ("peak_rss_mb", "peak RSS of the serving process, MB"),
-    ("import_peak_rss_mb", "peak RSS of the process during the 100,000-row imports, MB"),
-    ("import_rss_growth_mb", "of which the imports' growth over the process before, MB"),
-    ("import_1m_s", "import of 1,000,000 rows in the worker, s"),
-    ("import_1m_peak_rss_mb", "peak RSS of that worker, MB"),
-    ("generate_s", "data set generation, s"),
-    ("runs", "timed requests per item"),
-]
-
-
-def _verdict(key: str, run: str, value) -> str:
-    vendor, scale = run.split("-")
-    if (ratio := floor.ratio_verdict(key, value)) is not None:
-        return ratio
-    if value is None:
-        return "—"
-    target = TARGETS.get((vendor, scale), {}).get(key)
-    if key == "import_rows_per_s":
-        target = IMPORT_TARGET
-        return f"{value:,} {'✓' if value >= target else '✗'}"
-    if target is None:
-        return f"{value}"
-    return f"{value} {'✓' if value <= target else '✗'} (≤ {target})"
-
-
-def render_docs(stored: dict) -> str:
-    runs = [r for r in ORDER if r in stored] + sorted(set(stored) - set(ORDER))
-    lines = [
-        "# Benchmarks",
-        "",
-        "Generated by `make bench SCALE=S|M|L` (`manage.py bench`); do not edit by hand — the",
-        "numbers below are rewritten by each run of that scale and database.",
-        "",
-        "Data: 4 default channels (22 stages), one fact per manager × channel × day with a",
-        "count for every stage and the money block, teams of 10; S = 50 managers × 1 year,",
-        "M = 500 × 1 year, L = 500 × 3 years, generated through `facts_write` in batches of",
-        "~150,000 values.",
-        "Requests go through Django's test Client in the benchmark process (middleware,",
-        "sessions, view, templates; no HTTP server in front), warm, after 2 untimed requests.",
-        "(a) and (b) are the director's page, (c) the page of a team's head over 365 days.",
-        "The cell save is the real week-grid view (POST, HTMX) by the team's head.",
-        "The machine is shared with other work: see the load average of each run.",
-        "",
-        "The floor is a view of the bench's own (not in the app's URLs) that makes the",
-        "dashboard's summary reads for the same filters — the headline cards, each channel's",
-        "funnel, the leaderboard's first 20 rows — and renders those numbers as plain rows in",
-        "a minimal template, through the same middleware. The first response is",
-        "`/dashboard/?…`, the whole page `/dashboard/?…&full=1` (every panel in one response).",
-        "The three are timed in turn (one of each, then again), so that whatever the machine",
-        "does meanwhile falls on all three alike.",
-        f"Their p50 over the floor's: ✓ within {floor.FIRST_BUDGET}× for the first response,",
-        f"{floor.FULL_BUDGET}× for the whole page. Only ratios measured in the same run are",
-        "compared; a page's milliseconds from runs at different loads are not.",
-        "Requests/s per worker: 1000 / the mean ms of serial first responses of (b) in the",
-        "benchmark process.",
-        "",
-        "## Summary",
-        "",
-        "| | " + " | ".join(runs) + " |",
-        "|---|" + "---|" * len(runs),
-    ]
-    for key, label in SUMMARY_KEYS:
-        cells = [_verdict(key, run, stored[run]["results"].get(key)) for run in runs]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "Issue #8's reference (whole page through Django + gunicorn with maintained totals,",
-        "p50 ms, 30 d / 365 d / team): "
-        + ", ".join(
-            f"{scale} " + " / ".join(str(value) for value in figures.values())
-            for scale, figures in REFERENCE.items()
-        )
-        + ";",
-        "plain SQL without totals at 365 days: S 302 ms, M 2.9 s, L 3.4 s.",
-        "",
-        "## Machines",
-        "",
-        "| run | CPU | cores | RAM | database | Python | Django | load (1/5/15 min) | date |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for run in runs:
-        m = stored[run]["machine"]
-        lines.append(
-            f"| {run} | {m['cpu']} | {m['cores']} | {m['ram']} | {m['database']} | "
-            f"{m['python']} | {m['django']} | {m['load']} | {m['date']} |"
-        )
-    for run in runs:
-        lines += [
-            "",
-            f"## {run}: every item",
-            "",
-            "| item | p50 ms | p95 ms | queries | KB |",
-            "|---|---|---|---|---|",
-        ]
-        for label, p50, p95, queries, size in stored[run]["rows"]:
-            q = "" if queries is None else queries
-            kb = f"{size / 1024:.0f}" if size else ""
-            lines.append(f"| {label} | {p50:.1f} | {p95:.1f} | {q} | {kb} |")
-        results = stored[run]["results"]
-        line = " ".join(f"{k}={v}" for k, v in results.items() if v is not None)
-        lines += ["", f"`bench: scale={run.split('-')[1]} db={run.split('-')[0]} {line}`"]
-    lines += ["", RESULTS_TAG + json.dumps(stored, sort_keys=True) + " -->", ""]
-    return "\n".join(lines)
