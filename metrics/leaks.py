@@ -60,13 +60,8 @@ def per_unit(
     """(value per unit at a stage, whether the team's was used): the manager's own value ÷
     count, or the team's where the manager's count is below MIN_SAMPLE (or has no value);
     None when neither has one."""
-    return _per_unit(value, count, is_small_sample(count), team_value, team_count)
-
-
-def _per_unit(value, count, thin: bool, team_value, team_count) -> tuple[Decimal | None, bool]:
-    """per_unit with the count's small sample worked out by the caller (once a stage)."""
     own = ratio(value, count) if value else None
-    if own is not None and not thin:
+    if own is not None and not is_small_sample(count):
         return own, False
     team = ratio(team_value, team_count) if team_value else None
     if team is not None:
@@ -157,9 +152,11 @@ def stage_leaks(
         reference, source = references[i]
         if gaps_only and (reference is None or reference <= conversion):
             continue
-        team_count, thin = team_counts[i], is_small_sample(count)
-        revenue_unit, team_used = _per_unit(revenue, count, thin, team_revenue, team_count)
-        margin_unit, _ = _per_unit(margin, count, thin, team_margin, team_count)
+        team_count = team_counts[i]
+        revenue_unit, team_used = per_unit(
+            revenue, count, team_value=team_revenue, team_count=team_count
+        )
+        margin_unit, _ = per_unit(margin, count, team_value=team_margin, team_count=team_count)
         base = _gap_base(previous, conversion, reference)
         result.append(
             Leak(
