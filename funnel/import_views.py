@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -53,6 +54,18 @@ def _upload_for(request: HttpRequest, token) -> ImportUpload:
     return upload
 
 
+def _recent(user) -> list[ImportUpload]:
+    """The user's last five uploads, a dead run among them marked stopped (upload_stopped)."""
+    uploads = list(
+        ImportUpload.objects.filter(uploaded_by=user)
+        .only("token", "name", "status", "created_at", "updated_at")
+        .order_by("-created_at")[:5]
+    )
+    for upload in uploads:
+        upload_stopped(upload)
+    return uploads
+
+
 def _page(
     request: HttpRequest, upload: ImportUpload | None, form=None, status=200, confirm_error=""
 ):
@@ -65,9 +78,8 @@ def _page(
         "preview": preview,
         "running": bool(upload and upload.status in RUNNING),
         "hidden_bad_rows": max(0, result.get("bad_total", 0) - len(result.get("bad_rows", []))),
-        "recent": ImportUpload.objects.filter(uploaded_by=request.user)
-        .only("token", "name", "status", "created_at")
-        .order_by("-created_at")[:5],
+        # Read once, and only where the template shows it (not in the polled result).
+        "recent": SimpleLazyObject(lambda: _recent(request.user)),
         "teams": _teams_for(request.user),
         "this_month": timezone.localdate().strftime("%Y-%m"),
         "sqlite": connection.vendor == "sqlite",

@@ -280,3 +280,15 @@ def test_a_workers_run_touches_its_upload_while_it_goes_on(head1, manager_a, mon
     upload.refresh_from_db()
     assert upload.updated_at == after
     assert DailyFact.objects.get().counts.get().value == 4
+
+
+def test_the_list_of_recent_uploads_shows_a_dead_run_as_failed(client, head1):
+    dead = _running(head1, idle=uploads.STALLED_AFTER + dt.timedelta(minutes=1))
+    live = _running(head1, idle=dt.timedelta(seconds=5), status="importing")
+    client.force_login(head1)
+    html = client.get(reverse("funnel:import")).content.decode()
+    assert "kpi.csv</a>\n      (failed)" in html
+    assert "kpi.csv</a>\n      (importing)" in html
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert (dead.status, live.status) == ("failed", "importing")
