@@ -188,6 +188,9 @@
   }
 
   function save(input) {
+    // A cell whose answer was swapped in a moment ago is wired by htmx only when the swap
+    // settles: wire it now, or this change is lost (an undo right after a paste's answers).
+    if (window.htmx && input.form) window.htmx.process(input.form);
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
