@@ -77,9 +77,9 @@ class LeakPanels:
             counts = list(sums.stages[:width])
             if (manager_id, channel_id) in self.stages_mc and not self.f.mine:
                 counts = self.stages_mc[manager_id, channel_id]
-            # compute.margin of the money block, in whole kopecks: the same Decimal.
-            margin = cents(sums.revenue_units - sums.costs_units)
-            result[manager_id, channel_id] = (counts, cents(sums.revenue_units), margin)
+            revenue = cents(sums.revenue_units)
+            margin = compute.margin(revenue, cents(sums.costs_units))
+            result[manager_id, channel_id] = (counts, revenue, margin)
         return result
 
     @cached_property

@@ -50,12 +50,12 @@ class MarginRow:
         return self._money
 
 
-# The sums' own exact values order the rows as the metrics would: money with 2 places,
-# and the margin is the revenue less the variable costs (compute.margin).
+# The sums order the rows as the metrics would (money already has 2 places), without
+# working out every row's metrics.
 _SUM_KEYS = {
     "revenue": lambda sums: sums.revenue,
     "variable_costs": lambda sums: sums.variable_costs,
-    "margin": lambda sums: sums.revenue - sums.variable_costs,
+    "margin": lambda sums: compute.margin(sums.revenue, sums.variable_costs),
 }
 
 
