@@ -47,10 +47,16 @@ def in_background(upload: ImportUpload) -> bool:
 
 
 def upload_run(
-    upload_id: int, *, dry_run: bool, accept_unusual: bool = False, heartbeat: bool = False
+    upload_id: int,
+    *,
+    dry_run: bool,
+    accept_unusual: bool = False,
+    heartbeat: bool = False,
+    language: str = "",
 ) -> None:
-    """The run itself, in the user's language; its report lands in `result`. With
-    `heartbeat` (a worker's run) the upload is touched every HEARTBEAT while it goes on."""
+    """The run itself, in `language` (the page's that started it; else the user's saved
+    one); its report lands in `result`. With `heartbeat` (a worker's run) the upload is
+    touched every HEARTBEAT while it goes on."""
     upload = ImportUpload.objects.select_related("uploaded_by").defer("data").get(pk=upload_id)
     if upload.status not in RUNNING:
         # Marked stopped while it waited for a worker (upload_stopped): its page has told
@@ -63,7 +69,7 @@ def upload_run(
             progress=percent, updated_at=timezone.now()
         )
 
-    language = user.language or settings.LANGUAGE_CODE
+    language = language or user.language or settings.LANGUAGE_CODE
     with (
         tempfile.SpooledTemporaryFile(max_size=READ_SLICE) as binary,
         translation.override(language),

@@ -139,10 +139,10 @@ def test_a_large_file_runs_as_a_task(client, head1, manager_a):
     file = csv_file(f"{DAY},manager_a,active,first_contacts,4")
     client.post(reverse("funnel:import"), {"file": file})
     upload = ImportUpload.objects.get()
-    assert enqueued == [(upload.pk, True, False)]
+    assert enqueued == [(upload.pk, True, False, "en")]  # the page's language
     assert upload.status == "checked"
     client.post(reverse("funnel:import_run", args=[upload.token]))
-    assert enqueued[1] == (upload.pk, False, False)
+    assert enqueued[1] == (upload.pk, False, False, "en")
     task_enqueued.disconnect(record)
     assert DailyFact.objects.get().counts.get().value == 4
 
@@ -292,3 +292,23 @@ def test_the_list_of_recent_uploads_shows_a_dead_run_as_failed(client, head1):
     dead.refresh_from_db()
     live.refresh_from_db()
     assert (dead.status, live.status) == ("failed", "importing")
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_the_report_reads_in_the_pages_language_not_the_sites_default(
+    client, head1, manager_a, settings, background
+):
+    # No saved language: the page follows the browser (English here) while the site's
+    # default is Russian; the report, inline or from the worker, reads as the page does.
+    settings.LANGUAGE_CODE = "ru"
+    settings.KPI_IMPORT_BACKGROUND_BYTES = 10 if background else 10**6
+    client.force_login(head1)
+    file = csv_file(f"{DAY},manager_a,active,first_contacts,-1")
+    page = client.post(
+        reverse("funnel:import"), {"file": file}, headers={"Accept-Language": "en"}, follow=True
+    )
+    html = page.content.decode()
+    translation.activate("en")
+    assert "The file was rejected, nothing was imported" in html
+    assert "The file was read as UTF-8, separator “,”." in html
+    assert "The value cannot be negative." in html
