@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -15,6 +16,7 @@ from dashboards import dashboard as dashboards
 from dashboards import exports
 from dashboards.dashboard import Dashboard, Drill, Filters
 from dashboards.forms import DashboardFilterForm, DrillForm
+from dashboards.panel_cache import PanelCache
 from funnel.models import Indicator
 from metrics.pace import MIN_SAMPLE
 from teams.models import User
@@ -178,12 +180,25 @@ def _dashboard(request: HttpRequest, *, mine: bool) -> HttpResponse:
             "drill": _drill_for(request, filters) if panel in ("", "drill") else None,
             "drill_query": _query(request.GET, FILTER_FIELDS + DRILL_FIELDS),
         }
-    template = TEMPLATE
+    fragment = None  # the whole page
     if panel:
-        template += f"#{panel}" if form.is_valid() else "#errors"
+        fragment = panel if form.is_valid() else "errors"
     elif request.htmx and not request.htmx.history_restore_request:
-        template += "#panels"
-    response = render(request, template, ctx)
+        fragment = "panels"
+    kept = form.is_valid() and PanelCache.for_request(
+        request.user.pk, mine, _today(), sorted(request.GET.lists())
+    )
+    if kept:
+        # The panels come from the cache (or are rendered and kept); the page around them,
+        # with its nonce and CSRF token, is rendered for this request.
+        name = fragment or "panels"
+        html = kept.fetch(name, lambda: render_to_string(f"{TEMPLATE}#{name}", ctx, request))
+        if fragment:
+            response = HttpResponse(html)
+        else:
+            response = render(request, TEMPLATE, ctx | {"panels_html": html})
+    else:
+        response = render(request, TEMPLATE + (f"#{fragment}" if fragment else ""), ctx)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -125,6 +125,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The dashboard's panels are kept in the cache under the database snapshot they were read
+# from (dashboards/panel_cache.py: never older than the last save; PostgreSQL only).
+DASHBOARD_CACHE = env.bool("DASHBOARD_CACHE", default=True)
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 AUTH_USER_MODEL = "teams.User"
 AUTHENTICATION_BACKENDS = [

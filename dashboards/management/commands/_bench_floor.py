@@ -85,8 +85,14 @@ def ratios(results: dict, scenarios) -> dict:
     found = {}
     for name in scenarios:
         floor_ms = results.get(f"floor_{name}_p50_ms")
-        found[f"ratio_{name}_full"] = ratio(results.get(f"dash_{name}_full_p50_ms"), floor_ms)
-        found[f"ratio_{name}_first"] = ratio(results.get(f"dash_{name}_p50_ms"), floor_ms)
+        for page, key in (
+            ("full", "full"),
+            ("first", ""),
+            ("full_computed", "full_computed"),
+            ("first_computed", "computed"),
+        ):
+            page_ms = results.get(f"dash_{name}{'_' if key else ''}{key}_p50_ms")
+            found[f"ratio_{name}_{page}"] = ratio(page_ms, floor_ms)
     return found
 
 
@@ -96,5 +102,5 @@ def ratio_verdict(key: str, value: float | None) -> str | None:
         return None
     if value is None:
         return "—"
-    budget = FULL_BUDGET if key.endswith("_full") else FIRST_BUDGET
+    budget = FULL_BUDGET if "_full" in key else FIRST_BUDGET
     return f"{value}× {'✓' if value <= budget else '✗'} (≤ {budget}×)"

@@ -63,6 +63,7 @@ IMPORT_ROWS = 100_000
 IMPORT_RUNS = 5
 BIG_IMPORT_ROWS = 1_000_000
 FULL = "full=1"  # the page with every panel in one response
+COMPUTED, FULL_COMPUTED = "computed", "full=1 computed"  # the same with the cache off
 PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
 
 
@@ -239,14 +240,23 @@ class Command(BaseCommand):
             # rows). The first response, the whole page and the floor are timed in turn, one
             # of each and again, so that their ratios are those of the same moments; then
             # each fragment.
+            # The page and the whole page are timed twice: as served (their panels from the
+            # cache when nothing was saved since they were kept, as in these warm runs) and
+            # computed (the cache off, as after a save: dashboards/panel_cache.py).
+            def computed(panel: str = "", get=get):
+                with override_settings(DASHBOARD_CACHE=False):
+                    return get(panel)
+
             with override_settings(ROOT_URLCONF=floor.URLCONF):
                 ratio_calls = {
                     "": partial(get),
                     FULL: partial(get, FULL),
+                    COMPUTED: partial(computed),
+                    FULL_COMPUTED: partial(computed, FULL),
                     "floor": partial(get, url=floor.FLOOR_PATH),
                 }
                 together = timed_together(ratio_calls, runs)
-                for panel in ("", FULL, *PANELS, "floor"):
+                for panel in ("", FULL, COMPUTED, FULL_COMPUTED, *PANELS, "floor"):
                     if panel == "company" and not user.sees_everything:
                         continue
                     call = ratio_calls.get(panel) or partial(get, panel)
@@ -256,7 +266,13 @@ class Command(BaseCommand):
                     # Each request empties the connection's query log: count before the next.
                     queries = len(captured)
                     times = together[panel] if panel in together else timed(call, runs)
-                    label = {"": "dash {} PAGE", FULL: "dash {} PAGE full=1", "floor": "floor {}"}
+                    label = {
+                        "": "dash {} PAGE",
+                        FULL: "dash {} PAGE full=1",
+                        COMPUTED: "dash {} PAGE computed",
+                        FULL_COMPUTED: "dash {} PAGE full=1 computed",
+                        "floor": "floor {}",
+                    }
                     label = label.get(panel, "dash {} " + panel).format(name)
                     rows.append(
                         (label, statistics.median(times), percentile(times, 0.95), queries, size)
@@ -264,6 +280,8 @@ class Command(BaseCommand):
                     prefix = {
                         "": f"dash_{name}",
                         FULL: f"dash_{name}_full",
+                        COMPUTED: f"dash_{name}_computed",
+                        FULL_COMPUTED: f"dash_{name}_full_computed",
                         "floor": f"floor_{name}",
                     }
                     if panel in prefix:
@@ -276,6 +294,8 @@ class Command(BaseCommand):
                 # Requests/s per worker for the dashboard alone: serial first responses.
                 times = timed(get, RPS_RUNS, warm=0)
                 results["dash_365d_rps"] = round(1000 / statistics.mean(times), 1)
+                times = timed(computed, RPS_RUNS, warm=0)
+                results["dash_365d_computed_rps"] = round(1000 / statistics.mean(times), 1)
         results |= floor.ratios(results, scenarios)
 
         save = self._save_timer(head, end)
