@@ -1,7 +1,8 @@
 """The dashboard's panels, kept in the cache under the database state they were read from.
 
 A panel's HTML is a function of the database's committed data, the viewer, the request's
-query, the language, today's date and the code. The key carries all six, the data as
+query, the language, today's date, the code and the settings that show a number (the
+currency sign, the time zone). The key carries them all, the data as
 PostgreSQL's snapshot of the request (`pg_current_snapshot()`: the last completed
 transaction and those still running). Any write's commit changes every later snapshot: it
 either moves the snapshot's upper bound or takes its transaction out of the running list,
@@ -44,6 +45,8 @@ _CODE_DIRS = (
     "locale",
 )
 _CODE_SUFFIXES = {".py", ".html", ".mo"}
+# And the settings that change how a number is shown (read on each request: cheap).
+_SHOWN_WITH = ("CURRENCY", "TIME_ZONE", "USE_THOUSAND_SEPARATOR", "STATIC_URL")
 
 
 def code_token() -> str:
@@ -86,7 +89,10 @@ class PanelCache:
 
     def __init__(self, version: str, *parts: object) -> None:
         self.version = version
-        key = "\x1f".join(map(str, (code_token(), version, translation.get_language(), *parts)))
+        shown_with = [getattr(settings, name, None) for name in _SHOWN_WITH]
+        key = "\x1f".join(
+            map(str, (code_token(), *shown_with, version, translation.get_language(), *parts))
+        )
         self.prefix = "dash:" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
     @classmethod

@@ -11,6 +11,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import translation
 
@@ -48,6 +49,17 @@ def _get(client, url, **headers):
     return response.content.decode(), read
 
 
+def _quiet(looks):
+    """`looks()` run until nothing committed anywhere while it ran: the snapshot is the
+    cluster's, and another database's writes (another test run, a bench) move it too."""
+    for _attempt in range(10):
+        before = panel_cache.data_version()
+        result = looks()
+        if panel_cache.data_version() == before:
+            return result
+    pytest.fail("the database never stayed still for two requests")
+
+
 def _panels(html: str) -> str:
     """The page from its panels on: what the cache keeps (the page around them carries a
     nonce and a token of its own request)."""
@@ -66,8 +78,9 @@ def _panels(html: str) -> str:
 )
 def test_a_second_look_with_no_save_between_is_served_from_the_cache(client, company, url, headers):
     client.force_login(company["director"])
+    cache.clear()
     first, first_read = _get(client, url, **headers)
-    second, second_read = _get(client, url, **headers)
+    second, second_read = _quiet(lambda: _get(client, url, **headers))
     assert first_read
     assert not second_read
     if headers:
@@ -117,12 +130,16 @@ def test_an_answer_rendered_while_a_save_committed_is_not_kept(client, company, 
     )
     client.force_login(company["director"])
     _, first_read = _get(client, dashboard_url(full=1))
-    assert kept == []  # no later request could find it: the save moved the snapshot
-    _, second_read = _get(client, dashboard_url(full=1))
-    assert len(kept) == 1
-    _, third_read = _get(client, dashboard_url(full=1))
     assert first_read
+    assert kept == []  # no later request could find it: the save moved the snapshot
+
+    def looks():
+        kept.clear()
+        return _get(client, dashboard_url(full=1))[1], _get(client, dashboard_url(full=1))[1]
+
+    second_read, third_read = _quiet(looks)
     assert second_read
+    assert len(kept) == 1
     assert not third_read
 
 
@@ -130,17 +147,21 @@ def test_an_answer_rendered_while_a_save_committed_is_not_kept(client, company, 
 def test_viewers_do_not_share_answers(client, company):
     other = make_user("director2", role=User.Role.DIRECTOR, channels=())
     client.force_login(company["director"])
-    _get(client, dashboard_url(full=1))
-    client.force_login(other)
-    _, read = _get(client, dashboard_url(full=1))
-    assert read
+    colleague = Client()
+    colleague.force_login(other)  # a log-in writes: before the looks
+
+    def looks():
+        _get(client, dashboard_url(full=1))
+        return _get(colleague, dashboard_url(full=1))[1]
+
+    assert _quiet(looks)
 
 
 @postgresql_only
 def test_a_manager_gets_their_own_numbers_from_the_cache_too(client, company):
     client.force_login(company["anna"])
     first, first_read = _get(client, my_url(full=1))
-    second, second_read = _get(client, my_url(full=1))
+    second, second_read = _quiet(lambda: _get(client, my_url(full=1)))
     assert first_read
     assert not second_read
     assert _panels(second) == _panels(first)
@@ -149,9 +170,13 @@ def test_a_manager_gets_their_own_numbers_from_the_cache_too(client, company):
 @postgresql_only
 def test_each_language_has_its_own_answer(client, company):
     client.force_login(company["director"])
-    with translation.override("en"):
-        english, _ = _get(client, dashboard_url(full=1), **{"Accept-Language": "en"})
-    russian, read = _get(client, dashboard_url(full=1), **{"Accept-Language": "ru"})
+
+    def looks():
+        with translation.override("en"):
+            english, _ = _get(client, dashboard_url(full=1), **{"Accept-Language": "en"})
+        return english, *_get(client, dashboard_url(full=1), **{"Accept-Language": "ru"})
+
+    english, russian, read = _quiet(looks)
     assert read
     assert "Headline numbers" in english
     assert "Headline numbers" not in russian
@@ -160,27 +185,49 @@ def test_each_language_has_its_own_answer(client, company):
 @postgresql_only
 def test_another_day_has_its_own_answer(client, company, monkeypatch):
     client.force_login(company["director"])
-    monkeypatch.setattr(views, "_today", lambda: dt.date(2025, 3, 11))
-    _get(client, dashboard_url(full=1))
-    monkeypatch.setattr(views, "_today", lambda: dt.date(2025, 3, 12))
-    _, read = _get(client, dashboard_url(full=1))
-    assert read
+
+    def looks():
+        monkeypatch.setattr(views, "_today", lambda: dt.date(2025, 3, 11))
+        _get(client, dashboard_url(full=1))
+        monkeypatch.setattr(views, "_today", lambda: dt.date(2025, 3, 12))
+        return _get(client, dashboard_url(full=1))[1]
+
+    assert _quiet(looks)
 
 
 @postgresql_only
 def test_each_query_has_its_own_answer(client, company):
     client.force_login(company["director"])
-    _get(client, dashboard_url(full=1))
-    _, read = _get(client, dashboard_url(full=1, sort="revenue"))
+
+    def looks():
+        _get(client, dashboard_url(full=1))
+        return _get(client, dashboard_url(full=1, sort="revenue"))[1]
+
+    assert _quiet(looks)
+
+
+@postgresql_only
+def test_another_currency_sign_has_its_own_answer(client, company, settings):
+    client.force_login(company["director"])
+
+    def looks():
+        settings.CURRENCY = "₽"
+        _get(client, dashboard_url(full=1))
+        settings.CURRENCY = "€"
+        return _get(client, dashboard_url(full=1))
+
+    page, read = _quiet(looks)
     assert read
+    assert "€" in page
 
 
 @postgresql_only
 def test_switched_off_nothing_is_kept(client, company):
     client.force_login(company["director"])
     with override_settings(DASHBOARD_CACHE=False):
-        _get(client, dashboard_url(full=1))
-        _, read = _get(client, dashboard_url(full=1))
+        read = _quiet(
+            lambda: _get(client, dashboard_url(full=1)) and _get(client, dashboard_url(full=1))[1]
+        )
     assert read
 
 
@@ -196,7 +243,7 @@ def test_with_redis_down_the_page_is_computed(client, company):
     client.force_login(company["director"])
     with override_settings(CACHES=down, SESSION_ENGINE="django.contrib.sessions.backends.db"):
         first, first_read = _get(client, dashboard_url(full=1))
-        second, second_read = _get(client, dashboard_url(full=1))
+        second, second_read = _quiet(lambda: _get(client, dashboard_url(full=1)))
     assert first_read
     assert second_read
     assert "1,000" in second or "1 000" in second
@@ -223,7 +270,6 @@ def test_a_transaction_that_wrote_is_never_named(db, manager_a):
 def test_between_transactions_the_version_is_the_snapshot(transactional_db):
     version = panel_cache.data_version()
     assert re.fullmatch(r"\d+:\d+:[\d,]*", version)
-    assert panel_cache.data_version() == version  # a read moves nothing
     Holiday.objects.create(date=dt.date(2025, 3, 10), name="Day off")
     assert panel_cache.data_version() != version
 
