@@ -64,6 +64,15 @@ IMPORT_RUNS = 5
 BIG_IMPORT_ROWS = 1_000_000
 FULL = "full=1"  # the page with every panel in one response
 COMPUTED, FULL_COMPUTED = "computed", "full=1 computed"  # the same with the cache off
+# The pages timed in turn with the floor: their row's label and their results' key, of a
+# scenario; every other panel is a fragment ("dash <scenario> <panel>", no key).
+TIMED = {
+    "": ("dash {} PAGE", "dash_{}"),
+    FULL: ("dash {} PAGE full=1", "dash_{}_full"),
+    COMPUTED: ("dash {} PAGE computed", "dash_{}_computed"),
+    FULL_COMPUTED: ("dash {} PAGE full=1 computed", "dash_{}_full_computed"),
+    "floor": ("floor {}", "floor_{}"),
+}
 PANELS = ("cards", "company", "funnel", "trend", "leaderboard", "conversions", "plans", "missing")
 
 
@@ -239,9 +248,8 @@ class Command(BaseCommand):
             # The bench's URLconf holds the app's URLs and the floor's (the same sums, plain
             # rows). The first response, the whole page and the floor are timed in turn, one
             # of each and again, so that their ratios are those of the same moments; then
-            # each fragment.
-            # The page and the whole page are timed twice: as served (their panels from the
-            # cache when nothing was saved since they were kept, as in these warm runs) and
+            # each fragment. The two pages are timed as served (their panels from the cache
+            # when nothing was saved since they were kept, as in these warm runs) and
             # computed (the cache off, as after a save: dashboards/panel_cache.py).
             def computed(panel: str = "", get=get):
                 with override_settings(DASHBOARD_CACHE=False):
@@ -266,28 +274,21 @@ class Command(BaseCommand):
                     # Each request empties the connection's query log: count before the next.
                     queries = len(captured)
                     times = together[panel] if panel in together else timed(call, runs)
-                    label = {
-                        "": "dash {} PAGE",
-                        FULL: "dash {} PAGE full=1",
-                        COMPUTED: "dash {} PAGE computed",
-                        FULL_COMPUTED: "dash {} PAGE full=1 computed",
-                        "floor": "floor {}",
-                    }
-                    label = label.get(panel, "dash {} " + panel).format(name)
+                    label, key = TIMED.get(panel, ("dash {} " + panel, None))
                     rows.append(
-                        (label, statistics.median(times), percentile(times, 0.95), queries, size)
+                        (
+                            label.format(name),
+                            statistics.median(times),
+                            percentile(times, 0.95),
+                            queries,
+                            size,
+                        )
                     )
-                    prefix = {
-                        "": f"dash_{name}",
-                        FULL: f"dash_{name}_full",
-                        COMPUTED: f"dash_{name}_computed",
-                        FULL_COMPUTED: f"dash_{name}_full_computed",
-                        "floor": f"floor_{name}",
-                    }
-                    if panel in prefix:
-                        results[f"{prefix[panel]}_p50_ms"] = round(statistics.median(times), 1)
-                        results[f"{prefix[panel]}_p95_ms"] = round(percentile(times, 0.95), 1)
-                        results[f"{prefix[panel]}_queries"] = queries
+                    if key is not None:
+                        key = key.format(name)
+                        results[f"{key}_p50_ms"] = round(statistics.median(times), 1)
+                        results[f"{key}_p95_ms"] = round(percentile(times, 0.95), 1)
+                        results[f"{key}_queries"] = queries
             fragments = [r for r in rows if r[0].startswith(f"dash {name} ") and "PAGE" not in r[0]]
             results[f"frag_{name}_max_p50_ms"] = round(max(r[1] for r in fragments), 1)
             if name == "365d":
