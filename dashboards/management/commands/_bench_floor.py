@@ -85,13 +85,14 @@ def ratios(results: dict, scenarios) -> dict:
     found = {}
     for name in scenarios:
         floor_ms = results.get(f"floor_{name}_p50_ms")
+        # The ratio's name → the page's results key after "dash_<scenario>".
         for page, key in (
-            ("full", "full"),
+            ("full", "_full"),
             ("first", ""),
-            ("full_computed", "full_computed"),
-            ("first_computed", "computed"),
+            ("full_computed", "_full_computed"),
+            ("first_computed", "_computed"),
         ):
-            page_ms = results.get(f"dash_{name}{'_' if key else ''}{key}_p50_ms")
+            page_ms = results.get(f"dash_{name}{key}_p50_ms")
             found[f"ratio_{name}_{page}"] = ratio(page_ms, floor_ms)
     return found
 
