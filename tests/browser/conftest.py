@@ -61,6 +61,38 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+# Each open page's requests still in flight, so that a test (and its teardown) can wait
+# until the live server has answered them all before it touches the database.
+_IN_FLIGHT: dict[int, set] = {}
+
+
+@pytest.fixture(autouse=True)
+def quiet_before_the_flush(request):
+    """Every browser test ends only once its page has no request in flight: a save or a
+    panel still being answered when the test's data is flushed would share the database
+    with the flush (on SQLite the very same connection) and fail it ("FOREIGN KEY
+    constraint failed")."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    in_flight = _IN_FLIGHT[id(page)] = set()
+    page.on("request", lambda request: in_flight.add(request))
+    page.on("requestfinished", lambda request: in_flight.discard(request))
+    page.on("requestfailed", lambda request: in_flight.discard(request))
+    yield
+    if not page.is_closed():
+        settle(page, in_flight)
+    _IN_FLIGHT.pop(id(page), None)
+
+
+def quiet(page: Page) -> None:
+    """Wait until the page has had no request in flight for a moment: the live server is
+    done writing, and the test may read the database (on SQLite it shares the server's
+    one connection)."""
+    settle(page, _IN_FLIGHT.get(id(page), set()))
+
+
 @pytest.fixture
 def company(live_server):
     return build_company(today=timezone.localdate())
