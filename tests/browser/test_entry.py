@@ -221,6 +221,7 @@ def test_with_the_database_down_the_day_form_says_so(logged_in, live_server, mon
     expect(page.locator(".saved-state")).to_have_text(f"Not saved: {DOWN}")
     expect(page.locator(".saved-state")).to_have_class("saved-state error")
     page.get_by_label("Leads received").press("Enter")  # the whole form: refused too
+    quiet(page)  # the status already said so: wait for the form's own answer
     expect(page.locator(".saved-state")).to_have_text(f"Not saved: {DOWN}")
     assert not DailyFact.objects.exists()
 
