@@ -99,7 +99,7 @@ def company(live_server):
 
 
 @pytest.fixture
-def watched(page: Page, live_server):
+def watched(page: Page, live_server, quiet_before_the_flush):
     """The page, recording every request that leaves the server and every script error."""
     outside, errors = [], []
     page.on(
@@ -112,12 +112,8 @@ def watched(page: Page, live_server):
     )
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    in_flight: set = set()
-    page.on("request", lambda request: in_flight.add(request))
-    page.on("requestfinished", lambda request: in_flight.discard(request))
-    page.on("requestfailed", lambda request: in_flight.discard(request))
     yield page
-    settle(page, in_flight)
+    quiet(page)
     assert outside == []
     assert errors == []
 
