@@ -1,6 +1,7 @@
 """Browser tests drive Debian's Chromium through Playwright against the live server."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -61,9 +62,37 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-# Each open page's requests still in flight, so that a test (and its teardown) can wait
-# until the live server has answered them all before it touches the database.
-_IN_FLIGHT: dict[int, set] = {}
+class Traffic:
+    """A page's requests to the live server: those still in flight, and when the last one
+    began or ended."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.in_flight: set = set()
+        self.last = time.monotonic()
+        page.on("request", lambda request: self._seen(self.in_flight.add, request))
+        page.on("requestfinished", lambda request: self._seen(self.in_flight.discard, request))
+        page.on("requestfailed", lambda request: self._seen(self.in_flight.discard, request))
+
+    def _seen(self, change, request) -> None:
+        change(request)
+        self.last = time.monotonic()
+
+    def settle(self, quiet_ms: int = 400, limit_ms: int = 10_000) -> None:
+        """Wait until no request has been in flight for `quiet_ms`, counted from the last
+        one seen: a page already quiet costs one turn of the event loop, not the whole
+        window again. Each turn delivers the page's events first, so a request sent just
+        before the call is seen (and restarts the count) before the page is called quiet."""
+        deadline = time.monotonic() + limit_ms / 1000
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)
+            if not self.in_flight and time.monotonic() - self.last >= quiet_ms / 1000:
+                return
+
+
+# Each open page's traffic, so that a test (and its teardown) can wait until the live
+# server has answered every request before it touches the database.
+_TRAFFIC: dict[int, Traffic] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -76,21 +105,18 @@ def quiet_before_the_flush(request):
         yield
         return
     page = request.getfixturevalue("page")
-    in_flight = _IN_FLIGHT[id(page)] = set()
-    page.on("request", lambda request: in_flight.add(request))
-    page.on("requestfinished", lambda request: in_flight.discard(request))
-    page.on("requestfailed", lambda request: in_flight.discard(request))
+    traffic = _TRAFFIC[id(page)] = Traffic(page)
     yield
     if not page.is_closed():
-        settle(page, in_flight)
-    _IN_FLIGHT.pop(id(page), None)
+        traffic.settle()
+    del _TRAFFIC[id(page)]
 
 
 def quiet(page: Page) -> None:
     """Wait until the page has had no request in flight for a moment: the live server is
     done writing, and the test may read the database (on SQLite it shares the server's
     one connection)."""
-    settle(page, _IN_FLIGHT.get(id(page), set()))
+    _TRAFFIC[id(page)].settle()
 
 
 @pytest.fixture
@@ -116,16 +142,6 @@ def watched(page: Page, live_server, quiet_before_the_flush):
     quiet(page)
     assert outside == []
     assert errors == []
-
-
-def settle(page: Page, in_flight: set, quiet_ms: int = 400, limit_ms: int = 10_000) -> None:
-    """Wait until no request has been in flight for `quiet_ms`: a panel that loads itself
-    when revealed must not still be reading the database when the test's data is flushed."""
-    quiet = waited = 0
-    while quiet < quiet_ms and waited < limit_ms:
-        page.wait_for_timeout(100)
-        waited += 100
-        quiet = 0 if in_flight else quiet + 100
 
 
 def log_in(page: Page, live_server, user) -> None:
